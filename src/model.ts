@@ -1,0 +1,84 @@
+// Snapshots: plain data produced by the trackers and consumed by the metric families.
+// Families never call a daemon; trackers never know metric names.
+import type { NetworkSample } from '../workers/stats-layout.ts';
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** The parts of GET /containers/{id}/json the exporter uses. */
+export interface InspectSummary {
+  restartCount: number;
+  /** unix seconds; NaN when never started */
+  startedAt: number;
+  finishedAt: number;
+  exitCode: number;
+  oomKilled: boolean;
+  /** undefined: the container has no healthcheck */
+  health?: HealthStatus;
+  memoryLimit: number;
+  memoryReservation: number;
+  memorySwap: number;
+  cpuQuota: number;
+  cpuPeriod: number;
+  cpuShares: number;
+}
+
+export interface StatsSample {
+  /** FIELD_COUNT numbers, indexed by F (workers/stats-layout.ts); NaN = absent. */
+  values: Float64Array;
+  networks: NetworkSample[];
+}
+
+export interface ContainerSnapshot {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  labels: Record<string, string>;
+  state: ContainerState;
+  inspect: InspectSummary;
+  /** Running containers only; null when stopped. */
+  stats: StatsSample | null;
+  /** unix seconds when this container was last listed */
+  lastSeen: number;
+}
+
+export interface DaemonInfo {
+  serverVersion: string;
+  apiVersion: string;
+  os: string;
+  kernelVersion: string;
+  architecture: string;
+  storageDriver: string;
+  cgroupVersion: string;
+  ncpu: number;
+  memTotal: number;
+}
+
+/** Cumulative per-host counters; they only grow while the process lives. */
+export interface HostCounters {
+  listFailed: number;
+  /** by container name */
+  containerFailed: Map<string, number>;
+  inlineTimeouts: number;
+  /** probes that finished after their scrape had been served */
+  lateProbes: number;
+}
+
+export interface HostSnapshot {
+  host: string;
+  /** static labels from the config */
+  labels: Record<string, string>;
+  up: boolean;
+  error?: string;
+  info: DaemonInfo | null;
+  /** null: hide every container series of this host (list failed, or data too stale) */
+  containers: ContainerSnapshot[] | null;
+  /** number of containers listed by the last successful list */
+  containerCount: number;
+  /** unix seconds of the last successfully completed probe; NaN if none */
+  lastSuccess: number;
+  lastDurationSeconds: number;
+  counters: HostCounters;
+  transport?: import('./transport/types.ts').TransportStats;
+}

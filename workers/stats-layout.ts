@@ -1,0 +1,53 @@
+// The contract between the stats worker and the main thread: one Float64Array row of
+// FIELD_COUNT numbers per container (NaN = absent in this body), plus its interfaces.
+
+export const F = {
+  cgroupVersion: 0, // 1 or 2, inferred from the memory_stats keys
+  cpuTotalNs: 1, // cpu_stats.cpu_usage.total_usage
+  cpuUserNs: 2, // usage_in_usermode
+  cpuSystemNs: 3, // usage_in_kernelmode
+  systemCpuNs: 4, // cpu_stats.system_cpu_usage
+  onlineCpus: 5,
+  cfsPeriods: 6, // throttling_data.periods
+  cfsThrottledPeriods: 7,
+  cfsThrottledNs: 8,
+  memUsage: 9, // memory_stats.usage
+  memLimit: 10, // memory_stats.limit
+  memInactiveFile: 11, // v1 total_inactive_file, v2 inactive_file
+  memRss: 12, // v1 total_rss, v2 anon
+  memCache: 13, // v1 total_cache, v2 file
+  memFailcnt: 14, // v1 only
+  pids: 15, // pids_stats.current
+  blkReadBytes: 16, // io_service_bytes_recursive op read, any case
+  blkWriteBytes: 17,
+  readTime: 18, // unix seconds of the sample ("read")
+} as const;
+
+export const FIELD_COUNT = 19;
+
+export interface NetworkSample {
+  iface: string;
+  rxBytes: number;
+  rxPackets: number;
+  rxErrors: number;
+  rxDropped: number;
+  txBytes: number;
+  txPackets: number;
+  txErrors: number;
+  txDropped: number;
+}
+
+/** One task per host per probe: all bodies in one owned buffer, transferred. */
+export interface ParseTask {
+  buf: Uint8Array;
+  /** [start0, end0, start1, end1, ...] byte offsets into buf. */
+  offsets: Uint32Array;
+}
+
+export interface ParseResult {
+  /** count * FIELD_COUNT; row i belongs to body i. */
+  values: Float64Array;
+  /** errors[i] is null when body i parsed, else a short reason. */
+  errors: (string | null)[];
+  networks: NetworkSample[][];
+}
