@@ -1,6 +1,7 @@
 // Snapshots: plain data produced by the trackers and consumed by the metric families.
 // Families never call a daemon; trackers never know metric names.
 import type { NetworkSample } from '../workers/stats-layout.ts';
+import type { TransportStats } from './transport/types.ts';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
@@ -29,12 +30,19 @@ export interface StatsSample {
   networks: NetworkSample[];
 }
 
-export interface ContainerSnapshot {
+/** What names a container; stable for the life of its tracker, so label text can be cached on it. */
+export interface ContainerIdentity {
+  /** full 64-hex id */
   id: string;
+  /** display name: first of Names without "/", else the first 12 chars of the id */
   name: string;
   image: string;
   imageId: string;
   labels: Record<string, string>;
+}
+
+export interface ContainerSnapshot {
+  ident: ContainerIdentity;
   state: ContainerState;
   inspect: InspectSummary;
   /** Running containers only; null when stopped. */
@@ -63,6 +71,20 @@ export interface HostCounters {
   inlineTimeouts: number;
   /** probes that finished after their scrape had been served */
   lateProbes: number;
+  probeDuration: Histogram;
+  listDuration: Histogram;
+  inspectDuration: Histogram;
+  statsDuration: Histogram;
+}
+
+/** Cumulative histogram state, kept by the tracker and rendered by the host family. */
+export interface Histogram {
+  /** upper bounds, ascending, without +Inf */
+  bounds: readonly number[];
+  /** counts per bucket (not cumulative); last slot is +Inf */
+  counts: number[];
+  sum: number;
+  count: number;
 }
 
 export interface HostSnapshot {
@@ -80,5 +102,5 @@ export interface HostSnapshot {
   lastSuccess: number;
   lastDurationSeconds: number;
   counters: HostCounters;
-  transport?: import('./transport/types.ts').TransportStats;
+  transport?: TransportStats;
 }

@@ -1,0 +1,124 @@
+// Command-line flags, Prometheus exporter style (--config.file, --web.listen-address, --log.level),
+// each with an environment fallback. Flags win over the environment; an empty variable is unset.
+import net from 'node:net';
+import { parseArgs } from 'node:util';
+import type { ExporterConfig } from './config/types.ts';
+
+export type LogLevel = ExporterConfig['log']['level'];
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+export const DEFAULT_LISTEN_ADDRESS = ':9417';
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+
+export const ENV = {
+  configFile: 'DOCKER_FLEET_EXPORTER_CONFIG_FILE',
+  listenAddress: 'DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS',
+  logLevel: 'DOCKER_FLEET_EXPORTER_LOG_LEVEL',
+} as const;
+
+export type CliResult =
+  | { kind: 'run'; configFile?: string; listenAddress: string; logLevel: LogLevel }
+  | { kind: 'help'; text: string }
+  | { kind: 'version' }
+  | { kind: 'error'; message: string };
+
+export const helpText = `usage: docker-fleet-exporter [<flags>]
+
+Prometheus exporter for a fleet of Docker daemons (unix socket, TCP with mutual TLS, SSH).
+
+Flags:
+  -h, --help                 Show this help and exit.
+      --version              Show the version and exit.
+      --config.file=PATH     Configuration file (.yml, .yaml or .json); see config/example.yml.
+                             Without one, watches the daemon of DOCKER_HOST (default
+                             unix:///var/run/docker.sock) as host "local".
+                             ($${ENV.configFile})
+      --web.listen-address="${DEFAULT_LISTEN_ADDRESS}"
+                             Address to serve metrics on: ":port", "host:port" or "[v6]:port".
+                             ($${ENV.listenAddress})
+      --log.level=${DEFAULT_LOG_LEVEL}        Log level: ${LOG_LEVELS.join(', ')}.
+                             ($${ENV.logLevel})
+`;
+
+export type ListenAddress = { ok: true; host?: string; port: number } | { ok: false; error: string };
+
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+
+/** ":9417" (all interfaces), "127.0.0.1:9417", "localhost:9417" or "[::1]:9417". Port 0 = any free port. */
+export function parseListenAddress(text: string): ListenAddress {
+  const fail = (why: string): ListenAddress => ({ ok: false, error: `${JSON.stringify(text)}: ${why}` });
+  let host: string | undefined;
+  let portText: string;
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close < 0) return fail('unterminated [');
+    host = text.slice(1, close);
+    if (!net.isIPv6(host)) return fail(`${JSON.stringify(host)} is not an IPv6 address`);
+    if (text[close + 1] !== ':') return fail('expected ":port" after the ]');
+    portText = text.slice(close + 2);
+  } else {
+    const colon = text.lastIndexOf(':');
+    if (colon < 0) return fail('expected host:port or :port');
+    const h = text.slice(0, colon);
+    portText = text.slice(colon + 1);
+    if (h.includes(':')) return fail('IPv6 addresses need brackets, e.g. [::1]:9417');
+    if (h !== '') {
+      if (!HOSTNAME.test(h)) return fail(`${JSON.stringify(h)} is not a host name or IPv4 address`);
+      host = h;
+    }
+  }
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 0 && port <= 65535)) return fail('the port must be a number from 0 to 65535');
+  return host === undefined ? { ok: true, port } : { ok: true, host, port };
+}
+
+function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+/** `argv` without the node and script entries (process.argv.slice(2)). */
+export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliResult {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'config.file': { type: 'string' },
+        'web.listen-address': { type: 'string' },
+        'log.level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    return { kind: 'error', message: `${(err as Error).message} (see --help)` };
+  }
+  if (values.help === true) return { kind: 'help', text: helpText };
+  if (values.version === true) return { kind: 'version' };
+
+  // Which flag or variable a value came from, so that an error can name it.
+  const pick = (flag: string, fromFlag: string | undefined, variable: string): { value: string; source: string } | undefined => {
+    if (fromFlag !== undefined) return { value: fromFlag, source: `--${flag}` };
+    const fromEnv = env[variable];
+    return fromEnv !== undefined && fromEnv !== '' ? { value: fromEnv, source: variable } : undefined;
+  };
+
+  const configFile = pick('config.file', values['config.file'], ENV.configFile);
+  if (configFile?.value === '') return { kind: 'error', message: `${configFile.source}: must not be empty` };
+
+  const listen = pick('web.listen-address', values['web.listen-address'], ENV.listenAddress);
+  const listenAddress = listen?.value ?? DEFAULT_LISTEN_ADDRESS;
+  const parsed = parseListenAddress(listenAddress);
+  if (!parsed.ok) return { kind: 'error', message: `${listen?.source ?? '--web.listen-address'}: ${parsed.error}` };
+
+  const level = pick('log.level', values['log.level'], ENV.logLevel);
+  const logLevel = level?.value ?? DEFAULT_LOG_LEVEL;
+  if (!isLogLevel(logLevel)) {
+    return { kind: 'error', message: `${level?.source ?? '--log.level'}: ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}` };
+  }
+
+  const result: CliResult = { kind: 'run', listenAddress, logLevel };
+  if (configFile !== undefined) result.configFile = configFile.value;
+  return result;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+import { createExporter } from './app.ts';
+import { parseCliArgs, parseListenAddress } from './cli-args.ts';
+import { loadConfig } from './config/load.ts';
+import { createLogger } from './log.ts';
+import { VERSION } from './version.ts';
+
+async function main(): Promise<number> {
+  const args = parseCliArgs(process.argv.slice(2), process.env);
+  switch (args.kind) {
+    case 'help':
+      process.stdout.write(args.text);
+      return 0;
+    case 'version':
+      process.stdout.write(`docker-fleet-exporter ${VERSION} (node ${process.version})\n`);
+      return 0;
+    case 'error':
+      process.stderr.write(`docker-fleet-exporter: ${args.message}\n`);
+      return 2;
+  }
+
+  // Every configuration problem is reported, and the process exits, before anything listens.
+  const loaded = loadConfig({ file: args.configFile, env: process.env, listenAddress: args.listenAddress, logLevel: args.logLevel });
+  if (!loaded.ok) {
+    process.stderr.write(`docker-fleet-exporter: invalid configuration${args.configFile ? ` in ${args.configFile}` : ''}:\n`);
+    for (const e of loaded.errors) process.stderr.write(`  - ${e}\n`);
+    return 1;
+  }
+  const { config } = loaded;
+  const log = createLogger(config.log.level);
+  for (const w of loaded.warnings) log.warn(w);
+
+  const address = parseListenAddress(config.web.listenAddress);
+  if (!address.ok) {
+    process.stderr.write(`docker-fleet-exporter: --web.listen-address: ${address.error}\n`);
+    return 2;
+  }
+
+  const exporter = createExporter(config, log);
+  let port: number;
+  try {
+    port = await exporter.listen(address.port, address.host);
+  } catch (err) {
+    process.stderr.write(`docker-fleet-exporter: cannot listen on ${config.web.listenAddress}: ${(err as Error).message}\n`);
+    await exporter.close();
+    return 1;
+  }
+  log.info({ version: VERSION, address: address.host ?? '', port, hosts: config.hosts.map((h) => h.name) }, 'listening');
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      exporter.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          log.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`docker-fleet-exporter: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,83 @@
+// Without a config file the exporter watches one host, `local`, found the way the docker CLI
+// finds its daemon:
+//   DOCKER_HOST unset or empty   unix:///var/run/docker.sock
+//   DOCKER_HOST=unix://...       that socket
+//   DOCKER_HOST=tcp://...        plain TCP; with DOCKER_TLS_VERIFY non-empty (as the docker CLI
+//                                reads it), mutual TLS with ca.pem, cert.pem and key.pem from
+//                                DOCKER_CERT_PATH (default ~/.docker)
+//   DOCKER_HOST=ssh://user@host  the ssh-agent of SSH_AUTH_SOCK; host key from ~/.ssh/known_hosts
+import os from 'node:os';
+import path from 'node:path';
+import type { Endpoint, HostConfig } from './types.ts';
+import { parseDockerUrl, unreadable } from './hosts.ts';
+import { SSH_DEFAULTS } from './schema.ts';
+import { parseDuration } from '../util/duration.ts';
+
+export const DEFAULT_HOST_NAME = 'local';
+export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
+export type DefaultHostResult =
+  | { ok: true; host: HostConfig; warnings: string[] }
+  | { ok: false; errors: string[] };
+
+export function homeDir(env: NodeJS.ProcessEnv): string {
+  const home = env['HOME'];
+  return home !== undefined && home !== '' ? home : os.homedir();
+}
+
+const nonEmpty = (value: string | undefined): value is string => value !== undefined && value !== '';
+
+export function defaultHost(env: NodeJS.ProcessEnv): DefaultHostResult {
+  const dockerHost = env['DOCKER_HOST'];
+  const url = nonEmpty(dockerHost) ? dockerHost : DEFAULT_DOCKER_HOST;
+  const tlsVerify = nonEmpty(env['DOCKER_TLS_VERIFY']);
+  const parsed = parseDockerUrl(url, { tls: tlsVerify });
+  if (!parsed.ok) return { ok: false, errors: [`DOCKER_HOST: ${parsed.error}`] };
+
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const home = homeDir(env);
+  const need = (source: string, file: string): string => {
+    const problem = unreadable(file);
+    if (problem !== undefined) errors.push(`${source}: ${problem}`);
+    return file;
+  };
+
+  let endpoint: Endpoint;
+  const p = parsed.value;
+  if (p.kind === 'unix') {
+    endpoint = p;
+  } else if (p.kind === 'tcp') {
+    endpoint = { ...p };
+    if (tlsVerify) {
+      const certPath = env['DOCKER_CERT_PATH'];
+      const dir = nonEmpty(certPath) ? certPath : path.join(home, '.docker');
+      const source = nonEmpty(certPath) ? 'DOCKER_CERT_PATH' : 'DOCKER_TLS_VERIFY (certificates from ~/.docker; set DOCKER_CERT_PATH)';
+      endpoint.tls = {
+        ca: need(source, path.join(dir, 'ca.pem')),
+        cert: need(source, path.join(dir, 'cert.pem')),
+        key: need(source, path.join(dir, 'key.pem')),
+        insecureSkipVerify: false,
+      };
+    } else {
+      warnings.push('DOCKER_HOST: tcp:// without DOCKER_TLS_VERIFY: the Docker API is reachable unauthenticated and unencrypted');
+    }
+  } else {
+    const agent = env['SSH_AUTH_SOCK'];
+    if (!nonEmpty(agent)) errors.push('DOCKER_HOST: ssh:// authenticates with an ssh-agent, and SSH_AUTH_SOCK is not set');
+    const knownHosts = need('DOCKER_HOST: ssh:// checks the host key against ~/.ssh/known_hosts', path.join(home, '.ssh', 'known_hosts'));
+    endpoint = {
+      ...p,
+      ssh: {
+        socketPath: SSH_DEFAULTS.socket_path,
+        ...(nonEmpty(agent) ? { agent } : {}),
+        knownHosts,
+        insecureIgnoreHostKey: false,
+        keepaliveIntervalMs: parseDuration(SSH_DEFAULTS.keepalive_interval) ?? 15_000,
+        connectTimeoutMs: parseDuration(SSH_DEFAULTS.connect_timeout) ?? 5_000,
+      },
+    };
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, host: { name: DEFAULT_HOST_NAME, url, endpoint, labels: {} }, warnings };
+}

@@ -1,0 +1,116 @@
+// Engine API JSON -> the exporter's plain types. Tolerant: a missing or mistyped field becomes
+// NaN/empty, never an exception, so one odd daemon or container cannot break a probe.
+import type { ContainerState, DaemonInfo, HealthStatus, InspectSummary } from '../model.ts';
+import type { VersionInfo } from './engine-client.ts';
+import { asRecord, num, str } from './engine-client.ts';
+
+export interface ListEntry {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  labels: Record<string, string>;
+  state: ContainerState;
+  /** "Up 5 minutes (healthy)", "Exited (3) 2 hours ago", ... */
+  status: string;
+}
+
+const STATES = new Set<string>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
+const HEALTH = new Set<string>(['starting', 'healthy', 'unhealthy']);
+
+/** Entries without an id are dropped: nothing can be tracked without one. */
+export function decodeList(body: unknown): ListEntry[] | string {
+  if (!Array.isArray(body)) return 'container list is not an array';
+  const out: ListEntry[] = [];
+  for (const raw of body) {
+    const c = asRecord(raw);
+    const id = str(c.Id);
+    if (!/^[0-9a-f]{12,64}$/i.test(id)) continue;
+    const names = Array.isArray(c.Names) ? c.Names : [];
+    const first = str(names[0]).replace(/^\/+/, '').trim();
+    const state = str(c.State).toLowerCase();
+    out.push({
+      id,
+      name: first !== '' ? first : id.slice(0, 12),
+      image: str(c.Image),
+      imageId: str(c.ImageID),
+      labels: stringMap(c.Labels),
+      state: (STATES.has(state) ? state : 'dead') as ContainerState,
+      status: str(c.Status),
+    });
+  }
+  return out;
+}
+
+export function decodeInspect(body: unknown): InspectSummary {
+  const c = asRecord(body);
+  const s = asRecord(c.State);
+  const h = asRecord(c.HostConfig);
+  const health = str(asRecord(s.Health).Status);
+  return {
+    restartCount: num(c.RestartCount),
+    startedAt: dockerTime(s.StartedAt),
+    finishedAt: dockerTime(s.FinishedAt),
+    exitCode: num(s.ExitCode),
+    oomKilled: s.OOMKilled === true,
+    health: HEALTH.has(health) ? (health as HealthStatus) : undefined,
+    memoryLimit: num(h.Memory),
+    memoryReservation: num(h.MemoryReservation),
+    memorySwap: num(h.MemorySwap),
+    cpuQuota: num(h.CpuQuota),
+    cpuPeriod: num(h.CpuPeriod),
+    cpuShares: num(h.CpuShares),
+  };
+}
+
+export function decodeInfo(body: unknown, version: VersionInfo, apiVersion: string): DaemonInfo {
+  const i = asRecord(body);
+  return {
+    serverVersion: str(i.ServerVersion) || version.serverVersion,
+    apiVersion,
+    os: str(i.OperatingSystem) || version.os,
+    kernelVersion: str(i.KernelVersion) || version.kernelVersion,
+    architecture: str(i.Architecture) || version.arch,
+    storageDriver: str(i.Driver),
+    cgroupVersion: str(i.CgroupVersion),
+    ncpu: num(i.NCPU),
+    memTotal: num(i.MemTotal),
+  };
+}
+
+/** Docker's zero time "0001-01-01T00:00:00Z" means never: NaN, so no series is written. */
+export function dockerTime(v: unknown): number {
+  const text = str(v);
+  if (text === '' || text.startsWith('0001-01-01')) return NaN;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? NaN : ms / 1000;
+}
+
+/** The health marker of a list Status: changes there mean the inspect data is out of date. */
+export function healthMarker(status: string): string {
+  const m = /\((healthy|unhealthy|health: starting)\)/.exec(status);
+  return m ? m[1]! : '';
+}
+
+const UNIT_SECONDS: Record<string, number> = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800, month: 2592000, year: 31536000 };
+
+/**
+ * Upper bound of the uptime in a running container's Status ("Up 3 seconds", "Up About a
+ * minute", "Up 2 hours (healthy)"), in seconds; Infinity when it cannot be read. Docker rounds
+ * down to the unit, so one more unit is the bound.
+ */
+export function uptimeUpperBound(status: string): number {
+  const m = /^Up (Less than a second|About an? (\w+)|(\d+) (\w+?)s?)\b/.exec(status);
+  if (!m) return Infinity;
+  if (m[1] === 'Less than a second') return 1;
+  const unit = UNIT_SECONDS[m[2] ?? m[4] ?? ''];
+  if (unit === undefined) return Infinity;
+  const n = m[2] ? 1 : Number(m[3]);
+  return (n + 1) * unit;
+}
+
+function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(asRecord(v))) if (typeof val === 'string') out[k] = val;
+  return out;
+}

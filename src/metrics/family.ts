@@ -1,0 +1,59 @@
+import type { ContainerIdentity, ContainerSnapshot, HostSnapshot } from '../model.ts';
+import { Exposition, labelText, joinLabels, type MetricType } from './exposition.ts';
+
+/**
+ * One metric family per file (node_exporter's collector pattern): it reads snapshots and
+ * writes series; it never calls a daemon. Adding a family touches its own file and the list
+ * in registry.ts.
+ */
+export interface Collector {
+  readonly name: string;
+  collect(hosts: readonly HostSnapshot[], out: Exposition): void;
+}
+
+/** `host="…"` plus the host's static labels. */
+export function hostLabels(h: HostSnapshot): string {
+  return labelText([['host', h.host], ...Object.entries(h.labels)]);
+}
+
+export interface ContainerMetric {
+  name: string;
+  type: MetricType;
+  help: string;
+  /** NaN: no series for this container */
+  value(c: ContainerSnapshot): number;
+}
+
+/**
+ * Writes each metric over every host's containers, label text cached per container identity:
+ * it is built once per container, not once per series per scrape.
+ */
+export function writeContainerMetrics(
+  hosts: readonly HostSnapshot[],
+  out: Exposition,
+  metrics: readonly ContainerMetric[],
+  labels: (ident: ContainerIdentity) => readonly (readonly [string, string])[],
+  cache: WeakMap<ContainerIdentity, string>,
+): void {
+  const rows: [string, ContainerSnapshot][] = [];
+  for (const h of hosts) {
+    if (!h.containers) continue;
+    const hl = hostLabels(h);
+    for (const c of h.containers) {
+      let text = cache.get(c.ident);
+      if (text === undefined) {
+        text = joinLabels(hl, labelText(labels(c.ident)));
+        cache.set(c.ident, text);
+      }
+      rows.push([text, c]);
+    }
+  }
+  for (const m of metrics) {
+    out.family(m.name, m.type, m.help);
+    for (const [text, c] of rows) out.sample(m.name, text, m.value(c));
+  }
+}
+
+export function stat(c: ContainerSnapshot, field: number): number {
+  return c.stats ? c.stats.values[field]! : NaN;
+}

@@ -1,0 +1,44 @@
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FamilyName } from '../config/types.ts';
+import type { HostSnapshot } from '../model.ts';
+import { Exposition } from './exposition.ts';
+import type { Collector } from './family.ts';
+import { cadvisorFamily } from './families/cadvisor.ts';
+import { dockerExporterFamily } from './families/docker-exporter.ts';
+import { hostFamily } from './families/host.ts';
+import { createStateFamily } from './families/state.ts';
+
+export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/**
+ * The exposition: host snapshots rendered by the enabled families, plus the exporter's own
+ * process and build metrics from one prom-client registry. Names never overlap, so the two
+ * parts concatenate into one valid exposition.
+ */
+export class MetricsRenderer {
+  readonly #collectors: Collector[];
+  readonly #self = new Registry();
+
+  constructor(families: readonly FamilyName[], containerLabels: readonly string[], version: string) {
+    const all: Record<FamilyName, Collector> = {
+      docker_exporter: dockerExporterFamily,
+      cadvisor: cadvisorFamily,
+      state: createStateFamily(containerLabels),
+    };
+    this.#collectors = [hostFamily, ...families.map((f) => all[f])];
+    collectDefaultMetrics({ register: this.#self });
+    new Gauge({
+      name: 'docker_fleet_exporter_build_info',
+      help: 'docker-fleet-exporter build; the value is always 1.',
+      labelNames: ['version', 'nodejs'],
+      registers: [this.#self],
+    }).set({ version, nodejs: process.version }, 1);
+  }
+
+  /** `withSelf`: false for /probe, which serves one target's metrics alone (blackbox style). */
+  async render(hosts: readonly HostSnapshot[], withSelf: boolean): Promise<string> {
+    const out = new Exposition();
+    for (const c of this.#collectors) c.collect(hosts, out);
+    return withSelf ? out.toString() + (await this.#self.metrics()) : out.toString();
+  }
+}

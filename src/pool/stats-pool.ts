@@ -1,0 +1,128 @@
+// The stats parsing pool: packs a host's raw stats bodies into one owned buffer and parses
+// them on worker threads (or on the main thread when threads = 0, for comparison).
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { parseBatch } from '../../workers/parse-stats.ts';
+import { FIELD_COUNT, type NetworkSample, type ParseResult, type ParseTask } from '../../workers/stats-layout.ts';
+
+export interface StatsPoolOptions {
+  /** Worker threads; 0 parses on the main thread. */
+  threads: number;
+  /** Bodies per task; larger batches run as several tasks at once. */
+  chunkSize?: number;
+  /** Worker module to load instead of workers/parse-stats (tests only). */
+  workerUrl?: URL;
+}
+
+const DEFAULT_CHUNK = 256;
+
+/** workers/parse-stats with this file's extension: .ts under tsx, .js once compiled to dist/. */
+export function defaultWorkerUrl(): URL {
+  const ext = extname(fileURLToPath(import.meta.url));
+  return new URL(`../../workers/parse-stats${ext}`, import.meta.url);
+}
+
+export class StatsPool {
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly pool: Piscina<ParseTask, ParseResult> | null,
+    private readonly chunkSize: number,
+  ) {}
+
+  static create(opts: StatsPoolOptions): StatsPool {
+    const { threads } = opts;
+    if (!Number.isInteger(threads) || threads < 0) {
+      throw new RangeError(`stats pool: threads must be an integer >= 0, got ${threads}`);
+    }
+    const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+      throw new RangeError(`stats pool: chunkSize must be an integer >= 1, got ${chunkSize}`);
+    }
+    if (threads === 0) return new StatsPool(null, chunkSize);
+    const pool = new Piscina<ParseTask, ParseResult>({
+      filename: (opts.workerUrl ?? defaultWorkerUrl()).href,
+      minThreads: threads,
+      maxThreads: threads,
+      // piscina's default (0) ends idle threads at once; keep them between probes.
+      idleTimeout: Infinity,
+    });
+    // A worker dying outside a task (or a close timeout) is reported here; without a
+    // listener it would crash the process. Failures inside a task reject that task.
+    pool.on('error', () => {});
+    return new StatsPool(pool, chunkSize);
+  }
+
+  get threads(): number {
+    return this.pool === null ? 0 : this.pool.options.maxThreads;
+  }
+
+  /** Row i of the result belongs to bodies[i]. Rejects if a worker fails. */
+  async parse(bodies: Uint8Array[]): Promise<ParseResult> {
+    if (this.closing !== null) throw new Error('stats pool is closed');
+    if (bodies.length === 0) return { values: new Float64Array(0), errors: [], networks: [] };
+    if (bodies.length <= this.chunkSize) return this.run(bodies);
+    const parts: Promise<ParseResult>[] = [];
+    for (let i = 0; i < bodies.length; i += this.chunkSize) {
+      parts.push(this.run(bodies.slice(i, i + this.chunkSize)));
+    }
+    return concat(await Promise.all(parts));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.pool === null ? Promise.resolve() : this.pool.close();
+    return this.closing;
+  }
+
+  private async run(bodies: Uint8Array[]): Promise<ParseResult> {
+    const task = pack(bodies);
+    if (this.pool === null) return parseBatch(task);
+    try {
+      return await this.pool.run(task, { transferList: [task.buf.buffer, task.offsets.buffer] });
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new Error(`stats worker failed on a batch of ${bodies.length} bodies: ${msg}`, { cause: err });
+    }
+  }
+}
+
+/** A ParseTask whose memory is plain, transferable ArrayBuffers. */
+interface OwnedTask extends ParseTask {
+  buf: Uint8Array<ArrayBuffer>;
+  offsets: Uint32Array<ArrayBuffer>;
+}
+
+/** One owned buffer (never a pooled Buffer slab: transferring one would copy the slab). */
+export function pack(bodies: Uint8Array[]): OwnedTask {
+  let total = 0;
+  for (const b of bodies) total += b.byteLength;
+  if (total > 0xffffffff) throw new RangeError(`stats batch of ${total} bytes exceeds 4 GiB offsets`);
+  const buf = new Uint8Array(total);
+  const offsets = new Uint32Array(bodies.length * 2);
+  let pos = 0;
+  for (let i = 0; i < bodies.length; i++) {
+    const b = bodies[i];
+    buf.set(b, pos);
+    offsets[2 * i] = pos;
+    pos += b.byteLength;
+    offsets[2 * i + 1] = pos;
+  }
+  return { buf, offsets };
+}
+
+function concat(parts: ParseResult[]): ParseResult {
+  let rows = 0;
+  for (const p of parts) rows += p.errors.length;
+  const values = new Float64Array(rows * FIELD_COUNT);
+  const errors: (string | null)[] = [];
+  const networks: NetworkSample[][] = [];
+  let row = 0;
+  for (const p of parts) {
+    values.set(p.values, row * FIELD_COUNT);
+    row += p.errors.length;
+    errors.push(...p.errors);
+    networks.push(...p.networks);
+  }
+  return { values, errors, networks };
+}

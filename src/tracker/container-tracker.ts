@@ -1,0 +1,58 @@
+import type { ContainerIdentity, InspectSummary, StatsSample } from '../model.ts';
+import { healthMarker, uptimeUpperBound, type ListEntry } from '../docker/decode.ts';
+
+/** Even without a visible change, inspect again this often (limits can change by `docker update`). */
+const INSPECT_REFRESH_MS = 5 * 60_000;
+
+/** One container of one host: its cached inspect, its latest stats, its failure state. */
+export class ContainerTracker {
+  ident: ContainerIdentity;
+  inspect: InspectSummary | null = null;
+  stats: StatsSample | null = null;
+  /** null while healthy; the message last logged otherwise (logged once per change). */
+  error: string | null = null;
+  /** this probe's outcome: false hides the container's series until its next good update */
+  ok = false;
+  #inspectedAt = 0;
+  #inspectedState = '';
+  #inspectedHealth = '';
+
+  constructor(entry: ListEntry) {
+    this.ident = identityOf(entry);
+  }
+
+  /** A rename makes a new identity object, so label text cached on the old one is not reused. */
+  updateIdentity(entry: ListEntry): void {
+    if (entry.name !== this.ident.name || entry.imageId !== this.ident.imageId || entry.image !== this.ident.image) {
+      this.ident = identityOf(entry);
+    }
+  }
+
+  /**
+   * Inspect only what may have changed: new, state or health changed, restarting (its
+   * restart count moves), restarted since the last inspect (uptime shorter than the time
+   * since), or a slow periodic refresh.
+   */
+  needsInspect(entry: ListEntry, nowMs: number): boolean {
+    if (!this.inspect) return true;
+    if (entry.state !== this.#inspectedState || entry.state === 'restarting') return true;
+    if (healthMarker(entry.status) !== this.#inspectedHealth) return true;
+    if (nowMs - this.#inspectedAt > INSPECT_REFRESH_MS) return true;
+    if (entry.state === 'running') {
+      const sinceInspect = (nowMs - this.#inspectedAt) / 1000;
+      if (uptimeUpperBound(entry.status) < sinceInspect) return true;
+    }
+    return false;
+  }
+
+  setInspect(summary: InspectSummary, entry: ListEntry, nowMs: number): void {
+    this.inspect = summary;
+    this.#inspectedAt = nowMs;
+    this.#inspectedState = entry.state;
+    this.#inspectedHealth = healthMarker(entry.status);
+  }
+}
+
+function identityOf(e: ListEntry): ContainerIdentity {
+  return { id: e.id, name: e.name, image: e.image, imageId: e.imageId, labels: e.labels };
+}

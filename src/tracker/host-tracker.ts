@@ -1,0 +1,303 @@
+import type { CollectionConfig, HostConfig } from '../config/types.ts';
+import { decodeInfo, decodeInspect, decodeList, type ListEntry } from '../docker/decode.ts';
+import { EngineClient, EngineError } from '../docker/engine-client.ts';
+import type { Logger } from '../log.ts';
+import type { ContainerSnapshot, DaemonInfo, HostCounters, HostSnapshot } from '../model.ts';
+import type { Transport } from '../transport/types.ts';
+import { newHistogram, observe } from '../util/histogram.ts';
+import { FIELD_COUNT, type ParseResult } from '../../workers/stats-layout.ts';
+import { ContainerTracker } from './container-tracker.ts';
+import type { ContainerPredicate } from './filter.ts';
+
+/** Turns raw stats bodies into samples; the worker pool in production. */
+export interface StatsParser {
+  parse(bodies: Uint8Array[]): Promise<ParseResult>;
+}
+
+/** Daemon facts (cores, memory, versions) change rarely: refresh them this often, and after a failure. */
+const INFO_REFRESH_MS = 5 * 60_000;
+
+interface ProbeResult {
+  ok: boolean;
+  error?: string;
+  /** null when the list failed: hide every container series (no stale data) */
+  containers: ContainerSnapshot[] | null;
+  containerCount: number;
+  finishedAt: number;
+  durationSeconds: number;
+}
+
+/**
+ * The seed's DockerTracker for one host: single-flight probes, min_interval, the per-host
+ * deadline with stale-while-late serving, and the container tracker set.
+ */
+export class HostTracker {
+  readonly host: HostConfig;
+  readonly counters: HostCounters = {
+    listFailed: 0,
+    containerFailed: new Map(),
+    inlineTimeouts: 0,
+    lateProbes: 0,
+    probeDuration: newHistogram(),
+    listDuration: newHistogram(),
+    inspectDuration: newHistogram(),
+    statsDuration: newHistogram(),
+  };
+  readonly #transport: Transport;
+  readonly #client: EngineClient;
+  readonly #parser: StatsParser;
+  readonly #cfg: CollectionConfig;
+  readonly #include: ContainerPredicate;
+  readonly #log: Logger;
+  readonly #shutdown = new AbortController();
+  readonly #containers = new Map<string, ContainerTracker>();
+  #probe: Promise<ProbeResult> | null = null;
+  /** set when a scrape stopped waiting for the running probe */
+  #probeLate = false;
+  #last: ProbeResult | null = null;
+  #lastGood: ProbeResult | null = null;
+  #info: DaemonInfo | null = null;
+  #infoAt = 0;
+  #hostError: string | null = null;
+
+  constructor(deps: {
+    host: HostConfig;
+    transport: Transport;
+    parser: StatsParser;
+    collection: CollectionConfig;
+    include: ContainerPredicate;
+    log: Logger;
+  }) {
+    this.host = deps.host;
+    this.#transport = deps.transport;
+    this.#client = new EngineClient(deps.transport);
+    this.#parser = deps.parser;
+    this.#cfg = deps.collection;
+    this.#include = deps.include;
+    this.#log = deps.log.child({ host: deps.host.name });
+  }
+
+  /** What a scrape serves for this host. Never rejects. */
+  async scrape(): Promise<HostSnapshot> {
+    const last = this.#last;
+    if (last && Date.now() - last.finishedAt < this.#cfg.minIntervalMs) return this.#snapshot(last);
+
+    const probe = this.#probe ?? this.#startProbe();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<null>((resolve) => {
+      timer = setTimeout(resolve, this.#cfg.timeoutMs, null);
+    });
+    const result = await Promise.race([probe, deadline]);
+    clearTimeout(timer);
+    if (result) return this.#snapshot(result);
+
+    // Past the deadline: the probe goes on in the background; serve what is still fresh enough.
+    this.counters.inlineTimeouts++;
+    this.#probeLate = true;
+    const good = this.#lastGood;
+    const error = `probe exceeded the ${this.#cfg.timeoutMs / 1000}s deadline`;
+    if (good && Date.now() - good.finishedAt <= this.#cfg.maxStalenessMs) {
+      return this.#snapshot({ ...good, error: `${error}; serving the probe of ${((Date.now() - good.finishedAt) / 1000).toFixed(1)}s ago` });
+    }
+    return this.#snapshot({ ok: false, error, containers: null, containerCount: 0, finishedAt: Date.now(), durationSeconds: this.#cfg.timeoutMs / 1000 });
+  }
+
+  /** Abort in-flight requests and close the transport. */
+  async close(): Promise<void> {
+    this.#shutdown.abort();
+    await this.#probe?.catch(() => undefined);
+    await this.#transport.close();
+  }
+
+  #startProbe(): Promise<ProbeResult> {
+    this.#probeLate = false;
+    const p = this.#runProbe().then((result) => {
+      if (this.#probeLate) this.counters.lateProbes++;
+      this.#last = result;
+      if (result.ok) this.#lastGood = result;
+      this.#probe = null;
+      return result;
+    });
+    this.#probe = p;
+    return p;
+  }
+
+  #signal(): AbortSignal {
+    return AbortSignal.any([this.#shutdown.signal, AbortSignal.timeout(this.#cfg.timeoutMs)]);
+  }
+
+  async #runProbe(): Promise<ProbeResult> {
+    const start = performance.now();
+    const done = (ok: boolean, containers: ContainerSnapshot[] | null, count: number, error?: string): ProbeResult => {
+      const durationSeconds = (performance.now() - start) / 1000;
+      observe(this.counters.probeDuration, durationSeconds);
+      this.#noteHostError(error ?? null);
+      return { ok, error, containers, containerCount: count, finishedAt: Date.now(), durationSeconds };
+    };
+
+    try {
+      if (!this.#client.apiVersion || Date.now() - this.#infoAt > INFO_REFRESH_MS) {
+        const version = await this.#client.negotiate(this.#signal());
+        this.#info = decodeInfo(await this.#client.info(this.#signal()), version, this.#client.apiVersion);
+        this.#infoAt = Date.now();
+      }
+    } catch (err) {
+      this.#client.reset();
+      return done(false, null, 0, message(err));
+    }
+
+    const listStart = performance.now();
+    let entries: ListEntry[];
+    try {
+      const decoded = decodeList(await this.#client.listContainers(this.#signal()));
+      if (typeof decoded === 'string') throw new EngineError(decoded);
+      entries = decoded;
+    } catch (err) {
+      observe(this.counters.listDuration, (performance.now() - listStart) / 1000);
+      this.counters.listFailed++;
+      this.#client.reset();
+      return done(false, null, 0, message(err));
+    }
+    observe(this.counters.listDuration, (performance.now() - listStart) / 1000);
+
+    const tracked = this.#sync(entries);
+    await Promise.all([this.#inspectPhase(tracked), this.#statsPhase(tracked)]);
+
+    const now = Date.now() / 1000;
+    const containers: ContainerSnapshot[] = [];
+    for (const [entry, t] of tracked) {
+      if (!t.ok || !t.inspect) continue;
+      if (t.error) {
+        this.#log.info({ container: t.ident.name }, 'container recovered');
+        t.error = null;
+      }
+      containers.push({ ident: t.ident, state: entry.state, inspect: t.inspect, stats: t.stats, lastSeen: now });
+    }
+    return done(true, containers, entries.length);
+  }
+
+  /** New ids get a tracker, vanished ones are dropped; returns the included ones with their entry. */
+  #sync(entries: ListEntry[]): [ListEntry, ContainerTracker][] {
+    const seen = new Set<string>();
+    const tracked: [ListEntry, ContainerTracker][] = [];
+    for (const entry of entries) {
+      seen.add(entry.id);
+      if (!this.#include(entry)) continue;
+      let t = this.#containers.get(entry.id);
+      if (!t) {
+        t = new ContainerTracker(entry);
+        this.#containers.set(entry.id, t);
+        this.#log.debug({ container: entry.name, id: entry.id }, 'new container');
+      } else {
+        t.updateIdentity(entry);
+      }
+      t.ok = true;
+      tracked.push([entry, t]);
+    }
+    for (const [id, t] of this.#containers) {
+      if (!seen.has(id) || !this.#include(t.ident)) {
+        this.#containers.delete(id);
+        this.#log.debug({ container: t.ident.name, id }, 'container gone');
+      }
+    }
+    return tracked;
+  }
+
+  async #inspectPhase(tracked: [ListEntry, ContainerTracker][]): Promise<void> {
+    const now = Date.now();
+    await Promise.all(
+      tracked.map(async ([entry, t]) => {
+        if (!t.needsInspect(entry, now)) return;
+        const start = performance.now();
+        try {
+          t.setInspect(decodeInspect(await this.#client.inspect(entry.id, this.#signal())), entry, now);
+        } catch (err) {
+          this.#containerFailed(t, err);
+        } finally {
+          observe(this.counters.inspectDuration, (performance.now() - start) / 1000);
+        }
+      }),
+    );
+  }
+
+  async #statsPhase(tracked: [ListEntry, ContainerTracker][]): Promise<void> {
+    const wanted: ContainerTracker[] = [];
+    const bodies: Uint8Array[] = [];
+    await Promise.all(
+      tracked.map(async ([entry, t]) => {
+        if (entry.state !== 'running' && entry.state !== 'paused') {
+          t.stats = null;
+          return;
+        }
+        const start = performance.now();
+        try {
+          const body = await this.#client.statsRaw(entry.id, this.#signal());
+          wanted.push(t);
+          bodies.push(body);
+        } catch (err) {
+          this.#containerFailed(t, err);
+        } finally {
+          observe(this.counters.statsDuration, (performance.now() - start) / 1000);
+        }
+      }),
+    );
+    if (bodies.length === 0) return;
+
+    let parsed: ParseResult;
+    try {
+      parsed = await this.#parser.parse(bodies);
+    } catch (err) {
+      for (const t of wanted) this.#containerFailed(t, err);
+      return;
+    }
+    for (let i = 0; i < wanted.length; i++) {
+      const t = wanted[i]!;
+      const error = parsed.errors[i];
+      if (error) {
+        this.#containerFailed(t, new EngineError(`stats: ${error}`));
+        continue;
+      }
+      t.stats = { values: parsed.values.subarray(i * FIELD_COUNT, (i + 1) * FIELD_COUNT), networks: parsed.networks[i] ?? [] };
+    }
+  }
+
+  #containerFailed(t: ContainerTracker, err: unknown): void {
+    t.ok = false;
+    // Removed between list and call: it simply vanishes at the next list.
+    if (err instanceof EngineError && err.status === 404) return;
+    const name = t.ident.name;
+    this.counters.containerFailed.set(name, (this.counters.containerFailed.get(name) ?? 0) + 1);
+    const msg = message(err);
+    if (msg !== t.error) {
+      this.#log.warn({ container: name, err: msg }, 'container update failed');
+      t.error = msg;
+    }
+  }
+
+  #noteHostError(error: string | null): void {
+    if (error === this.#hostError) return;
+    if (error) this.#log.warn({ err: error }, 'probe failed');
+    else this.#log.info('probe succeeded');
+    this.#hostError = error;
+  }
+
+  #snapshot(r: ProbeResult): HostSnapshot {
+    return {
+      host: this.host.name,
+      labels: this.host.labels,
+      up: r.ok,
+      error: r.error,
+      info: this.#info,
+      containers: r.containers,
+      containerCount: r.containerCount,
+      lastSuccess: this.#lastGood ? this.#lastGood.finishedAt / 1000 : NaN,
+      lastDurationSeconds: r.durationSeconds,
+      counters: this.counters,
+      transport: this.#transport.stats?.(),
+    };
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,86 @@
+import { readFile, stat } from 'node:fs/promises';
+import ssh2, { type ParsedKey } from 'ssh2';
+import type { SshOptions } from '../config/types.ts';
+
+const { utils } = ssh2;
+
+export interface SshAuth {
+  privateKey?: ParsedKey;
+  /** ssh-agent socket path. */
+  agent?: string;
+  /** What was offered, for messages: "identity_file /x", "ssh-agent /y". Never a secret. */
+  offered: string;
+}
+
+/**
+ * Reads the credentials for one connection attempt (files are re-read on every attempt, so a
+ * rotated key is picked up at the next reconnect). The passphrase only lives in this call: it
+ * is used to decrypt the key and never appears in a returned value or an error.
+ */
+export async function loadSshAuth(ssh: SshOptions, env: NodeJS.ProcessEnv = process.env): Promise<SshAuth> {
+  const agent = ssh.agent ?? (ssh.identityFile ? undefined : env.SSH_AUTH_SOCK || undefined);
+  if (!ssh.identityFile && !agent) {
+    throw new Error('no identity_file and no ssh-agent: set ssh.identity_file or ssh.agent, or SSH_AUTH_SOCK');
+  }
+  const offered: string[] = [];
+  let privateKey: ParsedKey | undefined;
+  if (ssh.identityFile) {
+    privateKey = await loadIdentity(ssh, env);
+    offered.push(`identity_file ${ssh.identityFile}`);
+  }
+  if (agent) {
+    try {
+      await stat(agent);
+    } catch (err) {
+      throw new Error(`cannot reach ssh-agent socket ${agent}: ${errCode(err)}`);
+    }
+    offered.push(`ssh-agent ${agent}`);
+  }
+  return { privateKey, agent, offered: offered.join(' and ') };
+}
+
+async function loadIdentity(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<ParsedKey> {
+  const path = ssh.identityFile!;
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (err) {
+    throw new Error(`cannot read identity_file ${path}: ${errCode(err)}`);
+  }
+  let key = utils.parseKey(data);
+  if (key instanceof Error && /no passphrase given/i.test(key.message)) {
+    const passphrase = await loadPassphrase(ssh, env);
+    if (passphrase === undefined) {
+      throw new Error(`identity_file ${path} is encrypted: set ssh.passphrase_file or ssh.passphrase_env`);
+    }
+    key = utils.parseKey(data, passphrase);
+    // ssh2's messages here do not carry the passphrase, but keep ours fixed anyway.
+    if (key instanceof Error) throw new Error(`cannot decrypt identity_file ${path} (wrong passphrase?)`);
+  }
+  if (key instanceof Error) throw new Error(`cannot parse identity_file ${path}: ${key.message}`);
+  if (key.getPrivatePEM() === null) throw new Error(`identity_file ${path} holds no private key (a .pub file?)`);
+  return key;
+}
+
+async function loadPassphrase(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (ssh.passphraseFile) {
+    let text: string;
+    try {
+      text = await readFile(ssh.passphraseFile, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read passphrase_file ${ssh.passphraseFile}: ${errCode(err)}`);
+    }
+    // Files written by `echo` end in a newline that is not part of the passphrase.
+    return text.replace(/\r?\n$/, '');
+  }
+  if (ssh.passphraseEnv) {
+    const value = env[ssh.passphraseEnv];
+    if (value === undefined) throw new Error(`passphrase_env ${ssh.passphraseEnv} is not set`);
+    return value;
+  }
+  return undefined;
+}
+
+function errCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+}

@@ -1,0 +1,410 @@
+#!/usr/bin/env bash
+# A small real Docker fleet for the end-to-end suite, on this machine, as root.
+#
+#   fleet.sh up        daemons A and B, sshd, image, containers; writes .run/fleet.json
+#   fleet.sh down      removes everything `up` made (idempotent; also run by `up` on failure)
+#   fleet.sh stop-b    stops daemon B (its containers stop with it)
+#   fleet.sh start-b   starts daemon B again (its containers have --restart always)
+#
+# A: dockerd on a unix socket, the containers with known behaviour.
+# B: dockerd on a unix socket and on tcp://127.0.0.1:<port> with mutual TLS (certificates made
+#    here), two idle containers.
+# sshd on 127.0.0.1:<port>; root logs in with a key made here and reaches A's socket.
+# State lives under test/e2e/.run/ (gitignored); daemons' exec roots and sockets live under a short
+# /tmp path because containerd's sockets must fit in sun_path (108 bytes).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+RUN="$HERE/.run"
+SHORT="/tmp/dfe-e2e-$(printf '%s' "$RUN" | md5sum | cut -c1-8)"
+LOGS="$SHORT-logs"
+IMAGE="dfe-e2e-bb:latest"
+NET_SUBNET="${E2E_NET_SUBNET:-10.213.77.0/24}"
+MEM_WRITE_MIB=40
+
+log() { printf '[fleet %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+dk() { # dk a|b docker-args...
+  local which="$1"; shift
+  DOCKER_HOST="unix://$SHORT/$which/docker.sock" DOCKER_CONTEXT= DOCKER_TLS_VERIFY= DOCKER_CERT_PATH= \
+    docker "$@"
+}
+
+api() { # api a|b /path : GET on the daemon's unix socket
+  curl -fsS --max-time 5 --unix-socket "$SHORT/$1/docker.sock" "http://docker$2"
+}
+
+wait_for() { # wait_for <seconds> <description> cmd...
+  local secs="$1" what="$2"; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || die "timed out after ${secs}s waiting for $what"
+    sleep 0.2
+  done
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+stop_pidfile() { # stop_pidfile <file> <seconds>: SIGTERM, then SIGKILL after the grace period
+  local f="$1" secs="$2" pid
+  [ -f "$f" ] || return 0
+  pid="$(cat "$f")"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + secs))
+    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid ($f) ignored SIGTERM for ${secs}s; killing"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.5
+    fi
+  fi
+  rm -f "$f"
+}
+
+# ---- certificates ----------------------------------------------------------------------------
+
+make_ca() { # make_ca <dir> <cn>
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -keyout "$1/ca-key.pem" -out "$1/ca.pem" -subj "/CN=$2" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+}
+
+make_cert() { # make_cert <ca-dir> <out-prefix> <cn> <extensions>
+  local ext; ext="$(mktemp)"
+  printf '%b\n' "$4" >"$ext"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$2-key.pem" -out "$2.csr" -subj "/CN=$3" 2>/dev/null
+  openssl x509 -req -in "$2.csr" -CA "$1/ca.pem" -CAkey "$1/ca-key.pem" -CAcreateserial \
+    -days 2 -out "$2-cert.pem" -extfile "$ext" 2>/dev/null
+  rm -f "$2.csr" "$ext"
+  chmod 600 "$2-key.pem"
+}
+
+make_certs() {
+  local t="$RUN/tls"
+  mkdir -p "$t/good" "$t/other"
+  make_ca "$t/good" "dfe-e2e CA"
+  make_cert "$t/good" "$t/good/server" "127.0.0.1" \
+    "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature"
+  make_cert "$t/good" "$t/good/client" "dfe-e2e client" \
+    "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature"
+  # A second CA that B does not trust, and a client certificate from it: must be refused.
+  make_ca "$t/other" "dfe-e2e other CA"
+  make_cert "$t/other" "$t/other/client" "dfe-e2e client (untrusted CA)" \
+    "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature"
+}
+
+# ---- daemons ---------------------------------------------------------------------------------
+
+dockerd_args() { # the full command line of daemon a|b
+  local which="$1" d="$RUN/$1" s="$SHORT/$1"
+  printf '%s\n' dockerd --config-file "$RUN/daemon.json" \
+    --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
+    --data-root "$d/data" --exec-root "$s/exec" --pidfile "$d/docker.pid" \
+    --shutdown-timeout 5 -H "unix://$s/docker.sock"
+  if [ "$which" = b ]; then
+    local t="$RUN/tls/good"
+    printf '%s\n' -H "tcp://127.0.0.1:$(cat "$RUN/b/tcp.port")" --tlsverify \
+      --tlscacert "$t/ca.pem" --tlscert "$t/server-cert.pem" --tlskey "$t/server-key.pem"
+  fi
+}
+
+start_daemon() { # start_daemon a|b (does not wait)
+  local which="$1"
+  mkdir -p "$RUN/$which/data" "$SHORT/$which/exec"
+  pid_alive "$RUN/$which/docker.pid" && die "daemon $which already running"
+  local -a args; mapfile -t args < <(dockerd_args "$which")
+  # setsid: the daemon must outlive this script and must not get the caller's terminal signals.
+  setsid "${args[@]}" >>"$RUN/$which/dockerd.log" 2>&1 </dev/null &
+}
+
+wait_daemon() {
+  wait_for 60 "daemon $1 to answer /_ping (log: $RUN/$1/dockerd.log)" api "$1" /_ping
+}
+
+stop_daemon() { stop_pidfile "$RUN/$1/docker.pid" 30; }
+
+# ---- image -----------------------------------------------------------------------------------
+
+build_rootfs_tar() {
+  local bb r="$RUN/rootfs"
+  bb="$(command -v busybox)"
+  { ldd "$bb" 2>&1 || true; } | grep -q 'not a dynamic' || die "$bb is dynamically linked; install busybox-static"
+  rm -rf "$r"; mkdir -p "$r/bin" "$r/tmp" "$r/proc" "$r/sys" "$r/dev" "$r/etc" "$r/root"
+  cp "$bb" "$r/bin/busybox"
+  local applet
+  for applet in $("$bb" --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$r/bin/$applet"
+  done
+  mkdir -p "$r/usr"; ln -s ../bin "$r/usr/bin"; ln -s bin "$r/sbin"
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$r/etc/passwd"
+  printf 'root:x:0:\n' >"$r/etc/group"
+  tar -C "$r" -cf "$RUN/rootfs.tar" .
+  rm -rf "$r"
+}
+
+import_image() { # import_image a|b
+  dk "$1" import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' "$RUN/rootfs.tar" "$IMAGE" >/dev/null
+}
+
+# ---- containers ------------------------------------------------------------------------------
+
+# PID 1 ignores SIGTERM unless it traps it: idle containers stop within a second.
+IDLE='trap "exit 0" TERM; while :; do sleep 1; done'
+
+run_a() { dk a run -d --network none --stop-timeout 2 "$@" >/dev/null; }
+
+# Starts run with its arguments in the background; wait_all fails if any of them failed.
+# (A container start takes 1-2 s here, mostly the vfs copy: in parallel the fleet is up sooner.)
+bg_pids=()
+bg() { "$@" & bg_pids+=("$!"); }
+wait_all() {
+  local p rc=0
+  for p in "${bg_pids[@]}"; do wait "$p" || rc=1; done
+  bg_pids=()
+  [ "$rc" = 0 ] || die "a container failed to start (see output above)"
+}
+
+start_net_pair() {
+  dk a network create --driver bridge --subnet "$NET_SUBNET" e2e-net >/dev/null
+  dk a run -d --network e2e-net --stop-timeout 2 --name e2e-net-server "$IMAGE" sh -c "$IDLE" >/dev/null
+  local server_ip
+  server_ip="$(dk a inspect -f '{{(index .NetworkSettings.Networks "e2e-net").IPAddress}}' e2e-net-server)"
+  [ -n "$server_ip" ] || die "e2e-net-server has no address on e2e-net"
+  printf '%s\n' "$server_ip" >"$RUN/a/net-server.ip"
+  # ICMP echo both ways, about 5 KB/s each way: eth0 counters of both containers keep growing.
+  dk a run -d --network e2e-net --stop-timeout 2 --name e2e-net-client "$IMAGE" \
+    ping -q -i 0.2 -s 1000 "$server_ip" >/dev/null
+}
+
+start_containers() {
+  bg run_a --name e2e-idle "$IMAGE" sh -c "$IDLE"
+  bg run_a --name e2e-cpu "$IMAGE" sh -c 'while :; do :; done'
+  # Writes into /dev/shm (tmpfs): shmem pages are charged to the writer's memory cgroup and sit
+  # on the anon LRU, so they count in usage and in the working set (usage - inactive_file).
+  bg run_a --name e2e-mem --memory 64m --shm-size 128m "$IMAGE" sh -c \
+    "dd if=/dev/zero of=/dev/shm/fill bs=1M count=$MEM_WRITE_MIB 2>/dev/null && echo filled; $IDLE"
+  bg run_a --name e2e-healthy --health-cmd true --health-interval 1s --health-retries 1 \
+    "$IMAGE" sh -c "$IDLE"
+  bg run_a --name e2e-unhealthy --health-cmd false --health-interval 1s --health-retries 1 \
+    "$IMAGE" sh -c "$IDLE"
+  bg run_a --name e2e-exit3 "$IMAGE" sh -c 'exit 3'
+  # Runs 10 s, then fails: the restart backoff resets after a 10 s run, so it restarts about
+  # every 10 s for as long as the fleet lives (a quicker failure would back off to minutes).
+  bg run_a --name e2e-restarting --restart on-failure "$IMAGE" sh -c 'sleep 10; exit 1'
+  bg run_a --name e2e-compose --label com.docker.compose.project=e2eproj \
+    --label com.docker.compose.service=web "$IMAGE" sh -c "$IDLE"
+  bg run_a --name e2e-doomed "$IMAGE" sh -c "$IDLE"
+  bg start_net_pair
+  local n
+  for n in 1 2; do
+    # --restart always: they come back when B is started again after stop-b.
+    bg dk b run -d --network none --stop-timeout 2 --restart always --name "e2e-b-idle$n" \
+      "$IMAGE" sh -c "$IDLE" >/dev/null
+  done
+  wait_all
+}
+
+health_is() { [ "$(dk a inspect -f '{{.State.Health.Status}}' "$1")" = "$2" ]; }
+logs_have() { dk a logs "$1" 2>&1 | grep -q "$2"; }
+exited_with() { [ "$(dk a inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$1")" = "exited $2" ]; }
+
+# The memory container must really hold what it wrote, in its own cgroup (v1 or v2).
+check_memory_charged() {
+  local pid cg usage inactive
+  pid="$(dk a inspect -f '{{.State.Pid}}' e2e-mem)"
+  if grep -q '^0::' "/proc/$pid/cgroup" && [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    cg="/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$pid/cgroup")"
+    usage="$(cat "$cg/memory.current")"
+    inactive="$(awk '$1=="inactive_file"{print $2}' "$cg/memory.stat")"
+  else
+    cg="/sys/fs/cgroup/memory$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' "/proc/$pid/cgroup")"
+    usage="$(cat "$cg/memory.usage_in_bytes")"
+    inactive="$(awk '$1=="total_inactive_file"{print $2}' "$cg/memory.stat")"
+  fi
+  local ws=$((usage - inactive)) want=$((MEM_WRITE_MIB * 1024 * 1024))
+  [ "$ws" -ge "$want" ] || die "e2e-mem working set $ws < $want written (cgroup $cg)"
+  log "e2e-mem: working set $ws bytes >= $want written (cgroup $cg)"
+}
+
+# ---- sshd ------------------------------------------------------------------------------------
+
+start_sshd() {
+  local s="$RUN/ssh" port
+  mkdir -p "$s" /run/sshd
+  port="$(free_port)"; printf '%s\n' "$port" >"$s/port"
+  ssh-keygen -q -t ed25519 -N '' -C dfe-e2e-host -f "$s/host_ed25519"
+  ssh-keygen -q -t ed25519 -N '' -C dfe-e2e-client -f "$s/id_ed25519"
+  cp "$s/id_ed25519.pub" "$s/authorized_keys"
+  printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$s/host_ed25519.pub")" >"$s/known_hosts"
+  ssh-keygen -lf "$s/host_ed25519.pub" | awk '{print $2}' >"$s/host_key.fingerprint"
+  cat >"$s/sshd_config" <<EOF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $s/host_ed25519
+AuthorizedKeysFile $s/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+AllowStreamLocalForwarding yes
+X11Forwarding no
+PidFile $s/sshd.pid
+LogLevel VERBOSE
+EOF
+  /usr/sbin/sshd -t -f "$s/sshd_config"
+  /usr/sbin/sshd -f "$s/sshd_config" -E "$s/sshd.log"
+  wait_for 10 "sshd pid file" test -s "$s/sshd.pid"
+}
+
+ssh_opts() {
+  local s="$RUN/ssh"
+  printf '%s\n' -i "$s/id_ed25519" -p "$(cat "$s/port")" -o BatchMode=yes -o IdentitiesOnly=yes \
+    -o UserKnownHostsFile="$s/known_hosts" -o StrictHostKeyChecking=yes
+}
+
+# Proves what the exporter will do: a direct-streamlocal channel to A's socket, through sshd.
+check_ssh_reaches_a() {
+  local s="$RUN/ssh" fwd="$SHORT/ssh-fwd.sock"
+  local -a opts; mapfile -t opts < <(ssh_opts)
+  rm -f "$fwd"
+  ssh "${opts[@]}" -N -o ExitOnForwardFailure=yes -L "$fwd:$SHORT/a/docker.sock" root@127.0.0.1 \
+    2>>"$s/ssh-client.log" &
+  local fpid=$!
+  local ok=0 i
+  for i in $(seq 50); do
+    if [ -S "$fwd" ] && curl -fsS --max-time 3 --unix-socket "$fwd" http://docker/_ping >/dev/null 2>&1; then
+      ok=1; break
+    fi
+    sleep 0.2
+  done
+  kill "$fpid" 2>/dev/null || true; wait "$fpid" 2>/dev/null || true
+  rm -f "$fwd"
+  [ "$ok" = 1 ] || die "A's socket not reachable through sshd (see $s/sshd.log, $s/ssh-client.log)"
+  log "sshd: A's socket answers /_ping through a streamlocal forward"
+}
+
+# ---- fleet.json ------------------------------------------------------------------------------
+
+container_ids() { # JSON object name -> full id for every container of daemon a|b
+  api "$1" '/containers/json?all=1' | jq -c 'map({key: (.Names[0] | ltrimstr("/")), value: .Id}) | from_entries'
+}
+
+write_fleet_json() {
+  local up_seconds="$1" t="$RUN/tls" s="$RUN/ssh"
+  jq -n \
+    --arg run "$RUN" --arg image "$IMAGE" --argjson up "$up_seconds" \
+    --arg a_sock "$SHORT/a/docker.sock" --arg b_sock "$SHORT/b/docker.sock" \
+    --argjson b_port "$(cat "$RUN/b/tcp.port")" \
+    --argjson a_ids "$(container_ids a)" --argjson b_ids "$(container_ids b)" \
+    --arg net_ip "$(cat "$RUN/a/net-server.ip")" \
+    --argjson mem_written $((MEM_WRITE_MIB * 1024 * 1024)) \
+    --argjson ssh_port "$(cat "$s/port")" \
+    --arg fleet_sh "$HERE/fleet.sh" \
+    --arg t "$t" --arg s "$s" --arg fp "$(cat "$s/host_key.fingerprint")" \
+    '{
+      run: $run, image: $image, up_seconds: $up, fleet_sh: $fleet_sh,
+      a: { socket: $a_sock, containers: $a_ids, net_server_ip: $net_ip,
+           memory: { container: "e2e-mem", written_bytes: $mem_written, limit_bytes: 67108864 } },
+      b: { socket: $b_sock, tcp_host: "127.0.0.1", tcp_port: $b_port, containers: $b_ids,
+           tls: { ca: "\($t)/good/ca.pem", cert: "\($t)/good/client-cert.pem", key: "\($t)/good/client-key.pem" },
+           untrusted_tls: { ca: "\($t)/good/ca.pem", cert: "\($t)/other/client-cert.pem", key: "\($t)/other/client-key.pem" } },
+      ssh: { host: "127.0.0.1", port: $ssh_port, user: "root", identity_file: "\($s)/id_ed25519",
+             known_hosts: "\($s)/known_hosts", host_key_fingerprint: $fp, socket_path: $a_sock }
+    }' >"$RUN/fleet.json"
+}
+
+# ---- up / down -------------------------------------------------------------------------------
+
+cmd_up() {
+  [ "$(id -u)" -eq 0 ] || die "needs root (it starts dockerd)"
+  local start=$SECONDS t0; t0="$(date +%s%N)"
+  if [ -e "$RUN/fleet.json" ] || pid_alive "$RUN/a/docker.pid" || pid_alive "$RUN/b/docker.pid"; then
+    log "a previous fleet is still there; taking it down first"
+    cmd_down
+  fi
+  trap 'rc=$?; if [ $rc -ne 0 ]; then log "up failed (exit $rc); tearing down"; cmd_down || true; fi' EXIT
+  mkdir -p "$RUN/a" "$RUN/b" "$SHORT"
+  printf '{}\n' >"$RUN/daemon.json"
+  make_certs
+  free_port >"$RUN/b/tcp.port"
+  start_daemon a
+  start_daemon b
+  build_rootfs_tar
+  start_sshd
+  wait_daemon a; wait_daemon b
+  wait_for 30 "daemon B's TLS port" curl -fsS --max-time 3 --cacert "$RUN/tls/good/ca.pem" \
+    --cert "$RUN/tls/good/client-cert.pem" --key "$RUN/tls/good/client-key.pem" \
+    "https://127.0.0.1:$(cat "$RUN/b/tcp.port")/_ping"
+  log "daemons up after $((SECONDS - start))s"
+  import_image a & local ia=$!
+  import_image b & local ib=$!
+  wait "$ia"; wait "$ib"
+  start_containers
+  check_ssh_reaches_a
+  wait_for 30 "e2e-healthy to be healthy" health_is e2e-healthy healthy
+  wait_for 30 "e2e-unhealthy to be unhealthy" health_is e2e-unhealthy unhealthy
+  wait_for 30 "e2e-exit3 to exit with 3" exited_with e2e-exit3 3
+  wait_for 30 "e2e-mem to fill /dev/shm" logs_have e2e-mem filled
+  check_memory_charged
+  local ms=$((($(date +%s%N) - t0) / 1000000)) up_seconds
+  up_seconds="$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+  write_fleet_json "$up_seconds"
+  trap - EXIT
+  log "fleet up in ${up_seconds}s; facts in $RUN/fleet.json"
+}
+
+cmd_down() {
+  local which
+  for which in a b; do
+    if pid_alive "$RUN/$which/docker.pid" && api "$which" /_ping >/dev/null 2>&1; then
+      local ids
+      ids="$(dk "$which" ps -aq 2>/dev/null || true)"
+      # shellcheck disable=SC2086
+      [ -z "$ids" ] || dk "$which" rm -f $ids >/dev/null 2>&1 || true
+      dk "$which" network rm e2e-net >/dev/null 2>&1 || true
+    fi
+    stop_daemon "$which"
+  done
+  stop_pidfile "$RUN/ssh/sshd.pid" 5
+  # Daemons that died uncleanly can leave mounts (shm, netns) behind; unmount deepest first.
+  local m
+  for m in $(awk -v a="$RUN/" -v b="$SHORT/" 'index($2,a)==1 || index($2,b)==1 {print $2}' /proc/mounts | sort -r); do
+    umount -l "$m" 2>/dev/null || true
+  done
+  # Keep the logs of the last fleet for post-mortems; the rest goes.
+  if [ -d "$RUN" ]; then
+    rm -rf "$LOGS"; mkdir -p "$LOGS"
+    (cd "$RUN" && find . -name '*.log' -exec cp --parents {} "$LOGS/" \;) 2>/dev/null || true
+  fi
+  rm -rf "$RUN" "$SHORT"
+  log "fleet down (logs kept in $LOGS)"
+}
+
+cmd_stop_b() { stop_daemon b; }
+
+cmd_start_b() {
+  start_daemon b
+  wait_daemon b
+  local want=2
+  wait_for 30 "B's containers to be running again" \
+    bash -c "[ \"\$(curl -fsS --unix-socket '$SHORT/b/docker.sock' 'http://docker/containers/json' | jq length)\" -ge $want ]"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  stop-b) cmd_stop_b ;;
+  start-b) cmd_start_b ;;
+  *) echo "usage: $0 up|down|stop-b|start-b" >&2; exit 2 ;;
+esac

@@ -1,0 +1,225 @@
+// A real OpenSSH sshd for tests: 127.0.0.1 on a free port, its own config, host keys,
+// authorized_keys, pid file and log in a temp dir. Debian package: openssh-server.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer, connect } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const SSHD_BIN = '/usr/sbin/sshd';
+
+/** True when the OpenSSH server and client tools are installed. */
+export function haveOpenSsh(): boolean {
+  return existsSync(SSHD_BIN) && existsSync('/usr/bin/ssh-keygen');
+}
+
+export type KeyType = 'ed25519' | 'ecdsa' | 'rsa';
+
+export interface KeyPair {
+  /** Private key file. */
+  path: string;
+  /** "ssh-ed25519 AAAA... comment" */
+  pub: string;
+  /** As `ssh-keygen -lf` prints it. */
+  fingerprint: string;
+}
+
+/** A key made by ssh-keygen (OpenSSH format), encrypted when a passphrase is given. */
+export async function makeKey(dir: string, name: string, type: KeyType = 'ed25519', passphrase = ''): Promise<KeyPair> {
+  const path = join(dir, name);
+  const bits = type === 'rsa' ? ['-b', '2048'] : [];
+  await run('ssh-keygen', ['-q', '-t', type, ...bits, '-N', passphrase, '-C', name, '-f', path]);
+  const pub = (await readFile(`${path}.pub`, 'utf8')).trim();
+  const { stdout } = await run('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${path}.pub`]);
+  return { path, pub, fingerprint: stdout.split(' ')[1]! };
+}
+
+export interface Sshd {
+  readonly port: number;
+  readonly dir: string;
+  readonly user: string;
+  readonly logPath: string;
+  readonly hostKeys: KeyPair[];
+  /** known_hosts lines for this server (`[127.0.0.1]:port type key`). */
+  knownHostsLines(): string[];
+  authorize(pub: string): Promise<void>;
+  /** SSH connections that passed authentication, from the VERBOSE log. */
+  acceptedLogins(): Promise<number>;
+  /** TCP connections sshd saw, authenticated or not. */
+  connectionsSeen(): Promise<number>;
+  /** The log text. */
+  log(): Promise<string>;
+  /** SIGKILL the listener and every per-connection process: live connections drop at once. */
+  kill(): Promise<void>;
+  /** Start again on the same port, config and keys. */
+  restart(): Promise<void>;
+  /** SIGTERM everything and remove the temp dir. */
+  stop(): Promise<void>;
+}
+
+export interface SshdOptions {
+  hostKeyTypes?: KeyType[];
+}
+
+export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
+  const dir = await mkdtemp(join(tmpdir(), 'sshd-test-'));
+  const port = await freePort();
+  const user = userInfo().username;
+  const hostKeys: KeyPair[] = [];
+  for (const t of opts.hostKeyTypes ?? ['ed25519']) hostKeys.push(await makeKey(dir, `host_${t}`, t));
+  const authorizedKeys = join(dir, 'authorized_keys');
+  await writeFile(authorizedKeys, '', { mode: 0o600 });
+  const logPath = join(dir, 'sshd.log');
+  const configPath = join(dir, 'sshd_config');
+  await writeFile(
+    configPath,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      ...hostKeys.map((k) => `HostKey ${k.path}`),
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${authorizedKeys}`,
+      'PubkeyAuthentication yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'PermitRootLogin prohibit-password',
+      'AllowStreamLocalForwarding yes',
+      'AllowTcpForwarding no',
+      'X11Forwarding no',
+      'PrintMotd no',
+      'MaxStartups 100',
+      'MaxSessions 100',
+      'LogLevel VERBOSE',
+      '',
+    ].join('\n'),
+  );
+  // Privilege separation needs this directory when sshd runs as root (Debian creates it at boot).
+  if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    // -D: stay in the foreground, so the child's pid is the listener's; -E: log to a file.
+    const proc = spawn(SSHD_BIN, ['-D', '-f', configPath, '-E', logPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child = proc;
+    const exited = new Promise<never>((_, reject) =>
+      proc.once('exit', async (code) => {
+        const log = await readFile(logPath, 'utf8').catch(() => '');
+        reject(new Error(`sshd exited (${code}) during start: ${stderr}${log.split('\n').slice(-5).join('\n')}`));
+      }),
+    );
+    exited.catch(() => {});
+    await Promise.race([waitForPort(port, 5000), exited]);
+  };
+  await start();
+
+  const stopAll = async (signal: NodeJS.Signals) => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.pid === undefined) return;
+    // Per-connection processes are sshd's descendants but in their own sessions (setsid):
+    // collect them before the listener dies and they are re-parented.
+    const pids = [...(await descendants(proc.pid)), proc.pid];
+    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+    await gone;
+    for (const pid of pids) await waitGone(pid, 2000);
+  };
+
+  const log = () => readFile(logPath, 'utf8').catch(() => '');
+  const count = async (re: RegExp) => (await log()).split('\n').filter((l) => re.test(l)).length;
+
+  return {
+    port,
+    dir,
+    user,
+    logPath,
+    hostKeys,
+    knownHostsLines: () => hostKeys.map((k) => `[127.0.0.1]:${port} ${k.pub.split(' ').slice(0, 2).join(' ')}`),
+    authorize: (pub) => appendFile(authorizedKeys, pub + '\n'),
+    acceptedLogins: () => count(/Accepted publickey for /),
+    connectionsSeen: () => count(/Connection from 127\.0\.0\.1 port \d+ on /),
+    log,
+    kill: () => stopAll('SIGKILL'),
+    restart: async () => {
+      await stopAll('SIGTERM');
+      await start();
+    },
+    stop: async () => {
+      await stopAll('SIGTERM');
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const addr = srv.address();
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  if (addr === null || typeof addr === 'string') throw new Error('no port');
+  return addr.port;
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`sshd did not listen on 127.0.0.1:${port} within ${timeoutMs}ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** All descendants of `root`, from /proc (Linux). */
+async function descendants(root: number): Promise<number[]> {
+  const children = new Map<number, number[]>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => undefined);
+    if (!stat) continue;
+    // pid (comm) state ppid ...; comm may contain spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry));
+    children.set(ppid, list);
+  }
+  const out: number[] = [];
+  const walk = (pid: number) => {
+    for (const c of children.get(pid) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+async function waitGone(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+    // A zombie is dead too: its new parent (maybe a container's pid 1) may never reap it.
+    if (stat === undefined || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
