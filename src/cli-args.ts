@@ -35,7 +35,7 @@ Flags:
       --web.listen-address="${DEFAULT_LISTEN_ADDRESS}"
                              Address to serve metrics on: ":port", "host:port" or "[v6]:port".
                              ($${ENV.listenAddress})
-      --log.level=${DEFAULT_LOG_LEVEL}        Log level: ${LOG_LEVELS.join(', ')}.
+      --log.level=${DEFAULT_LOG_LEVEL}       Log level: ${LOG_LEVELS.join(', ')}.
                              ($${ENV.logLevel})
 `;
 

@@ -206,5 +206,5 @@ function isObject(x: unknown): x is Json {
 function kind(x: unknown): string {
   if (x === null) return 'null';
   if (Array.isArray(x)) return 'an array';
-  return `a ${typeof x}`;
+  return typeof x === 'object' ? 'an object' : `a ${typeof x}`;
 }

@@ -2,7 +2,7 @@
 // at fleet scale, building a label object per series for a client library costs more than
 // the whole rest of a scrape (measured: 100k series, prom-client ~1 s, this ~0.25 s).
 
-export type MetricType = 'gauge' | 'counter' | 'histogram';
+export type MetricType = 'gauge' | 'counter' | 'histogram' | 'untyped';
 
 export class Exposition {
   #parts: string[] = [];

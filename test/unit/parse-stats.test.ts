@@ -189,7 +189,7 @@ describe('parseBatch', () => {
     );
     assert.equal(r.errors[0], 'memory_stats.usage is a string, not a number');
     assert.equal(r.errors[1], 'networks.eth0 is a number, not an object');
-    assert.equal(r.errors[2], 'blkio_stats.io_service_bytes_recursive is a object, not an array');
+    assert.equal(r.errors[2], 'blkio_stats.io_service_bytes_recursive is an object, not an array');
     assert.equal(r.errors[3], 'read is a number, not a string');
     // cpu fields were filled before each failure was found: the row must still be all NaN
     for (let i = 0; i < 4; i++) assertAllNaN(r, i);

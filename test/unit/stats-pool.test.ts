@@ -1,0 +1,151 @@
+// The stats pool through real worker threads: the TypeScript worker loads under tsx, results
+// match the pure parser row for row, and a dying worker fails only its own batch.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { parseBatch } from '../../workers/parse-stats.ts';
+import { F, FIELD_COUNT } from '../../workers/stats-layout.ts';
+import { StatsPool, defaultWorkerUrl, pack } from '../../src/pool/stats-pool.ts';
+
+const enc = new TextEncoder();
+const fixture = (name: string): string => readFileSync(new URL(`../fixtures/stats-${name}.json`, import.meta.url), 'utf8');
+
+/** 300 bodies: the four fixtures with varied numbers, plus garbage every 17th. */
+function mixedBodies(count: number): Uint8Array[] {
+  const shapes = ['v1', 'v2', 'null-blkio', 'stopped'].map((n) => JSON.parse(fixture(n)) as { cpu_stats: { cpu_usage: { total_usage: number } } });
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    if (i % 17 === 5) {
+      out.push(enc.encode(i % 2 ? '{"cpu_stats":' : '[]'));
+      continue;
+    }
+    const body = structuredClone(shapes[i % shapes.length]);
+    body.cpu_stats.cpu_usage.total_usage += i;
+    // Buffer.from gives pooled slices: the pool must copy them into its own buffer
+    out.push(Buffer.from(JSON.stringify(body)));
+  }
+  return out;
+}
+
+describe('StatsPool with threads', () => {
+  let pool: StatsPool;
+  before(() => {
+    pool = StatsPool.create({ threads: 2, chunkSize: 64 });
+  });
+  after(() => pool.close());
+
+  it('resolves the worker next to this module, with its extension', () => {
+    assert.match(defaultWorkerUrl().pathname, /\/workers\/parse-stats\.ts$/);
+    assert.equal(pool.threads, 2);
+  });
+
+  it('parses 300 mixed bodies exactly as the pure function does, in order', async () => {
+    const bodies = mixedBodies(300);
+    const expected = parseBatch(pack(bodies));
+    const got = await pool.parse(bodies);
+    assert.ok(got.values instanceof Float64Array);
+    assert.equal(got.values.length, 300 * FIELD_COUNT);
+    assert.deepEqual(got, expected);
+    // the rows really are distinct bodies, not one chunk repeated
+    assert.equal(got.values[299 * FIELD_COUNT + F.cpuTotalNs] - got.values[295 * FIELD_COUNT + F.cpuTotalNs], 4);
+    assert.equal(got.errors.filter((e) => e !== null).length, 18);
+    // the caller's bodies are untouched (not transferred away)
+    assert.ok(bodies.every((b) => b.byteLength > 0));
+  });
+
+  it('runs batches from several hosts at once', async () => {
+    const [a, b] = await Promise.all([pool.parse([enc.encode(fixture('v1'))]), pool.parse([enc.encode(fixture('v2'))])]);
+    assert.equal(a.values[F.cgroupVersion], 1);
+    assert.equal(b.values[F.cgroupVersion], 2);
+    assert.equal(b.networks[0].length, 2);
+  });
+
+  it('answers an empty batch without a task', async () => {
+    const r = await pool.parse([]);
+    assert.equal(r.values.length, 0);
+    assert.deepEqual(r.errors, []);
+  });
+});
+
+describe('StatsPool on the main thread (threads = 0)', () => {
+  it('gives the same results as the pure function', async () => {
+    const pool = StatsPool.create({ threads: 0, chunkSize: 100 });
+    const bodies = mixedBodies(300);
+    assert.deepEqual(await pool.parse(bodies), parseBatch(pack(bodies)));
+    assert.equal(pool.threads, 0);
+    await pool.close();
+  });
+});
+
+describe('StatsPool lifecycle and failures', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'stats-pool-test-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('close() twice resolves, and parse() after close rejects', async () => {
+    const pool = StatsPool.create({ threads: 1 });
+    await pool.parse([enc.encode(fixture('v2'))]);
+    await pool.close();
+    await pool.close();
+    await assert.rejects(pool.parse([enc.encode(fixture('v2'))]), /stats pool is closed/);
+    const inline = StatsPool.create({ threads: 0 });
+    await inline.close();
+    await inline.close();
+  });
+
+  it('rejects bad thread counts', () => {
+    assert.throws(() => StatsPool.create({ threads: -1 }), /threads must be an integer >= 0, got -1/);
+    assert.throws(() => StatsPool.create({ threads: 1.5 }), /threads must be an integer/);
+  });
+
+  it('a worker that dies rejects that batch only, and the pool keeps working', async () => {
+    // Exits its thread on a body that says "die", otherwise answers like the real worker.
+    const file = join(dir, 'dying-worker.mjs');
+    const real = defaultWorkerUrl().href;
+    writeFileSync(
+      file,
+      `import parseStats from ${JSON.stringify(real)};
+       export default function (task) {
+         if (new TextDecoder().decode(task.buf) === 'die') process.exit(7);
+         return parseStats(task);
+       }\n`,
+    );
+    const pool = StatsPool.create({ threads: 1, workerUrl: pathToFileURL(file) });
+    try {
+      await assert.rejects(pool.parse([enc.encode('die')]), (err: Error) => {
+        assert.match(err.message, /^stats worker failed on a batch of 1 bodies: /);
+        return true;
+      });
+      const ok = await pool.parse([enc.encode(fixture('v1'))]);
+      assert.deepEqual(ok.errors, [null]);
+      assert.equal(ok.values[F.cgroupVersion], 1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a worker that throws rejects with its message', async () => {
+    const file = join(dir, 'throwing-worker.mjs');
+    writeFileSync(file, `export default function () { throw new Error('boom in worker'); }\n`);
+    const pool = StatsPool.create({ threads: 1, workerUrl: pathToFileURL(file) });
+    try {
+      await assert.rejects(pool.parse([enc.encode('{}')]), /stats worker failed on a batch of 1 bodies: boom in worker/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a missing worker file rejects instead of crashing', async () => {
+    const pool = StatsPool.create({ threads: 1, workerUrl: pathToFileURL(join(dir, 'nope.mjs')) });
+    try {
+      await assert.rejects(pool.parse([enc.encode('{}')]), /stats worker failed/);
+    } finally {
+      await pool.close();
+    }
+  });
+});
