@@ -82,7 +82,7 @@ export class StatsPool {
       return await this.pool.run(task, { transferList: [task.buf.buffer, task.offsets.buffer] });
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      throw new Error(`stats worker failed on a batch of ${bodies.length} bodies: ${msg}`, { cause: err });
+      throw new Error(`stats worker failed (batch of ${bodies.length}): ${msg}`, { cause: err });
     }
   }
 }

@@ -118,7 +118,7 @@ describe('StatsPool lifecycle and failures', () => {
     const pool = StatsPool.create({ threads: 1, workerUrl: pathToFileURL(file) });
     try {
       await assert.rejects(pool.parse([enc.encode('die')]), (err: Error) => {
-        assert.match(err.message, /^stats worker failed on a batch of 1 bodies: /);
+        assert.match(err.message, /^stats worker failed \(batch of 1\): /);
         return true;
       });
       const ok = await pool.parse([enc.encode(fixture('v1'))]);
@@ -134,7 +134,7 @@ describe('StatsPool lifecycle and failures', () => {
     writeFileSync(file, `export default function () { throw new Error('boom in worker'); }\n`);
     const pool = StatsPool.create({ threads: 1, workerUrl: pathToFileURL(file) });
     try {
-      await assert.rejects(pool.parse([enc.encode('{}')]), /stats worker failed on a batch of 1 bodies: boom in worker/);
+      await assert.rejects(pool.parse([enc.encode('{}')]), /stats worker failed \(batch of 1\): boom in worker/);
     } finally {
       await pool.close();
     }

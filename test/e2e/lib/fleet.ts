@@ -1,0 +1,79 @@
+// The facts `fleet.sh up` wrote into .run/fleet.json, and the fleet.sh commands the tests call.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const E2E_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+export const REPO_DIR = dirname(dirname(E2E_DIR));
+export const RUN_DIR = join(E2E_DIR, '.run');
+
+export interface TlsPaths {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export interface Fleet {
+  run: string;
+  image: string;
+  up_seconds: number;
+  fleet_sh: string;
+  a: {
+    socket: string;
+    /** container name -> full id */
+    containers: Record<string, string>;
+    net_server_ip: string;
+    memory: { container: string; written_bytes: number; limit_bytes: number };
+  };
+  b: {
+    socket: string;
+    tcp_host: string;
+    tcp_port: number;
+    containers: Record<string, string>;
+    tls: TlsPaths;
+    /** B's CA for the server, but a client certificate from a CA that B does not trust. */
+    untrusted_tls: TlsPaths;
+  };
+  ssh: {
+    host: string;
+    port: number;
+    user: string;
+    identity_file: string;
+    known_hosts: string;
+    host_key_fingerprint: string;
+    socket_path: string;
+  };
+}
+
+/** Host names (the `host` label) the tests give the daemons. */
+export const HOST_A = 'engine-a';
+export const HOST_B = 'engine-b';
+export const HOST_A_SSH = 'engine-a-ssh';
+
+export function loadFleet(): Fleet {
+  const file = join(RUN_DIR, 'fleet.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Fleet;
+  } catch (err) {
+    throw new Error(`no fleet: cannot read ${file} (${(err as Error).message}); run "bash test/e2e/fleet.sh up" as root first, or use test/e2e/run.sh`);
+  }
+}
+
+/** Runs `fleet.sh stop-b` / `start-b`. */
+export async function fleetCommand(fleet: Fleet, cmd: 'stop-b' | 'start-b'): Promise<void> {
+  await run('bash', [fleet.fleet_sh, cmd], { timeout: 90_000 });
+}
+
+/** The docker CLI against daemon A or B, for changes the exporter must notice (rm -f). */
+export async function dockerCli(socket: string, args: string[]): Promise<string> {
+  const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
+  delete env.DOCKER_TLS_VERIFY;
+  delete env.DOCKER_CERT_PATH;
+  delete env.DOCKER_CONTEXT;
+  const { stdout } = await run('docker', args, { env, timeout: 60_000 });
+  return stdout;
+}
