@@ -334,7 +334,7 @@ cmd_up() {
     cmd_down
   fi
   trap 'rc=$?; if [ $rc -ne 0 ]; then log "up failed (exit $rc); tearing down"; cmd_down || true; fi' EXIT
-  mkdir -p "$RUN/a" "$RUN/b" "$SHORT"
+  mkdir -p "$RUN/a" "$RUN/b" "$RUN/pids" "$SHORT"
   printf '{}\n' >"$RUN/daemon.json"
   make_certs
   free_port >"$RUN/b/tcp.port"
@@ -365,7 +365,11 @@ cmd_up() {
 }
 
 cmd_down() {
-  local which
+  local which f
+  # Processes the tests started (exporters, Prometheus) and left behind if they crashed.
+  for f in "$RUN"/pids/*.pid; do
+    [ -e "$f" ] && stop_pidfile "$f" 10
+  done
   for which in a b; do
     if pid_alive "$RUN/$which/docker.pid" && api "$which" /_ping >/dev/null 2>&1; then
       local ids

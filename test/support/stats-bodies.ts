@@ -578,36 +578,33 @@ const IMAGES = ['nginx:1.25', 'redis:7.2', 'postgres:16', 'busybox:1.36', 'grafa
 /**
  * `count` containers that look like a compose host: mostly running, some exited or
  * restarting, a few with healthchecks and limits. The same (count, seed) gives the same set.
+ * Inputs, not containers: what they leave out (cgroup unless given) comes from the engine.
  */
-export function sampleContainers(count: number, opts: { seed?: number; cgroup?: 1 | 2; now?: number; allRunning?: boolean } = {}): FakeContainer[] {
+export function sampleContainers(count: number, opts: { seed?: number; cgroup?: 1 | 2; now?: number; allRunning?: boolean } = {}): ContainerInput[] {
   const seed = opts.seed ?? 1;
   const now = opts.now ?? Date.now();
-  const out: FakeContainer[] = [];
+  const out: ContainerInput[] = [];
   for (let i = 0; i < count; i++) {
     const r = rnd(seed, 1000 + i);
     const project = `proj${i % 5}`;
     const service = `svc${String(i).padStart(3, '0')}`;
     const state: ContainerState = opts.allRunning || r < 0.84 ? 'running' : r < 0.92 ? 'exited' : r < 0.96 ? 'created' : r < 0.98 ? 'restarting' : 'paused';
     const limited = rnd(seed, 2000 + i) < 0.4;
-    out.push(
-      containerFrom(
-        {
-          name: `${project}-${service}-1`,
-          id: sha256Hex(`fleet:${seed}:${i}`),
-          image: IMAGES[i % IMAGES.length],
-          state,
-          labels: { 'com.docker.compose.project': project, 'com.docker.compose.service': service, tier: i % 3 ? 'backend' : 'frontend' },
-          health: rnd(seed, 3000 + i) < 0.3 ? (state === 'running' ? 'healthy' : 'unhealthy') : undefined,
-          restartCount: state === 'restarting' ? 3 + (i % 5) : 0,
-          exitCode: state === 'exited' ? (i % 2 ? 0 : 137) : state === 'restarting' ? 1 : 0,
-          oomKilled: state === 'exited' && i % 2 === 0,
-          cgroup: opts.cgroup,
-          createdAt: now - (1 + (i % 48)) * HOUR,
-          limits: limited ? { memory: 256 * 2 ** 20 * (1 + (i % 4)), memoryReservation: 128 * 2 ** 20, cpuQuota: 50_000, cpuPeriod: 100_000, cpuShares: 512 } : {},
-        },
-        { cgroup: opts.cgroup, now },
-      ),
-    );
+    const input: ContainerInput = {
+      name: `${project}-${service}-1`,
+      id: sha256Hex(`fleet:${seed}:${i}`),
+      image: IMAGES[i % IMAGES.length],
+      state,
+      labels: { 'com.docker.compose.project': project, 'com.docker.compose.service': service, tier: i % 3 ? 'backend' : 'frontend' },
+      health: rnd(seed, 3000 + i) < 0.3 ? (state === 'running' ? 'healthy' : 'unhealthy') : undefined,
+      restartCount: state === 'restarting' ? 3 + (i % 5) : 0,
+      exitCode: state === 'exited' ? (i % 2 ? 0 : 137) : state === 'restarting' ? 1 : 0,
+      oomKilled: state === 'exited' && i % 2 === 0,
+      createdAt: now - (1 + (i % 48)) * HOUR,
+      limits: limited ? { memory: 256 * 2 ** 20 * (1 + (i % 4)), memoryReservation: 128 * 2 ** 20, cpuQuota: 50_000, cpuPeriod: 100_000, cpuShares: 512 } : {},
+    };
+    if (opts.cgroup !== undefined) input.cgroup = opts.cgroup;
+    out.push(input);
   }
   return out;
 }

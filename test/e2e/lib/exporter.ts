@@ -1,0 +1,167 @@
+// The built exporter run as a user runs it: `node dist/src/cli.js --config.file ... ` on a free
+// port, a config file written here, stdout/stderr kept in .run/ for post-mortems.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, closeSync, readFileSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { REPO_DIR, RUN_DIR, type Fleet, HOST_A, HOST_B, HOST_A_SSH, type TlsPaths } from './fleet.ts';
+import { parseExposition, type Exposition } from './exposition.ts';
+
+export const CLI = join(REPO_DIR, 'dist', 'src', 'cli.js');
+/** Built from src/transport/ssh.ts: the SSH transport exists. */
+export const SSH_TRANSPORT_BUILT = existsSync(join(REPO_DIR, 'dist', 'src', 'transport', 'ssh.js'));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface HttpResult {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export async function httpGet(url: string, timeoutMs = 30_000): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export interface HostEntry {
+  name: string;
+  url: string;
+  labels?: Record<string, string>;
+  tls?: TlsPaths;
+  ssh?: Record<string, string>;
+}
+
+export const hostA = (f: Fleet): HostEntry => ({ name: HOST_A, url: `unix://${f.a.socket}`, labels: { dc: 'e2e' } });
+export const hostB = (f: Fleet, tls: TlsPaths = f.b.tls): HostEntry => ({
+  name: HOST_B,
+  url: `tcp://${f.b.tcp_host}:${f.b.tcp_port}`,
+  tls,
+});
+export const hostASsh = (f: Fleet): HostEntry => ({
+  name: HOST_A_SSH,
+  url: `ssh://${f.ssh.user}@${f.ssh.host}:${f.ssh.port}`,
+  ssh: { identity_file: f.ssh.identity_file, known_hosts: f.ssh.known_hosts, socket_path: f.ssh.socket_path },
+});
+
+export interface Exporter {
+  readonly url: string;
+  readonly address: string;
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  scrape(path?: string): Promise<Exposition & { body: string; seconds: number }>;
+  get(path: string): Promise<HttpResult>;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  logTail(lines?: number): string;
+}
+
+/** Writes a config naming `hosts` and starts the exporter on it; resolves once /healthz answers. */
+export async function startExporter(tag: string, hosts: HostEntry[], extra: Record<string, unknown> = {}): Promise<Exporter> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
+  const dir = join(RUN_DIR, `exporter-${tag}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const configFile = join(dir, 'config.yml');
+  writeFileSync(configFile, stringify({ collection: { timeout: '8s' }, ...extra, hosts }));
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const logFile = join(dir, 'exporter.log');
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [CLI, '--config.file', configFile, '--web.listen-address', address, '--log.level', 'info'], {
+    cwd: REPO_DIR,
+    stdio: ['ignore', out, out],
+    // The tests' own DOCKER_* must not leak into a process that builds its clients explicitly.
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' },
+  });
+  closeSync(out);
+  if (child.pid) writeFileSync(join(RUN_DIR, 'pids', `exporter-${tag}.pid`), `${child.pid}\n`);
+  let exited: number | null | undefined;
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exited = code))));
+
+  const logTail = (lines = 30) => {
+    try {
+      return readFileSync(logFile, 'utf8').trim().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  };
+  const url = `http://${address}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`exporter (${tag}) exited with ${exited} before serving; its log:\n${logTail()}`);
+    try {
+      const r = await httpGet(`${url}/healthz`, 2_000);
+      if (r.status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`exporter (${tag}) did not answer /healthz within 30 s; its log:\n${logTail()}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  return {
+    url,
+    address,
+    child,
+    logFile,
+    logTail,
+    get: (path: string) => httpGet(`${url}${path}`),
+    async scrape(path = '/metrics') {
+      const t0 = performance.now();
+      const r = await httpGet(`${url}${path}`);
+      const seconds = (performance.now() - t0) / 1000;
+      if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
+      return { ...parseExposition(r.body), body: r.body, seconds };
+    },
+    async stop() {
+      if (exited === undefined) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exit;
+        clearTimeout(timer);
+      }
+      rmSync(join(RUN_DIR, 'pids', `exporter-${tag}.pid`), { force: true });
+      return exited ?? null;
+    },
+  };
+}
+
+/** Scrapes until `ok` holds or the time is up; returns the last scrape. */
+export async function scrapeUntil(
+  exp: Exporter,
+  ok: (e: Exposition) => boolean,
+  timeoutMs: number,
+  path = '/metrics',
+): Promise<{ e: Exposition; ok: boolean }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const e = await exp.scrape(path);
+    if (ok(e)) return { e, ok: true };
+    if (Date.now() > deadline) return { e, ok: false };
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

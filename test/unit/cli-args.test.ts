@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { helpText, parseCliArgs, parseListenAddress } from '../../src/cli-args.ts';
+
+describe('parseCliArgs', () => {
+  test('defaults', () => {
+    assert.deepEqual(parseCliArgs([], {}), { kind: 'run', listenAddress: ':9417', logLevel: 'info' });
+  });
+
+  test('flags, with and without "="', () => {
+    assert.deepEqual(parseCliArgs(['--config.file=/etc/dfe.yml', '--web.listen-address', '127.0.0.1:9000', '--log.level=debug'], {}), {
+      kind: 'run',
+      configFile: '/etc/dfe.yml',
+      listenAddress: '127.0.0.1:9000',
+      logLevel: 'debug',
+    });
+  });
+
+  test('environment fallbacks', () => {
+    const env = {
+      DOCKER_FLEET_EXPORTER_CONFIG_FILE: 'fleet.yml',
+      DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: '[::1]:9100',
+      DOCKER_FLEET_EXPORTER_LOG_LEVEL: 'warn',
+    };
+    assert.deepEqual(parseCliArgs([], env), { kind: 'run', configFile: 'fleet.yml', listenAddress: '[::1]:9100', logLevel: 'warn' });
+  });
+
+  test('flags win over the environment; empty variables count as unset', () => {
+    const env = {
+      DOCKER_FLEET_EXPORTER_CONFIG_FILE: 'env.yml',
+      DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: '',
+      DOCKER_FLEET_EXPORTER_LOG_LEVEL: 'bogus',
+    };
+    assert.deepEqual(parseCliArgs(['--config.file', 'flag.yml', '--log.level', 'error'], env), {
+      kind: 'run',
+      configFile: 'flag.yml',
+      listenAddress: ':9417',
+      logLevel: 'error',
+    });
+  });
+
+  test('--help, -h and --version', () => {
+    assert.deepEqual(parseCliArgs(['--help'], {}), { kind: 'help', text: helpText });
+    assert.deepEqual(parseCliArgs(['--log.level=debug', '-h'], {}), { kind: 'help', text: helpText });
+    assert.deepEqual(parseCliArgs(['--version'], {}), { kind: 'version' });
+    for (const flag of ['--config.file', '--web.listen-address', '--log.level', 'DOCKER_FLEET_EXPORTER_CONFIG_FILE', 'DOCKER_FLEET_EXPORTER_LOG_LEVEL', ':9417']) {
+      assert.ok(helpText.includes(flag), `help lacks ${flag}`);
+    }
+  });
+
+  const errorOf = (argv: string[], env: NodeJS.ProcessEnv = {}): string => {
+    const r = parseCliArgs(argv, env);
+    assert.equal(r.kind, 'error', JSON.stringify(r));
+    return r.kind === 'error' ? r.message : '';
+  };
+
+  test('unknown flags, positionals, missing values', () => {
+    assert.match(errorOf(['--config-file=x.yml']), /--config-file.*see --help/);
+    assert.match(errorOf(['fleet.yml']), /Unexpected argument 'fleet\.yml'/);
+    assert.match(errorOf(['--config.file']), /--config\.file/);
+    assert.match(errorOf(['--help=yes']), /--help/);
+  });
+
+  test('bad values name the flag or variable they came from', () => {
+    assert.equal(errorOf(['--log.level=verbose']), '--log.level: "verbose" is not one of debug, info, warn, error');
+    assert.match(errorOf([], { DOCKER_FLEET_EXPORTER_LOG_LEVEL: 'INFO' }), /^DOCKER_FLEET_EXPORTER_LOG_LEVEL: "INFO"/);
+    assert.match(errorOf(['--web.listen-address=9417']), /^--web\.listen-address: "9417"/);
+    assert.match(errorOf([], { DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: 'localhost' }), /^DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: "localhost"/);
+    assert.equal(errorOf(['--config.file=']), '--config.file: must not be empty');
+  });
+});
+
+describe('parseListenAddress', () => {
+  test('accepted forms', () => {
+    assert.deepEqual(parseListenAddress(':9417'), { ok: true, port: 9417 });
+    assert.deepEqual(parseListenAddress('127.0.0.1:9417'), { ok: true, host: '127.0.0.1', port: 9417 });
+    assert.deepEqual(parseListenAddress('localhost:80'), { ok: true, host: 'localhost', port: 80 });
+    assert.deepEqual(parseListenAddress('[::1]:9417'), { ok: true, host: '::1', port: 9417 });
+    assert.deepEqual(parseListenAddress('[::]:9417'), { ok: true, host: '::', port: 9417 });
+    assert.deepEqual(parseListenAddress(':0'), { ok: true, port: 0 });
+  });
+
+  test('rejected forms', () => {
+    for (const bad of ['9417', 'localhost', ':', ':65536', ':-1', ':94a7', '::1:9417', '[::1]', '[::1]9417', '[nope]:9417', '[::1:9417', 'bad host:1', '']) {
+      const r = parseListenAddress(bad);
+      assert.equal(r.ok, false, `accepted ${JSON.stringify(bad)}`);
+      if (!r.ok) assert.ok(r.error.startsWith(JSON.stringify(bad)), r.error);
+    }
+  });
+});

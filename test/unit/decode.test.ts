@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeInspect, decodeList, dockerTime, healthMarker, uptimeUpperBound } from '../../src/docker/decode.ts';
+import { chooseApiVersion } from '../../src/docker/engine-client.ts';
+
+const ID = 'a'.repeat(64);
+
+test('list: display name is the first name without "/", else the first 12 chars of the id', () => {
+  const out = decodeList([
+    { Id: ID, Names: ['/web', '/alias'], Image: 'nginx', ImageID: 'sha256:1', State: 'running', Status: 'Up 1 second', Labels: { a: 'b', n: 3 } },
+    { Id: 'b'.repeat(64), Names: [], State: 'exited' },
+    { Id: 'c'.repeat(64), Names: ['/  '], State: 'weird' },
+    { Names: ['/no-id'] },
+  ]);
+  assert.ok(Array.isArray(out));
+  assert.deepEqual(out.map((e) => e.name), ['web', 'bbbbbbbbbbbb', 'cccccccccccc']);
+  assert.deepEqual(out[0]!.labels, { a: 'b' }, 'non-string label values are dropped');
+  assert.equal(out[2]!.state, 'dead', 'an unknown state is not passed through');
+});
+
+test('list: a body that is not an array is an error value, not an exception', () => {
+  assert.equal(typeof decodeList({ message: 'nope' }), 'string');
+});
+
+test('inspect: fields, zero times and missing health', () => {
+  const s = decodeInspect({
+    RestartCount: 4,
+    State: { StartedAt: '2026-11-28T10:00:00.5Z', FinishedAt: '0001-01-01T00:00:00Z', ExitCode: 3, OOMKilled: true },
+    HostConfig: { Memory: 67108864, MemoryReservation: 0, MemorySwap: -1, CpuQuota: 50000, CpuPeriod: 100000, CpuShares: 512 },
+  });
+  assert.equal(s.restartCount, 4);
+  assert.equal(s.startedAt, Date.parse('2026-11-28T10:00:00.5Z') / 1000);
+  assert.ok(Number.isNaN(s.finishedAt));
+  assert.equal(s.exitCode, 3);
+  assert.equal(s.oomKilled, true);
+  assert.equal(s.health, undefined);
+  assert.equal(s.memoryLimit, 67108864);
+  assert.equal(s.memorySwap, -1);
+  assert.equal(decodeInspect({ State: { Health: { Status: 'unhealthy' } } }).health, 'unhealthy');
+  assert.equal(decodeInspect({ State: { Health: { Status: 'none' } } }).health, undefined);
+  assert.ok(Number.isNaN(decodeInspect(null).restartCount), 'garbage gives NaN, not a throw');
+});
+
+test('dockerTime: Docker zero time and garbage are NaN', () => {
+  assert.ok(Number.isNaN(dockerTime('0001-01-01T00:00:00Z')));
+  assert.ok(Number.isNaN(dockerTime('yesterday')));
+  assert.equal(dockerTime('1970-01-01T00:01:00Z'), 60);
+});
+
+test('health marker of a list Status', () => {
+  assert.equal(healthMarker('Up 2 minutes (healthy)'), 'healthy');
+  assert.equal(healthMarker('Up 2 seconds (health: starting)'), 'health: starting');
+  assert.equal(healthMarker('Up 2 minutes'), '');
+});
+
+test('uptime upper bound reads Docker human durations', () => {
+  assert.equal(uptimeUpperBound('Up Less than a second'), 1);
+  assert.equal(uptimeUpperBound('Up 1 second'), 2);
+  assert.equal(uptimeUpperBound('Up 45 seconds (healthy)'), 46);
+  assert.equal(uptimeUpperBound('Up About a minute'), 120);
+  assert.equal(uptimeUpperBound('Up 5 minutes'), 360);
+  assert.equal(uptimeUpperBound('Up About an hour'), 7200);
+  assert.equal(uptimeUpperBound('Up 3 days'), 4 * 86400);
+  assert.equal(uptimeUpperBound('Up 2 minutes (Paused)'), 180);
+  assert.equal(uptimeUpperBound('Exited (0) 3 seconds ago'), Infinity);
+});
+
+test('API version: the daemon\'s, capped at ours, never below its minimum', () => {
+  assert.equal(chooseApiVersion('1.41', '1.12'), '1.41');
+  assert.equal(chooseApiVersion('1.99', '1.24'), '1.51');
+  assert.equal(chooseApiVersion('1.99', '1.60'), '1.60', 'a future daemon that refuses our newest version');
+  assert.equal(chooseApiVersion('garbage', ''), '1.51');
+});
