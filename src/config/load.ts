@@ -45,9 +45,16 @@ function parseYaml(text: string): Parsed {
     const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more)` : '';
     return { ok: false, error: `line ${at.line}, column ${at.col}: ${first.message}${more}` };
   }
-  // Through JSON: YAML-only values (binary, sets, .inf) become plain data the checks understand.
-  const json = JSON.stringify(doc.toJS({ maxAliasCount: 100 }));
+  // Maps, so that a "__proto__" key stays an own key (and is reported) instead of becoming a
+  // prototype; then through JSON, so YAML-only values (binary, sets, .inf) become plain data.
+  const json = JSON.stringify(plain(doc.toJS({ maxAliasCount: 100, mapAsMap: true })));
   return { ok: true, value: json === undefined ? null : JSON.parse(json) };
+}
+
+function plain(value: unknown): unknown {
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), plain(v)]));
+  if (Array.isArray(value)) return value.map(plain);
+  return value;
 }
 
 function parseFile(file: string): Parsed {
@@ -70,9 +77,9 @@ function parseFile(file: string): Parsed {
 }
 
 export function formatIssue(source: string, issue: ConfigIssue): string {
-  const where = issue.path === '' ? '' : ` ${issue.path}`;
   const host = issue.host === undefined ? '' : ` (host "${issue.host}")`;
-  return `${source}:${where}${host}: ${issue.message}`;
+  const where = `${issue.path}${host}`;
+  return where === '' ? `${source}: ${issue.message}` : `${source}: ${where}: ${issue.message}`;
 }
 
 type SchemaNode = Record<string, unknown>;
@@ -82,22 +89,27 @@ type SchemaNode = Record<string, unknown>;
  * where the schema has a leaf. So sections must be mappings (null = left out), leaves must not
  * be, and an unknown key's mapping is collapsed to null (validate() still reports the key).
  */
-function guardShape(raw: Record<string, unknown>, schema: SchemaNode, prefix: string, sink: IssueSink): void {
+function guardShape(raw: Record<string, unknown>, schema: SchemaNode, root: SchemaNode, prefix: string, sink: IssueSink): void {
   for (const key of Object.keys(raw)) {
     const at = prefix === '' ? key : `${prefix}.${key}`;
     const node = Object.hasOwn(schema, key) ? schema[key] : undefined;
     const value = raw[key];
     if (node === undefined) {
-      if (isMapping(value) || Array.isArray(value)) raw[key] = null;
+      if (key === '__proto__' || key === 'constructor') {
+        // convict's merge skips these silently: report them here.
+        sink.issues.push(unknownKeyIssue(at, root));
+        delete raw[key];
+      } else if (isMapping(value) || Array.isArray(value)) raw[key] = null;
     } else if (!isLeaf(node)) {
       if (value === null) delete raw[key];
       else if (!isMapping(value)) {
         sink.issues.push({ path: at, message: `must be a mapping, got ${describe(value)}` });
         delete raw[key];
-      } else guardShape(value, node as SchemaNode, at, sink);
+      } else guardShape(value, node as SchemaNode, root, at, sink);
     } else if (isMapping(value)) {
-      sink.issues.push({ path: at, message: `must not be a mapping` });
-      sink.failedKeys.add(at);
+      // The leaf's own check says what belongs there (and records it).
+      const check = (node as { check: (v: unknown) => boolean }).check;
+      if (check(value)) sink.issues.push({ path: at, message: 'must not be a mapping' });
       delete raw[key];
     }
   }
@@ -203,7 +215,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
     return hostsResult.issues;
   };
   const schema = configSchema(sink, check) as unknown as SchemaNode;
-  guardShape(raw, schema, '', sink);
+  guardShape(raw, schema, schema, '', sink);
   if (!Object.hasOwn(raw, 'hosts') && !sink.failedKeys.has('hosts')) {
     sink.issues.push({ path: 'hosts', message: 'missing: list at least one host (name and url)' });
     sink.failedKeys.add('hosts');

@@ -1,11 +1,14 @@
 import { readFile, stat } from 'node:fs/promises';
-import ssh2, { type ParsedKey } from 'ssh2';
+import ssh2 from 'ssh2';
 import type { SshOptions } from '../config/types.ts';
 
 const { utils } = ssh2;
 
+/** Goes straight into ssh2's connect(); holds a secret, so never log it or put it in an error. */
 export interface SshAuth {
-  privateKey?: ParsedKey;
+  /** The identity file's bytes, checked to decrypt with `passphrase`. */
+  privateKey?: Buffer;
+  passphrase?: string;
   /** ssh-agent socket path. */
   agent?: string;
   /** What was offered, for messages: "identity_file /x", "ssh-agent /y". Never a secret. */
@@ -14,8 +17,8 @@ export interface SshAuth {
 
 /**
  * Reads the credentials for one connection attempt (files are re-read on every attempt, so a
- * rotated key is picked up at the next reconnect). The passphrase only lives in this call: it
- * is used to decrypt the key and never appears in a returned value or an error.
+ * rotated key is picked up at the next reconnect). The key is decrypted here once, so a wrong
+ * passphrase gives our message (naming the file, not the secret) before anything is sent.
  */
 export async function loadSshAuth(ssh: SshOptions, env: NodeJS.ProcessEnv = process.env): Promise<SshAuth> {
   const agent = ssh.agent ?? (ssh.identityFile ? undefined : env.SSH_AUTH_SOCK || undefined);
@@ -23,9 +26,9 @@ export async function loadSshAuth(ssh: SshOptions, env: NodeJS.ProcessEnv = proc
     throw new Error('no identity_file and no ssh-agent: set ssh.identity_file or ssh.agent, or SSH_AUTH_SOCK');
   }
   const offered: string[] = [];
-  let privateKey: ParsedKey | undefined;
+  let identity: { privateKey: Buffer; passphrase?: string } | undefined;
   if (ssh.identityFile) {
-    privateKey = await loadIdentity(ssh, env);
+    identity = await loadIdentity(ssh, env);
     offered.push(`identity_file ${ssh.identityFile}`);
   }
   if (agent) {
@@ -36,10 +39,10 @@ export async function loadSshAuth(ssh: SshOptions, env: NodeJS.ProcessEnv = proc
     }
     offered.push(`ssh-agent ${agent}`);
   }
-  return { privateKey, agent, offered: offered.join(' and ') };
+  return { ...identity, agent, offered: offered.join(' and ') };
 }
 
-async function loadIdentity(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<ParsedKey> {
+async function loadIdentity(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<{ privateKey: Buffer; passphrase?: string }> {
   const path = ssh.identityFile!;
   let data: Buffer;
   try {
@@ -48,8 +51,9 @@ async function loadIdentity(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<Pa
     throw new Error(`cannot read identity_file ${path}: ${errCode(err)}`);
   }
   let key = utils.parseKey(data);
+  let passphrase: string | undefined;
   if (key instanceof Error && /no passphrase given/i.test(key.message)) {
-    const passphrase = await loadPassphrase(ssh, env);
+    passphrase = await loadPassphrase(ssh, env);
     if (passphrase === undefined) {
       throw new Error(`identity_file ${path} is encrypted: set ssh.passphrase_file or ssh.passphrase_env`);
     }
@@ -59,7 +63,8 @@ async function loadIdentity(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<Pa
   }
   if (key instanceof Error) throw new Error(`cannot parse identity_file ${path}: ${key.message}`);
   if (key.getPrivatePEM() === null) throw new Error(`identity_file ${path} holds no private key (a .pub file?)`);
-  return key;
+  // ssh2's connect() only takes the raw form (a parsed key is silently ignored).
+  return { privateKey: data, passphrase };
 }
 
 async function loadPassphrase(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<string | undefined> {

@@ -226,9 +226,8 @@ class SshTunnel {
           host: this.ep.host,
           port: this.ep.port,
           username: this.ep.user,
-          // ssh2 takes an already parsed key (its parseKey passes one through); its typings
-          // only list the raw forms. Passing it parsed keeps the passphrase out of ssh2.
-          privateKey: auth.privateKey as unknown as Buffer | undefined,
+          privateKey: auth.privateKey,
+          passphrase: auth.passphrase,
           agent: auth.agent,
           readyTimeout: this.ep.ssh.connectTimeoutMs,
           keepaliveInterval: this.ep.ssh.keepaliveIntervalMs,

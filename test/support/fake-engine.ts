@@ -195,7 +195,7 @@ export interface FakeEngine {
   daemon: DaemonFacts;
   /** Mutable list of fault rules; see FaultRule. */
   faults: FaultRule[];
-  /** >0: stats answer at the next multiple of this (the daemon's sampling tick, 1000 in real life). */
+  /** >0: stats answer at the next multiple of this since the epoch (the daemon's sampling tick, 1000 in real life). */
   statsTickMs: number;
   readonly requests: RequestLog;
   /** accepted sockets (TCP or unix), before any TLS handshake */
@@ -285,7 +285,6 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
   const timers = new Set<NodeJS.Timeout>();
   let requests = emptyLog();
   let connections = 0, tlsHandshakes = 0, tlsErrors = 0, inFlight = 0, maxInFlight = 0;
-  const startedAt = Date.now();
 
   // list bodies, rebuilt when the store's version moves
   let listVersion = -1;
@@ -497,12 +496,13 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     })}\n`;
   };
 
-  // ms until the daemon's next sampling tick; one-shot waits one tick, two-sample two
+  // ms until the daemon's next sampling tick (ticks fall on multiples of statsTickMs since
+  // the epoch, so a test can line up with them); one-shot waits one tick, two-sample two
   const tickWait = (ticks: number): number => {
     const tick = engine.statsTickMs;
     if (tick <= 0) return 0;
-    const since = Date.now() - startedAt;
-    return (Math.floor(since / tick) + ticks) * tick - since;
+    const now = Date.now();
+    return (Math.floor(now / tick) + ticks) * tick - now;
   };
 
   const serveStats = (req: http.IncomingMessage, res: http.ServerResponse, e: Entry): void => {

@@ -89,7 +89,6 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       'StrictModes no',
       'PermitRootLogin prohibit-password',
       'AllowStreamLocalForwarding yes',
-      'AllowTcpForwarding no',
       'X11Forwarding no',
       'PrintMotd no',
       'MaxStartups 100',

@@ -442,7 +442,7 @@ describe('rejections name the file, the key and the host', () => {
   test('bad hosts and ports in URLs', () => {
     oneError(load(hostYaml('  - name: a\n    url: tcp://:2375\n')), 'hosts[0].url', 'missing host');
     oneError(load(hostYaml('  - name: a\n    url: tcp://h:99999\n')), 'hosts[0].url', 'bad port "99999"');
-    oneError(load(hostYaml('  - name: a\n    url: tcp://h:\n')), 'hosts[0].url', 'bad port ""');
+    oneError(load(hostYaml('  - name: a\n    url: "tcp://h:"\n')), 'hosts[0].url', 'bad port ""');
     oneError(load(hostYaml('  - name: a\n    url: tcp://h:0\n')), 'hosts[0].url', 'bad port "0"');
     oneError(load(hostYaml('  - name: a\n    url: tcp://h:23x5\n')), 'hosts[0].url', 'bad port "23x5"');
     oneError(load(hostYaml('  - name: a\n    url: tcp://::1:2375\n')), 'hosts[0].url', 'IPv6 addresses need brackets');
@@ -480,7 +480,7 @@ describe('rejections name the file, the key and the host', () => {
 
   test('sections must be mappings; mappings where a value belongs do not crash the loader', () => {
     oneError(load(`collection: 5\n${hostYaml(local)}`), 'collection: must be a mapping, got a number');
-    oneError(load(`collection:\n  timeout:\n    a: { b: 1 }\n${hostYaml(local)}`), 'collection.timeout: must not be a mapping');
+    oneError(load(`collection:\n  timeout:\n    a: { b: 1 }\n${hostYaml(local)}`), 'collection.timeout: must be a duration such as "8s", got a mapping');
     oneError(load(`toString:\n  a: { b: 1 }\n${hostYaml(local)}`), 'toString: unknown key');
     oneError(load(`__proto__:\n  polluted: { b: 1 }\n${hostYaml(local)}`), '__proto__: unknown key');
     assert.equal(({} as Record<string, unknown>)['polluted'], undefined);

@@ -277,6 +277,7 @@ describe('faults', () => {
 
   it('answers one-shot stats on the daemon tick, so parallel calls share one', async () => {
     engine.statsTickMs = 200;
+    await new Promise((r) => setTimeout(r, 200 - (Date.now() % 200) + 5)); // just past a tick
     const t0 = performance.now();
     const ends = await Promise.all(
       [a, b, a, b].map(async (id) => {
