@@ -75,25 +75,24 @@ function isLogLevel(value: string): value is LogLevel {
   return (LOG_LEVELS as readonly string[]).includes(value);
 }
 
+const OPTIONS = {
+  'config.file': { type: 'string' },
+  'web.listen-address': { type: 'string' },
+  'log.level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
 /** `argv` without the node and script entries (process.argv.slice(2)). */
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliResult {
-  let values;
+  let flags: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true; allowPositionals: false }>>;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'config.file': { type: 'string' },
-        'web.listen-address': { type: 'string' },
-        'log.level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-      },
-    }));
+    flags = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
   } catch (err) {
+    // node's messages name the flag: "Unknown option '--foo'", "Unexpected argument 'x'"...
     return { kind: 'error', message: `${(err as Error).message} (see --help)` };
   }
+  const { values } = flags;
   if (values.help === true) return { kind: 'help', text: helpText };
   if (values.version === true) return { kind: 'version' };
 

@@ -20,7 +20,7 @@ import {
   SSH_FINGERPRINT,
   SSH_KEYS,
   TLS_KEYS,
-  describe,
+  kindOf,
   durationCheck,
   isMapping,
   type ConfigIssue,
@@ -60,7 +60,7 @@ export function parseDockerUrl(text: string, opts: { tls: boolean }): UrlResult 
   if (/[?#]/.test(rest)) return fail('must not have a query or fragment');
   switch (scheme) {
     case 'unix':
-      if (!rest.startsWith('/')) return fail('unix:// needs an absolute socket path, e.g. unix:///var/run/docker.sock');
+      if (!rest.startsWith('/') || rest === '/') return fail('unix:// needs an absolute socket path, e.g. unix:///var/run/docker.sock');
       return { ok: true, value: { kind: 'unix', socketPath: rest } };
     case 'tcp':
     case 'ssh':
@@ -189,7 +189,7 @@ function block(item: Record<string, unknown>, key: string, out: ItemIssues): Rec
   const value = item[key];
   if (value === undefined || value === null) return undefined;
   if (!isMapping(value)) {
-    out.add(key, `must be a mapping, got ${describe(value)}`);
+    out.add(key, `must be a mapping, got ${kindOf(value)}`);
     return undefined;
   }
   return value;
@@ -199,7 +199,7 @@ function optionalString(b: Record<string, unknown>, key: string, at: string, out
   const value = b[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || value === '') {
-    out.add(`${at}.${key}`, `must be a non-empty string, got ${describe(value)}`);
+    out.add(`${at}.${key}`, `must be a non-empty string, got ${kindOf(value)}`);
     return undefined;
   }
   return value;
@@ -209,7 +209,7 @@ function optionalBool(b: Record<string, unknown>, key: string, at: string, out: 
   const value = b[key];
   if (value === undefined || value === null) return false;
   if (typeof value !== 'boolean') {
-    out.add(`${at}.${key}`, `must be true or false, got ${describe(value)}`);
+    out.add(`${at}.${key}`, `must be true or false, got ${kindOf(value)}`);
     return false;
   }
   return value;
@@ -244,7 +244,7 @@ function labelsOf(item: Record<string, unknown>, out: ItemIssues): Record<string
     if (!LABEL_NAME.test(name)) out.add(at, `${JSON.stringify(name)} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)`);
     else if (name.startsWith('__')) out.add(at, 'label names starting with "__" are reserved by Prometheus');
     else if (RESERVED_LABELS.has(name)) out.add(at, `"${name}" is a label the exporter sets itself (reserved: ${[...RESERVED_LABELS].join(', ')})`);
-    else if (typeof value !== 'string') out.add(at, `must be a string, got ${describe(value)} (quote numbers and booleans)`);
+    else if (typeof value !== 'string') out.add(at, `must be a string, got ${kindOf(value)} (quote numbers and booleans)`);
     else entries.push([name, value]);
   }
   return Object.fromEntries(entries);
@@ -331,13 +331,13 @@ interface ItemResult {
 function checkItem(item: unknown, index: number, ctx: HostContext): ItemResult {
   const out = new ItemIssues(`hosts[${index}]`);
   if (!isMapping(item)) {
-    out.add('', `must be a mapping with name and url, got ${describe(item)}`);
+    out.add('', `must be a mapping with name and url, got ${kindOf(item)}`);
     return { issues: out.issues, warnings: out.warnings };
   }
   const name = item['name'];
   if (typeof name === 'string' && HOST_NAME.test(name)) out.host = name;
   else if (name === undefined || name === null || name === '') out.add('name', 'missing: every host needs a unique name');
-  else if (typeof name !== 'string') out.add('name', `must be a string, got ${describe(name)}`);
+  else if (typeof name !== 'string') out.add('name', `must be a string, got ${kindOf(name)}`);
   else out.add('name', `${JSON.stringify(name)}: use letters, digits, ".", "_" and "-" (at most 128, starting with a letter or digit)`);
 
   unknownKeys(item, HOST_KEYS, '', out);
@@ -348,7 +348,7 @@ function checkItem(item: unknown, index: number, ctx: HostContext): ItemResult {
   const url = item['url'];
   let parsed: ParsedUrl | undefined;
   if (url === undefined || url === null || url === '') out.add('url', 'missing: e.g. unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host');
-  else if (typeof url !== 'string') out.add('url', `must be a string, got ${describe(url)}`);
+  else if (typeof url !== 'string') out.add('url', `must be a string, got ${kindOf(url)}`);
   else {
     const r = parseDockerUrl(url, { tls: tlsBlock !== undefined });
     if (r.ok) parsed = r.value;
@@ -370,6 +370,10 @@ function checkItem(item: unknown, index: number, ctx: HostContext): ItemResult {
     else out.warn('url', 'tcp:// without a tls block: the Docker API is reachable unauthenticated and unencrypted');
   } else if (parsed?.kind === 'ssh') {
     endpoint = { ...parsed, ssh: sshOf(sshBlock ?? {}, out, ctx) };
+  } else if (parsed === undefined) {
+    // The url is bad: still check the blocks, to report everything at once.
+    if (tlsBlock !== undefined) tlsOf(tlsBlock, out, ctx);
+    if (sshBlock !== undefined) sshOf(sshBlock, out, ctx);
   }
   if (out.issues.length > 0 || endpoint === undefined || out.host === undefined || typeof url !== 'string') {
     return { issues: out.issues, warnings: out.warnings };
@@ -387,7 +391,7 @@ export interface HostsResult {
 export function checkHosts(value: unknown, ctx: HostContext): HostsResult {
   const result: HostsResult = { hosts: [], issues: [], warnings: [] };
   if (!Array.isArray(value)) {
-    result.issues.push({ path: 'hosts', message: `must be a list of hosts, got ${describe(value)}` });
+    result.issues.push({ path: 'hosts', message: `must be a list of hosts, got ${kindOf(value)}` });
     return result;
   }
   if (value.length === 0) {

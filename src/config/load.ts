@@ -9,7 +9,7 @@ import { parseDuration } from '../util/duration.ts';
 import { DEFAULT_LISTEN_ADDRESS, DEFAULT_LOG_LEVEL, LOG_LEVELS, parseListenAddress, type LogLevel } from '../cli-args.ts';
 import { defaultHost, homeDir } from './defaults.ts';
 import { checkHosts, type HostsResult } from './hosts.ts';
-import { configSchema, createConfig, describe, isLeaf, isMapping, type ConfigIssue, type FileConfig, type IssueSink } from './schema.ts';
+import { configSchema, createConfig, kindOf, isLeaf, isMapping, type ConfigIssue, type FileConfig, type IssueSink } from './schema.ts';
 import type { ExporterConfig, HostConfig } from './types.ts';
 
 export interface LoadOptions {
@@ -99,11 +99,11 @@ function guardShape(raw: Record<string, unknown>, schema: SchemaNode, root: Sche
         // convict's merge skips these silently: report them here.
         sink.issues.push(unknownKeyIssue(at, root));
         delete raw[key];
-      } else if (isMapping(value) || Array.isArray(value)) raw[key] = null;
+      } else if (isMapping(value)) raw[key] = null;
     } else if (!isLeaf(node)) {
       if (value === null) delete raw[key];
       else if (!isMapping(value)) {
-        sink.issues.push({ path: at, message: `must be a mapping, got ${describe(value)}` });
+        sink.issues.push({ path: at, message: `must be a mapping, got ${kindOf(value)}` });
         delete raw[key];
       } else guardShape(value, node as SchemaNode, root, at, sink);
     } else if (isMapping(value)) {
@@ -197,7 +197,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
     const local = defaultHost(opts.env);
     if (!local.ok) return local;
     // Nothing to validate: the schema's defaults are valid by construction.
-    const defaults = createConfig(sink, () => []).getProperties();
+    const defaults = createConfig(configSchema(sink, () => [])).getProperties();
     return { ok: true, config: normalize(defaults, [local.host], runtime.web, runtime.level), warnings: local.warnings };
   }
 
@@ -206,7 +206,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   const parsed = parseFile(file);
   if (!parsed.ok) return fail([{ path: '', message: parsed.error }]);
   const raw = parsed.value ?? {}; // an empty file is an empty mapping (and then lacks hosts)
-  if (!isMapping(raw)) return fail([{ path: '', message: `the top level must be a mapping of settings, got ${describe(raw)}` }]);
+  if (!isMapping(raw)) return fail([{ path: '', message: `the top level must be a mapping of settings, got ${kindOf(raw)}` }]);
 
   let hostsResult: HostsResult | undefined;
   const ctx = { baseDir: path.dirname(path.resolve(file)), env: opts.env, homeDir: homeDir(opts.env) };
@@ -214,20 +214,21 @@ export function loadConfig(opts: LoadOptions): LoadResult {
     hostsResult = checkHosts(value, ctx);
     return hostsResult.issues;
   };
-  const schema = configSchema(sink, check) as unknown as SchemaNode;
-  guardShape(raw, schema, schema, '', sink);
+  const schema = configSchema(sink, check);
+  const shape = schema as unknown as SchemaNode;
+  guardShape(raw, shape, shape, '', sink);
   if (!Object.hasOwn(raw, 'hosts') && !sink.failedKeys.has('hosts')) {
     sink.issues.push({ path: 'hosts', message: 'missing: list at least one host (name and url)' });
     sink.failedKeys.add('hosts');
   }
 
-  const config = createConfig(sink, check);
+  const config = createConfig(schema);
   const issues: ConfigIssue[] = [];
   try {
     config.load(raw);
     config.validate({ allowed: 'strict', output: () => {} });
   } catch (err) {
-    issues.push(...convictIssues((err as Error).message, schema, sink));
+    issues.push(...convictIssues((err as Error).message, shape, sink));
   }
   issues.unshift(...sink.issues);
   if (issues.length > 0 || hostsResult === undefined) return fail(issues);

@@ -81,7 +81,7 @@ export function isMapping(value: unknown): value is Record<string, unknown> {
 }
 
 /** "a number", "a list"...: says what was found without echoing it (it may be a whole list). */
-export function describe(value: unknown): string {
+export function kindOf(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (isMapping(value)) return 'a mapping';
@@ -90,7 +90,7 @@ export function describe(value: unknown): string {
 
 export function durationCheck(min: 'zero' | 'positive'): ValueCheck {
   return (value) => {
-    if (typeof value !== 'string') return `must be a duration such as "8s", got ${describe(value)}`;
+    if (typeof value !== 'string') return `must be a duration such as "8s", got ${kindOf(value)}`;
     const ms = parseDuration(value);
     if (ms === undefined) return `${JSON.stringify(value)} is not a duration (Prometheus style: "500ms", "8s", "1m30s")`;
     if (min === 'positive' && ms === 0) return 'must be longer than 0s';
@@ -100,7 +100,7 @@ export function durationCheck(min: 'zero' | 'positive'): ValueCheck {
 
 export function integerCheck(min: number): ValueCheck {
   return (value) => {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) return `must be an integer, got ${describe(value)}`;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) return `must be an integer, got ${kindOf(value)}`;
     if (value < min) return `must be ${min} or more, got ${value}`;
     return undefined;
   };
@@ -108,7 +108,7 @@ export function integerCheck(min: number): ValueCheck {
 
 function listCheck(item: (value: unknown) => string | undefined): ValueCheck {
   return (value) => {
-    if (!Array.isArray(value)) return `must be a list, got ${describe(value)}`;
+    if (!Array.isArray(value)) return `must be a list, got ${kindOf(value)}`;
     const problems = value
       .map((v, i) => ({ i, problem: item(v) }))
       .filter((p) => p.problem !== undefined)
@@ -118,12 +118,12 @@ function listCheck(item: (value: unknown) => string | undefined): ValueCheck {
 }
 
 const nonEmptyString = (value: unknown): string | undefined =>
-  typeof value === 'string' && value.length > 0 ? undefined : `must be a non-empty string, got ${describe(value)}`;
+  typeof value === 'string' && value.length > 0 ? undefined : `must be a non-empty string, got ${kindOf(value)}`;
 
 const familiesCheck = listCheck((value) =>
   typeof value === 'string' && (FAMILY_NAMES as readonly string[]).includes(value)
     ? undefined
-    : `must be one of ${FAMILY_NAMES.join(', ')}, got ${typeof value === 'string' ? JSON.stringify(value) : describe(value)}`,
+    : `must be one of ${FAMILY_NAMES.join(', ')}, got ${typeof value === 'string' ? JSON.stringify(value) : kindOf(value)}`,
 );
 
 /** Container label filters: "key" (present) or "key=value". */
@@ -225,7 +225,7 @@ export function isLeaf(node: unknown): boolean {
   return isMapping(node) && Object.hasOwn(node, 'default');
 }
 
-export function createConfig(sink: IssueSink, checkHosts: HostsCheck): convict.Config<FileConfig> {
+export function createConfig(schema: ConfigSchema): convict.Config<FileConfig> {
   // env and args are given empty: flags and environment are cli-args.ts' business, not convict's.
-  return convict<FileConfig>(configSchema(sink, checkHosts) as unknown as convict.Schema<FileConfig>, { env: {}, args: [] });
+  return convict<FileConfig>(schema as unknown as convict.Schema<FileConfig>, { env: {}, args: [] });
 }

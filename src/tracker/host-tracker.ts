@@ -58,6 +58,7 @@ export class HostTracker {
   #info: DaemonInfo | null = null;
   #infoAt = 0;
   #hostError: string | null = null;
+  #closing = false;
 
   constructor(deps: {
     host: HostConfig;
@@ -101,10 +102,12 @@ export class HostTracker {
     return this.#snapshot({ ok: false, error, containers: null, containerCount: 0, finishedAt: Date.now(), durationSeconds: this.#cfg.timeoutMs / 1000 });
   }
 
-  /** Closing the transport fails the in-flight requests, so a running probe ends at once. */
+  /** Fails the requests in flight, so a running probe ends at once; then closes the transport. */
   async close(): Promise<void> {
-    await this.#transport.close();
+    this.#closing = true;
+    this.#client.close();
     await this.#probe;
+    await this.#transport.close();
   }
 
   #startProbe(): Promise<ProbeResult> {
@@ -124,8 +127,8 @@ export class HostTracker {
    * Each request may take 90% of the deadline: a hung container then fails alone and the probe
    * still lands in time; a probe slow in several steps finishes late, in the background.
    */
-  #signal(): AbortSignal {
-    return AbortSignal.timeout(this.#cfg.timeoutMs * 0.9);
+  get #requestTimeoutMs(): number {
+    return this.#cfg.timeoutMs * 0.9;
   }
 
   async #runProbe(): Promise<ProbeResult> {
@@ -139,8 +142,8 @@ export class HostTracker {
 
     try {
       if (!this.#client.apiVersion || Date.now() - this.#infoAt > INFO_REFRESH_MS) {
-        const version = await this.#client.negotiate(this.#signal());
-        this.#info = decodeInfo(await this.#client.info(this.#signal()), version, this.#client.apiVersion);
+        const version = await this.#client.negotiate(this.#requestTimeoutMs);
+        this.#info = decodeInfo(await this.#client.info(this.#requestTimeoutMs), version, this.#client.apiVersion);
         this.#infoAt = Date.now();
       }
     } catch (err) {
@@ -151,7 +154,7 @@ export class HostTracker {
     const listStart = performance.now();
     let entries: ListEntry[];
     try {
-      const decoded = decodeList(await this.#client.listContainers(this.#signal()));
+      const decoded = decodeList(await this.#client.listContainers(this.#requestTimeoutMs));
       if (typeof decoded === 'string') throw new EngineError(decoded);
       entries = decoded;
     } catch (err) {
@@ -212,7 +215,7 @@ export class HostTracker {
         if (!t.needsInspect(entry, now)) return;
         const start = performance.now();
         try {
-          t.setInspect(decodeInspect(await this.#client.inspect(entry.id, this.#signal())), entry, now);
+          t.setInspect(decodeInspect(await this.#client.inspect(entry.id, this.#requestTimeoutMs)), entry, now);
         } catch (err) {
           this.#containerFailed(t, err);
         } finally {
@@ -233,7 +236,7 @@ export class HostTracker {
         }
         const start = performance.now();
         try {
-          const body = await this.#client.statsRaw(entry.id, this.#signal());
+          const body = await this.#client.statsRaw(entry.id, this.#requestTimeoutMs);
           wanted.push(t);
           bodies.push(body);
         } catch (err) {
@@ -265,8 +268,8 @@ export class HostTracker {
 
   #containerFailed(t: ContainerTracker, err: unknown): void {
     t.ok = false;
-    // Removed between list and call: it simply vanishes at the next list.
-    if (err instanceof EngineError && err.status === 404) return;
+    // Removed between list and call: it simply vanishes at the next list. Shutdown: not news.
+    if ((err instanceof EngineError && err.status === 404) || this.#closing) return;
     const name = t.ident.name;
     this.counters.containerFailed.set(name, (this.counters.containerFailed.get(name) ?? 0) + 1);
     const msg = message(err);
@@ -277,7 +280,7 @@ export class HostTracker {
   }
 
   #noteHostError(error: string | null): void {
-    if (error === this.#hostError) return;
+    if (error === this.#hostError || this.#closing) return;
     if (error) this.#log.warn({ err: error }, 'probe failed');
     else this.#log.info('probe succeeded');
     this.#hostError = error;

@@ -135,7 +135,15 @@ export class ContainerStore {
     if (!e) throw new Error(`fake engine: no container "${ref}" to update`);
     const { id: _id, ...rest } = patch;
     const limits = { ...e.c.limits, ...(patch.limits ?? {}) };
-    const c = Object.freeze(containerFrom({ ...e.c, ...rest, limits, id: e.c.id }, this.defaults()));
+    const merged: ContainerInput = { ...e.c, ...rest, limits, id: e.c.id };
+    if (patch.state !== undefined && patch.state !== e.c.state) {
+      // a state change moves the times and pid the way the daemon would, unless the patch says
+      const live = (s: string): boolean => s === 'running' || s === 'paused';
+      if (patch.pid === undefined) delete merged.pid;
+      if (live(patch.state) && !live(e.c.state) && patch.startedAt === undefined) merged.startedAt = Date.now();
+      if ((patch.state === 'exited' || patch.state === 'dead') && patch.finishedAt === undefined) merged.finishedAt = Date.now();
+    }
+    const c = Object.freeze(containerFrom(merged, this.defaults()));
     if (c.name !== e.c.name) {
       if (this.byName.has(c.name)) throw new Error(`fake engine: container name "${c.name}" already exists`);
       this.byName.delete(e.c.name);
@@ -279,14 +287,14 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
   const logLimit = opts.logLimit ?? 10_000;
   const cgroup: 1 | 2 = opts.cgroup ?? 2;
   // containers added later take the daemon's cgroup version unless they say otherwise
-  const store = new ContainerStore(() => ({ cgroup: engine.daemon.cgroupVersion === '1' ? 1 : 2 }));
+  const store: ContainerStore = new ContainerStore((): { cgroup: 1 | 2 } => ({ cgroup: engine.daemon.cgroupVersion === '1' ? 1 : 2 }));
 
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let requests = emptyLog();
   let connections = 0, tlsHandshakes = 0, tlsErrors = 0, inFlight = 0, maxInFlight = 0;
 
-  // list bodies, rebuilt when the store's version moves
+  // list bodies, rebuilt when the store's version moves (so "Up 5 minutes" does not age)
   let listVersion = -1;
   let listAll = '[]\n';
   let listRunning = '[]\n';
@@ -306,7 +314,7 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     listVersion = store.version;
   };
 
-  const engine = {
+  const engine: Omit<FakeEngine, 'url' | 'port'> & { url: string; port?: number } = {
     containers: store,
     apiVersion: '1.43',
     minApiVersion: '1.24',
@@ -323,8 +331,8 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
       ncpu: 2,
       memTotal: 8 * 1024 ** 3,
       name: 'fake-engine',
-    } as DaemonFacts,
-    faults: [] as FaultRule[],
+    },
+    faults: [],
     statsTickMs: 0,
     get requests() {
       return requests;
@@ -346,7 +354,7 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     },
     url: '',
     socketPath: opts.socketPath,
-    port: undefined as number | undefined,
+    port: undefined,
     addFault(rule: FaultRule): () => void {
       engine.faults.push(rule);
       return () => {

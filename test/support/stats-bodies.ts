@@ -104,9 +104,11 @@ export function goTime(ms: number | null, nanoSeed = 0): string {
   return `${isoPrefix}.${frac}Z`;
 }
 
+let unnamed = 0;
+
 export function containerFrom(input: ContainerInput, defaults: { cgroup?: 1 | 2; now?: number } = {}): FakeContainer {
   const now = defaults.now ?? Date.now();
-  const name = (input.name ?? (input.id ? input.id.slice(0, 12) : `c-${seedOf(String(now))}`)).replace(/^\//, '');
+  const name = (input.name ?? (input.id ? input.id.slice(0, 12) : `unnamed-${++unnamed}`)).replace(/^\//, '');
   const id = input.id ?? sha256Hex(`container:${name}`);
   if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`fake container "${name}": id must be 64 lowercase hex digits, got "${id}"`);
   const image = input.image ?? 'busybox:1.36';

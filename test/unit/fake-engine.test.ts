@@ -201,8 +201,11 @@ describe('fake engine on a unix socket', () => {
     engine.containers.update('late', { state: 'exited', exitCode: 2, restartCount: 4 });
     const list = json(await get(t, '/containers/json?all=1')) as { Names: string[]; State: string }[];
     assert.equal(list.find((x) => x.Names[0] === '/late')?.State, 'exited');
-    const after = json(await get(t, '/containers/late/json')) as { State: { ExitCode: number }; RestartCount: number };
+    const after = json(await get(t, '/containers/late/json')) as { State: { ExitCode: number; Pid: number; Running: boolean; FinishedAt: string }; RestartCount: number };
     assert.equal(after.State.ExitCode, 2);
+    assert.equal(after.State.Running, false);
+    assert.equal(after.State.Pid, 0);
+    assert.notEqual(after.State.FinishedAt, '0001-01-01T00:00:00Z');
     assert.equal(after.RestartCount, 4);
     assert.equal(engine.containers.remove('late'), true);
     assert.equal((await get(t, '/containers/late/json')).status, 404);
@@ -222,7 +225,7 @@ describe('faults', () => {
   after(() => engine.close());
 
   it('adds up global, per-kind and per-container delays', async () => {
-    const off = [engine.addFault({ delayMs: 40 }), engine.addFault({ kind: 'stats', delayMs: 40 }), engine.addFault({ container: 'a', delayMs: 80 })];
+    const off = [engine.addFault({ delayMs: 40 }), engine.addFault({ kind: 'stats', delayMs: 40 }), engine.addFault({ container: 'a', delayMs: 300 })];
     let t0 = performance.now();
     await get(t, '/_ping');
     const ping = performance.now() - t0;
@@ -233,9 +236,9 @@ describe('faults', () => {
     await get(t, `/containers/${a}/stats?stream=false&one-shot=true`);
     const statsA = performance.now() - t0;
     off.forEach((f) => f());
-    assert.ok(ping >= 38 && ping < 150, `ping ${ping}`);
-    assert.ok(statsB >= 78 && statsB < 190, `stats b ${statsB}`);
-    assert.ok(statsA >= 158, `stats a ${statsA}`);
+    assert.ok(ping >= 38 && ping < 250, `ping ${ping}`);
+    assert.ok(statsB >= 78 && statsB < 300, `stats b ${statsB}: global + stats, not a's`);
+    assert.ok(statsA >= 378, `stats a ${statsA}: global + stats + a's`);
     assert.equal(engine.faults.length, 0);
   });
 
@@ -286,8 +289,8 @@ describe('faults', () => {
       }),
     );
     engine.statsTickMs = 0;
-    assert.ok(Math.max(...ends) <= 260, `ends ${ends.map(Math.round)}`);
-    assert.ok(Math.max(...ends) - Math.min(...ends) < 60, `answers spread ${ends.map(Math.round)}`);
+    assert.ok(Math.min(...ends) >= 150 && Math.max(...ends) < 400, `ends ${ends.map(Math.round)}`);
+    assert.ok(Math.max(...ends) - Math.min(...ends) < 100, `answers spread ${ends.map(Math.round)}`);
     assert.ok(engine.maxInFlight >= 4);
   });
 

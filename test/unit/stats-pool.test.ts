@@ -140,6 +140,42 @@ describe('StatsPool lifecycle and failures', () => {
     }
   });
 
+  it('a worker module that cannot load: onError, then parse() rejects at once instead of hanging', async () => {
+    const file = join(dir, 'broken-worker.mjs');
+    writeFileSync(file, `throw new Error('broken worker module');\nexport default function () {}\n`);
+    const seen: string[] = [];
+    const pool = StatsPool.create({ threads: 1, workerUrl: pathToFileURL(file), onError: (e) => seen.push(e.message) });
+    try {
+      // piscina tries twice, then starts no more threads: wait for that without a task
+      // queued (a queued task would be rejected by the first failure instead)
+      const deadline = Date.now() + 5000;
+      while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(seen.length >= 1 && seen.every((m) => /broken worker module/.test(m)), `onError saw ${JSON.stringify(seen)}`);
+      const t0 = Date.now();
+      await assert.rejects(pool.parse([enc.encode('{}')]), /stats worker could not start: broken worker module/);
+      assert.ok(Date.now() - t0 < 1000, 'parse() must not wait for a thread that will never start');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a caller abort rejects with the caller reason, and the pool keeps working', async () => {
+    const pool = StatsPool.create({ threads: 1 });
+    try {
+      const ac = new AbortController();
+      ac.abort(new Error('probe deadline'));
+      await assert.rejects(pool.parse([enc.encode(fixture('v2'))], ac.signal), /probe deadline/);
+      const late = new AbortController();
+      const p = pool.parse([enc.encode(fixture('v2'))], late.signal);
+      late.abort(new Error('probe deadline 2'));
+      await assert.rejects(p, /probe deadline 2/);
+      const r = await pool.parse([enc.encode(fixture('v1'))]);
+      assert.equal(r.values[F.cgroupVersion], 1);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a missing worker file rejects instead of crashing', async () => {
     const pool = StatsPool.create({ threads: 1, workerUrl: pathToFileURL(join(dir, 'nope.mjs')) });
     try {

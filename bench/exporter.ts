@@ -1,0 +1,179 @@
+// The exporter under test, as a child process started from the compiled dist/ (what ships),
+// with bench instrumentation preloaded (src/bench-hooks.ts). Scrapes go over one kept-alive
+// connection, as Prometheus does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchReport } from '../src/bench-hooks.ts';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface ExporterHost {
+  name: string;
+  socketPath?: string;
+  port?: number;
+  tls?: { ca: string; cert: string; key: string };
+}
+
+export interface ExporterOptions {
+  label: string;
+  dir: string;
+  hosts: ExporterHost[];
+  /** undefined: the default (CPU count); 0: parse on the main thread */
+  threads?: number;
+  concurrency: number;
+  /** node --cpu-prof into this directory */
+  cpuProfDir?: string;
+  exposeGc?: boolean;
+}
+
+export interface Scrape {
+  wallMs: number;
+  body: string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function configYaml(o: ExporterOptions): string {
+  const lines = [
+    'collection:',
+    '  timeout: 60s', // a slow L scrape must be measured, not cut off
+    '  min_interval: 0s',
+    '  max_staleness: 60s',
+    `  concurrency: ${o.concurrency}`,
+    'metrics:',
+    '  families: [docker_exporter, cadvisor, state]',
+    '  container_labels: [com.docker.compose.project, com.docker.compose.service]',
+  ];
+  if (o.threads !== undefined) lines.push('pool:', `  threads: ${o.threads}`);
+  lines.push('hosts:');
+  for (const h of o.hosts) {
+    lines.push(`  - name: ${h.name}`);
+    if (h.socketPath) lines.push(`    url: unix://${h.socketPath}`);
+    else lines.push(`    url: tcp://127.0.0.1:${h.port}`);
+    if (h.tls) lines.push('    tls:', `      ca: ${h.tls.ca}`, `      cert: ${h.tls.cert}`, `      key: ${h.tls.key}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export class ExporterProcess {
+  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  readonly #reports: ((r: BenchReport) => void)[] = [];
+  #stderr = '';
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+    readonly label: string,
+  ) {
+    let buf = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith('DFE_BENCH ')) this.#reports.shift()?.(JSON.parse(line.slice(10)) as BenchReport);
+        else this.#stderr = (this.#stderr + line + '\n').slice(-4000);
+      }
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  static async start(o: ExporterOptions): Promise<ExporterProcess> {
+    const cfg = join(o.dir, `${o.label}.yml`);
+    writeFileSync(cfg, configYaml(o));
+    const port = await freePort();
+    const args = [
+      ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : []),
+      ...(o.exposeGc ? ['--expose-gc'] : []),
+      '--import',
+      join(ROOT, 'dist/src/bench-hooks.js'),
+      join(ROOT, 'dist/src/cli.js'),
+      '--config.file',
+      cfg,
+      '--web.listen-address',
+      `127.0.0.1:${port}`,
+      '--log.level',
+      'warn',
+    ];
+    const child = spawn(process.execPath, args, { env: { ...process.env, DFE_BENCH_ELD: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const ex = new ExporterProcess(child, port, o.label);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${o.label} exited (${child.exitCode}): ${ex.#stderr}`);
+      if (await ex.#get('/healthz').then(() => true, () => false)) return ex;
+      if (Date.now() > deadline) throw new Error(`${o.label} did not answer /healthz in 20 s: ${ex.#stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  #get(path: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const req = http.get({ agent: this.#agent, host: '127.0.0.1', port: this.port, path }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode === 200) resolve(body);
+          else reject(new Error(`${this.label} ${path}: HTTP ${res.statusCode}: ${body.slice(0, 200)}`));
+        });
+      });
+      req.on('error', reject);
+    });
+  }
+
+  async scrape(): Promise<Scrape> {
+    const t0 = performance.now();
+    const body = await this.#get('/metrics');
+    return { wallMs: performance.now() - t0, body };
+  }
+
+  /** Event-loop delay since the last report, and memory now (after a GC with exposeGc). */
+  report(): Promise<BenchReport> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${this.label}: no DFE_BENCH report within 10 s`)), 10_000);
+      this.#reports.push((r) => {
+        clearTimeout(t);
+        resolve(r);
+      });
+      this.child.kill('SIGUSR2');
+    });
+  }
+
+  stop(): Promise<void> {
+    this.#agent.destroy();
+    if (this.child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+      this.child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      this.child.kill('SIGTERM');
+    });
+  }
+}
+
+/** Series (sample lines) and bytes of an exposition. */
+export function exposition(body: string): { series: number; bytes: number } {
+  let series = 0;
+  for (const line of body.split('\n')) if (line !== '' && !line.startsWith('#')) series++;
+  return { series, bytes: Buffer.byteLength(body) };
+}

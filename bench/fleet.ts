@@ -1,0 +1,90 @@
+// The simulated fleet, from the parent's side: daemon child processes (bench/fleet-daemon.ts)
+// sharing the hosts between them, and the floor client (bench/floor.ts).
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import type { DaemonHostSpec, DaemonSpec, HostCounters } from './fleet-daemon.ts';
+import type { ExporterHost } from './exporter.ts';
+import type { FloorSpec } from './floor.ts';
+import { Rpc } from './ipc.ts';
+
+const HERE = new URL('.', import.meta.url);
+const TSX = ['--import', 'tsx'];
+
+export interface FleetOptions {
+  dir: string;
+  hosts: number;
+  containersPerHost: number;
+  /** daemon child processes; hosts are dealt round-robin */
+  procs: number;
+  delayMs?: number;
+  tickMs?: number;
+  /** serve every host over TCP with mutual TLS (these PEM contents) instead of unix sockets */
+  tls?: { key: string; cert: string; ca: string };
+}
+
+export interface Fleet {
+  /** for the exporter's config and the floor, in host order */
+  hosts: ExporterHost[];
+  containers: number;
+  churn(fraction: number): Promise<number>;
+  counters(): Promise<HostCounters[]>;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function forkChild(file: string, spec: unknown, label: string): Promise<Rpc> {
+  const child = fork(new URL(file, HERE), [JSON.stringify(spec)], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return Rpc.ready(child, label);
+}
+
+export async function startFleet(o: FleetOptions): Promise<Fleet> {
+  const name = (i: number): string => `h${String(i).padStart(3, '0')}`;
+  const specs: DaemonHostSpec[][] = Array.from({ length: Math.min(o.procs, o.hosts) }, () => []);
+  for (let i = 0; i < o.hosts; i++) {
+    specs[i % specs.length]!.push({ index: i, socketPath: o.tls ? undefined : join(o.dir, `${name(i)}.sock`), tls: o.tls });
+  }
+  const rpcs = await Promise.all(
+    specs.map((hosts, p) => forkChild('fleet-daemon.ts', { hosts, containersPerHost: o.containersPerHost, delayMs: o.delayMs ?? 0, tickMs: o.tickMs ?? 0 } satisfies DaemonSpec, `fleet-daemon-${p}`)),
+  );
+  // host order: spec order within each process, re-sorted by fleet index
+  const all = await Promise.all(rpcs.map((r) => r.call<HostCounters[]>('counters')));
+  const hosts: ExporterHost[] = [];
+  specs.forEach((list, p) =>
+    list.forEach((h, j) => {
+      hosts[h.index] = { name: name(h.index), socketPath: h.socketPath, port: all[p]![j]!.port };
+    }),
+  );
+  const gather = async <T>(cmd: string, arg?: unknown): Promise<T[]> => (await Promise.all(rpcs.map((r) => r.call<T[] | T>(cmd, arg)))).flat() as T[];
+  return {
+    hosts,
+    containers: o.hosts * o.containersPerHost,
+    async churn(fraction) {
+      return (await gather<number>('churn', fraction)).reduce((a, b) => a + b, 0);
+    },
+    counters: () => gather<HostCounters>('counters'),
+    async reset() {
+      await gather('reset');
+    },
+    async close() {
+      await Promise.all(rpcs.map((r) => r.call('close').catch(() => undefined)));
+    },
+  };
+}
+
+export interface Floor {
+  pid: number;
+  scrape(): Promise<{ wallMs: number; containers: number }>;
+  close(): Promise<void>;
+}
+
+export async function startFloor(hosts: ExporterHost[], concurrency: number): Promise<Floor> {
+  const spec: FloorSpec = { hosts: hosts.map((h) => ({ socketPath: h.socketPath, port: h.port })), concurrency };
+  const rpc = await forkChild('floor.ts', spec, 'floor');
+  return {
+    pid: rpc.child.pid!,
+    scrape: () => rpc.call('scrape'),
+    async close() {
+      await rpc.call('close').catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// What the kernel says about a child process: CPU of all its threads, and memory.
+import { readFileSync } from 'node:fs';
+
+const CLK_TCK = 100; // USER_HZ on Linux
+
+/** utime + stime of every thread of `pid` (workers and libuv's pool included), in microseconds. */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // fields after the ")" closing the command name: state is field 3, utime 14, stime 15
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  return ((utime + stime) * 1e6) / CLK_TCK;
+}
+
+/** VmHWM (peak RSS) and VmRSS, in bytes. */
+export function memory(pid: number): { peakRss: number; rss: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): number => {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
+    return m ? Number(m[1]) * 1024 : NaN;
+  };
+  return { peakRss: kb('VmHWM'), rss: kb('VmRSS') };
+}

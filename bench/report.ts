@@ -1,0 +1,94 @@
+// bench/results/*.json -> the markdown that results.md and the README show, targets included.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChurnResult, EngineResult, TlsResult, WorkloadResult } from './types.ts';
+
+function load<T>(dir: string, name: string): T | undefined {
+  const file = join(dir, `${name}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
+}
+
+const mark = (ok: boolean): string => (ok ? 'met' : '**missed**');
+
+/** Issue 5's targets for a workload, as [text, met] pairs. */
+function targets(r: WorkloadResult): [string, boolean][] {
+  const p = r.exporter.pool;
+  if (r.workload === 'M') {
+    return [
+      [`scrape p50 <= 1.3 x floor: ${r.ratios.pool.wall} x`, r.ratios.pool.wall <= 1.3],
+      [`CPU <= 1.5 x floor: ${r.ratios.pool.cpu} x`, r.ratios.pool.cpu <= 1.5],
+      [`RSS <= 150 MB: ${p.peakRssMb} MB`, p.peakRssMb <= 150],
+      [`event-loop delay p99 <= 50 ms: ${p.eldP99Ms} ms`, p.eldP99Ms <= 50],
+    ];
+  }
+  if (r.workload === 'L') {
+    return [
+      [`scrape p50 <= 1.5 x floor: ${r.ratios.pool.wall} x`, r.ratios.pool.wall <= 1.5],
+      [`CPU <= 1.5 x floor: ${r.ratios.pool.cpu} x`, r.ratios.pool.cpu <= 1.5],
+      [`RSS <= 400 MB: ${p.peakRssMb} MB`, p.peakRssMb <= 400],
+    ];
+  }
+  return [];
+}
+
+export function renderResults(dir: string): string {
+  const rows: string[] = [];
+  const goals: string[] = [];
+  const runs: WorkloadResult[] = [];
+  for (const w of ['S', 'M', 'L']) {
+    const r = load<WorkloadResult>(dir, w);
+    if (!r) continue;
+    runs.push(r);
+    const f = r.floor;
+    const line = (what: string, v: WorkloadResult['exporter']['pool'], ratio: { wall: number; cpu: number }): string =>
+      `| ${w} | ${what} | ${v.wallP50Ms} / ${v.wallP99Ms} | ${ratio.wall} | ${v.cpuUsPerContainer} | ${ratio.cpu} | ${v.peakRssMb} | ${v.eldP99Ms} | ${v.series} | ${(v.bodyBytes / 1024).toFixed(0)} |`;
+    rows.push(line(`exporter, pool ${r.exporter.pool.threads}`, r.exporter.pool, r.ratios.pool));
+    rows.push(line('exporter, pool.threads=0', r.exporter.mainThread, r.ratios.mainThread));
+    rows.push(`| ${w} | floor (bare client) | ${f.wallP50Ms} / ${f.wallP99Ms} | 1 | ${f.cpuUsPerContainer} | 1 | ${f.peakRssMb} | | | |`);
+    for (const [text, ok] of targets(r)) goals.push(`- ${w}: ${text} (${mark(ok)})`);
+  }
+  const out: string[] = ['# Benchmark results', ''];
+  if (runs.length > 0) {
+    const r0 = runs[0]!;
+    out.push(
+      `Simulated fleet (fake Engine API daemons in child processes, unix sockets, no added delay), Node ${r0.node}, ${r0.cpus} CPUs, ${r0.date.slice(0, 10)}.`,
+      'S = 1 host x 50 containers, M = 50 x 40, L = 200 x 50; all containers running, half the hosts cgroup v1, half v2.',
+      'CPU is all threads of the process (/proc/<pid>/stat) per container per scrape; ratios are to the floor measured in the same run.',
+      'Event-loop delay is measured only while a scrape is being served (beyond the 10 ms monitor period).',
+      '',
+      '| load | client | scrape p50 / p99 ms | x floor | CPU us / container | x floor | peak RSS MB | ELD p99 ms | series | body KiB |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...rows,
+      '',
+    );
+    if (goals.length > 0) out.push('Targets (issue 5):', '', ...goals, '');
+  }
+  const churn = load<ChurnResult>(dir, 'churn');
+  if (churn) {
+    const ok = churn.growth.rss <= 0.1 && churn.growth.heapUsed <= 0.1;
+    out.push(
+      `Memory under churn (M, ${churn.scrapes} scrapes, ${churn.fractionReplaced * 100}% of containers replaced between scrapes, ${churn.containersReplaced} in all):`,
+      `RSS ${churn.after20.rssMb} MB after 20 scrapes, ${churn.end.rssMb} MB at the end (${(churn.growth.rss * 100).toFixed(1)}%);`,
+      `heap used ${churn.after20.heapUsedMb} MB -> ${churn.end.heapUsedMb} MB (${(churn.growth.heapUsed * 100).toFixed(1)}%). Within 10%: ${mark(ok)}.`,
+      '',
+    );
+  }
+  const tls = load<TlsResult>(dir, 'tls');
+  if (tls) {
+    const a = tls.afterAllScrapes;
+    out.push(
+      `TLS (${tls.hosts} hosts x ${tls.containersPerHost} containers, mutual TLS, ${tls.scrapes} scrapes): ${a.requests} requests over ${a.connections} connections, ${a.handshakes} handshakes` +
+        ` (after the first scrape: ${tls.afterFirstScrape.connections} connections). One handshake per connection: ${mark(tls.oneHandshakePerConnection)}; connections reused across scrapes: ${mark(tls.connectionsReused)}.`,
+      '',
+    );
+  }
+  const engine = load<EngineResult>(dir, 'engine');
+  if (engine) {
+    out.push(
+      `Real engine (dockerd ${engine.serverVersion}, ${engine.containers} running containers, ${engine.scrapes} scrapes): exporter scrape p50 ${engine.exporterWallP50Ms} ms,` +
+        ` floor (all one-shot stats calls in parallel) ${engine.floorWallP50Ms} ms: ratio ${engine.ratio} (target <= 1.15: ${mark(engine.ratio <= 1.15)}).`,
+      '',
+    );
+  }
+  return `${out.join('\n')}`;
+}

@@ -1,0 +1,256 @@
+// `npm run bench`: the fleet-scale benchmark (issue 5). Per workload, the exporter with its
+// worker pool, the exporter parsing on the main thread, and the floor (bench/floor.ts) are
+// scraped in turns against the same simulated fleet; then memory under churn, and the TLS
+// handshake count. Results: bench/results/<name>.json and bench/results/results.md.
+//
+//   node --import tsx bench/run.ts [--only S,M,L,churn,tls] [--scrapes N] [--procs N]
+//                                  [--delay-ms N] [--cpu-prof DIR] [--no-write]
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { makeCerts } from '../test/support/certs.ts';
+import { ExporterProcess, exposition, ROOT, type ExporterOptions } from './exporter.ts';
+import { startFleet, startFloor, type Fleet } from './fleet.ts';
+import { cpuMicros, memory } from './proc.ts';
+import { renderResults } from './report.ts';
+import { mb, percentile, round } from './stats.ts';
+import type { ChurnResult, TlsResult, VariantResult, WorkloadResult } from './types.ts';
+
+const WORKLOADS = {
+  S: { hosts: 1, perHost: 50, scrapes: 200 },
+  M: { hosts: 50, perHost: 40, scrapes: 30 },
+  L: { hosts: 200, perHost: 50, scrapes: 20 },
+} as const;
+type WorkloadName = keyof typeof WORKLOADS;
+
+const CONCURRENCY = 256;
+const WARMUP = 3;
+const RESULTS = join(ROOT, 'bench/results');
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string', default: 'S,M,L,churn,tls' },
+    scrapes: { type: 'string' },
+    procs: { type: 'string', default: '2' },
+    'delay-ms': { type: 'string', default: '0' },
+    'cpu-prof': { type: 'string' },
+    'churn-scrapes': { type: 'string', default: '200' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const only = new Set(args.only.split(',').map((s) => s.trim()));
+const procs = Number(args.procs);
+const delayMs = Number(args['delay-ms']);
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+function save(name: string, data: unknown): void {
+  if (args['no-write']) return;
+  writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify(data, null, 2)}\n`);
+}
+
+function exporterOptions(dir: string, fleet: Fleet, label: string, threads?: number): ExporterOptions {
+  const cpuProfDir = args['cpu-prof'] ? join(args['cpu-prof'], label) : undefined;
+  return { label, dir, hosts: fleet.hosts, threads, concurrency: CONCURRENCY, cpuProfDir };
+}
+
+/** Checks that a scrape exported every container: a benchmark of a half-failing exporter is worthless. */
+function checkComplete(label: string, body: string, containers: number): void {
+  const n = body.split('\ncontainer_cpu_usage_seconds_total{').length - 1;
+  if (n !== containers) throw new Error(`${label}: scrape has cpu series for ${n} of ${containers} containers`);
+  if (/^docker_host_up\{[^}]*\} 0$/m.test(body)) throw new Error(`${label}: a host is down in the scrape`);
+}
+
+async function runWorkload(name: WorkloadName): Promise<WorkloadResult> {
+  const w = WORKLOADS[name];
+  const scrapes = args.scrapes ? Number(args.scrapes) : w.scrapes;
+  const dir = mkdtempSync(join(os.tmpdir(), 'dfe-bench-'));
+  log(`${name}: ${w.hosts} hosts x ${w.perHost} containers, ${scrapes} scrapes each`);
+  const fleet = await startFleet({ dir, hosts: w.hosts, containersPerHost: w.perHost, procs, delayMs });
+  const pool = await ExporterProcess.start(exporterOptions(dir, fleet, `${name}-pool`));
+  const main = await ExporterProcess.start(exporterOptions(dir, fleet, `${name}-main-thread`, 0));
+  const floor = await startFloor(fleet.hosts, CONCURRENCY);
+  try {
+    const walls = { pool: [] as number[], main: [] as number[], floor: [] as number[] };
+    const bodies = { pool: '', main: '' };
+    const turn = async (who: 'pool' | 'main' | 'floor', record: boolean): Promise<void> => {
+      if (who === 'floor') {
+        const r = await floor.scrape();
+        if (r.containers !== fleet.containers) throw new Error(`floor fetched ${r.containers} of ${fleet.containers}`);
+        if (record) walls.floor.push(r.wallMs);
+        return;
+      }
+      const ex = who === 'pool' ? pool : main;
+      const s = await ex.scrape();
+      bodies[who] = s.body;
+      if (record) walls[who].push(s.wallMs);
+    };
+    const order = ['pool', 'main', 'floor'] as const;
+    for (let i = 0; i < WARMUP; i++) for (const who of order) await turn(who, false);
+    checkComplete(pool.label, bodies.pool, fleet.containers);
+    checkComplete(main.label, bodies.main, fleet.containers);
+
+    await Promise.all([pool.report(), main.report()]); // restart the event-loop histograms
+    const cpu0 = { pool: cpuMicros(pool.pid), main: cpuMicros(main.pid), floor: cpuMicros(floor.pid) };
+    for (let i = 0; i < scrapes; i++) {
+      // rotate who goes first, so no one always follows the same neighbour
+      for (let k = 0; k < 3; k++) await turn(order[(i + k) % 3]!, true);
+    }
+    const cpu1 = { pool: cpuMicros(pool.pid), main: cpuMicros(main.pid), floor: cpuMicros(floor.pid) };
+    const [rPool, rMain] = await Promise.all([pool.report(), main.report()]);
+    checkComplete(pool.label, bodies.pool, fleet.containers);
+
+    const perContainer = (us: number): number => round(us / (scrapes * fleet.containers), 1);
+    const variant = (ex: ExporterProcess, key: 'pool' | 'main', r: typeof rPool, threads: string): VariantResult => {
+      const e = exposition(bodies[key]);
+      return {
+        threads,
+        wallP50Ms: round(percentile(walls[key], 50)),
+        wallP99Ms: round(percentile(walls[key], 99)),
+        cpuUsPerContainer: perContainer(cpu1[key] - cpu0[key]),
+        peakRssMb: mb(memory(ex.pid).peakRss),
+        eldP99Ms: round(r.eld.p99Ms),
+        eldMaxMs: round(r.eld.maxMs),
+        series: e.series,
+        bodyBytes: e.bytes,
+      };
+    };
+    const floorRes = {
+      wallP50Ms: round(percentile(walls.floor, 50)),
+      wallP99Ms: round(percentile(walls.floor, 99)),
+      cpuUsPerContainer: perContainer(cpu1.floor - cpu0.floor),
+      peakRssMb: mb(memory(floor.pid).peakRss),
+    };
+    const poolRes = variant(pool, 'pool', rPool, `default (${os.availableParallelism()})`);
+    const mainRes = variant(main, 'main', rMain, '0 (main thread)');
+    const ratios = (v: VariantResult) => ({ wall: round(v.wallP50Ms / floorRes.wallP50Ms, 2), cpu: round(v.cpuUsPerContainer / floorRes.cpuUsPerContainer, 2) });
+    const counters = await fleet.counters();
+    const result: WorkloadResult = {
+      workload: name,
+      hosts: w.hosts,
+      containersPerHost: w.perHost,
+      containers: fleet.containers,
+      scrapes,
+      delayMs,
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: os.availableParallelism(),
+      exporter: { pool: poolRes, mainThread: mainRes },
+      floor: floorRes,
+      ratios: { pool: ratios(poolRes), mainThread: ratios(mainRes) },
+      daemon: {
+        connections: counters.reduce((a, c) => a + c.connections, 0),
+        requests: counters.reduce((a, c) => a + c.requests, 0),
+      },
+    };
+    log(`${name}: ${JSON.stringify({ pool: poolRes, main: mainRes, floor: floorRes, ratios: result.ratios })}`);
+    return result;
+  } finally {
+    await Promise.all([pool.stop(), main.stop(), floor.close()]);
+    await fleet.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** 200 scrapes of M with 10% of the containers replaced before each: does memory level off? */
+async function runChurn(): Promise<ChurnResult> {
+  const w = WORKLOADS.M;
+  const scrapes = Number(args['churn-scrapes']);
+  const fraction = 0.1;
+  const dir = mkdtempSync(join(os.tmpdir(), 'dfe-bench-'));
+  log(`churn: M, ${scrapes} scrapes, ${fraction * 100}% of containers replaced between scrapes`);
+  const fleet = await startFleet({ dir, hosts: w.hosts, containersPerHost: w.perHost, procs, delayMs });
+  const ex = await ExporterProcess.start({ ...exporterOptions(dir, fleet, 'churn'), exposeGc: true });
+  try {
+    let early: { rss: number; heapUsed: number } | undefined;
+    let body = '';
+    const walls: number[] = [];
+    let replaced = 0;
+    for (let i = 1; i <= scrapes; i++) {
+      if (i > 1) replaced += await fleet.churn(fraction);
+      const s = await ex.scrape();
+      walls.push(s.wallMs);
+      body = s.body;
+      if (i === 20) {
+        const r = await ex.report();
+        early = { rss: memory(ex.pid).rss, heapUsed: r.mem.heapUsed };
+      }
+    }
+    checkComplete(ex.label, body, fleet.containers);
+    const r = await ex.report();
+    const end = { rss: memory(ex.pid).rss, heapUsed: r.mem.heapUsed };
+    const result: ChurnResult = {
+      workload: 'M',
+      scrapes,
+      fractionReplaced: fraction,
+      containersReplaced: replaced,
+      date: new Date().toISOString(),
+      after20: { rssMb: mb(early!.rss), heapUsedMb: mb(early!.heapUsed) },
+      end: { rssMb: mb(end.rss), heapUsedMb: mb(end.heapUsed) },
+      growth: { rss: round(end.rss / early!.rss - 1, 3), heapUsed: round(end.heapUsed / early!.heapUsed - 1, 3) },
+      peakRssMb: mb(memory(ex.pid).peakRss),
+      wallP50Ms: round(percentile(walls, 50)),
+      series: exposition(body).series,
+    };
+    log(`churn: ${JSON.stringify(result)}`);
+    return result;
+  } finally {
+    await ex.stop();
+    await fleet.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Hosts over TCP with mutual TLS: handshakes must follow connections, not requests. */
+async function runTls(): Promise<TlsResult> {
+  const dir = mkdtempSync(join(os.tmpdir(), 'dfe-bench-'));
+  const scrapes = 10;
+  const hosts = 2;
+  const perHost = 20;
+  log(`tls: ${hosts} hosts x ${perHost} containers over mutual TLS, ${scrapes} scrapes`);
+  const certs = await makeCerts(join(dir, 'certs'));
+  const fleet = await startFleet({ dir, hosts, containersPerHost: perHost, procs: 1, tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca } });
+  const tls = { ca: certs.paths.ca, cert: certs.paths.clientCert, key: certs.paths.clientKey };
+  const ex = await ExporterProcess.start({ label: 'tls', dir, hosts: fleet.hosts.map((h) => ({ ...h, tls })), concurrency: CONCURRENCY });
+  try {
+    const sum = async () => {
+      const c = await fleet.counters();
+      return { handshakes: c.reduce((a, x) => a + x.tlsHandshakes, 0), connections: c.reduce((a, x) => a + x.connections, 0), requests: c.reduce((a, x) => a + x.requests, 0), errors: c.reduce((a, x) => a + x.tlsErrors, 0) };
+    };
+    let body = (await ex.scrape()).body;
+    const first = await sum();
+    for (let i = 1; i < scrapes; i++) body = (await ex.scrape()).body;
+    checkComplete(ex.label, body, hosts * perHost);
+    const end = await sum();
+    const result: TlsResult = {
+      hosts,
+      containersPerHost: perHost,
+      scrapes,
+      date: new Date().toISOString(),
+      afterFirstScrape: first,
+      afterAllScrapes: end,
+      oneHandshakePerConnection: end.handshakes === end.connections && end.errors === 0,
+      connectionsReused: end.connections === first.connections && end.requests > end.connections,
+    };
+    log(`tls: ${JSON.stringify(result)}`);
+    return result;
+  } finally {
+    await ex.stop();
+    await fleet.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+for (const name of ['S', 'M', 'L'] as const) {
+  if (only.has(name)) save(name, await runWorkload(name));
+}
+if (only.has('churn')) save('churn', await runChurn());
+if (only.has('tls')) save('tls', await runTls());
+if (!args['no-write']) {
+  writeFileSync(join(RESULTS, 'results.md'), renderResults(RESULTS));
+  log(`wrote ${join(RESULTS, 'results.md')}`);
+}
+process.stdout.write(renderResults(RESULTS));

@@ -1,0 +1,83 @@
+// The shapes of bench/results/*.json.
+
+export interface VariantResult {
+  threads: string;
+  wallP50Ms: number;
+  wallP99Ms: number;
+  /** CPU of all the process's threads per container per scrape, microseconds */
+  cpuUsPerContainer: number;
+  peakRssMb: number;
+  /** event-loop delay while serving scrapes (beyond the monitor's 10 ms period) */
+  eldP99Ms: number;
+  eldMaxMs: number;
+  series: number;
+  bodyBytes: number;
+}
+
+export interface FloorResult {
+  wallP50Ms: number;
+  wallP99Ms: number;
+  cpuUsPerContainer: number;
+  peakRssMb: number;
+}
+
+export interface WorkloadResult {
+  workload: 'S' | 'M' | 'L';
+  hosts: number;
+  containersPerHost: number;
+  containers: number;
+  scrapes: number;
+  delayMs: number;
+  date: string;
+  node: string;
+  cpus: number;
+  exporter: { pool: VariantResult; mainThread: VariantResult };
+  floor: FloorResult;
+  /** exporter / floor: scrape wall p50, and CPU per container-scrape */
+  ratios: { pool: { wall: number; cpu: number }; mainThread: { wall: number; cpu: number } };
+  /** what the fake daemons saw (exporters and floor together): keep-alive shows as requests >> connections */
+  daemon: { connections: number; requests: number };
+}
+
+export interface ChurnResult {
+  workload: 'M';
+  scrapes: number;
+  fractionReplaced: number;
+  containersReplaced: number;
+  date: string;
+  after20: { rssMb: number; heapUsedMb: number };
+  end: { rssMb: number; heapUsedMb: number };
+  /** end / after20 - 1 */
+  growth: { rss: number; heapUsed: number };
+  peakRssMb: number;
+  wallP50Ms: number;
+  series: number;
+}
+
+export interface TlsCounts {
+  handshakes: number;
+  connections: number;
+  requests: number;
+  errors: number;
+}
+
+export interface TlsResult {
+  hosts: number;
+  containersPerHost: number;
+  scrapes: number;
+  date: string;
+  afterFirstScrape: TlsCounts;
+  afterAllScrapes: TlsCounts;
+  oneHandshakePerConnection: boolean;
+  connectionsReused: boolean;
+}
+
+export interface EngineResult {
+  date: string;
+  containers: number;
+  scrapes: number;
+  exporterWallP50Ms: number;
+  floorWallP50Ms: number;
+  ratio: number;
+  serverVersion: string;
+}
