@@ -5,7 +5,7 @@
 // prom-client's lifetime histogram cannot show, and prints the numbers on SIGUSR2:
 //   DFE_BENCH {"eld":{...},"mem":{...}}   (one line on stderr; the histogram then restarts)
 import diagnostics from 'node:diagnostics_channel';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createHistogram, monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 
 /** Timer period of the monitor; each recorded value is one period plus the delay. */
@@ -17,13 +17,21 @@ export interface BenchReport {
 }
 
 function install(): void {
-  const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  // A fresh monitor per busy period, merged into `h` when it ends: a re-enabled monitor's first
+  // sample would span the whole idle time since it was disabled.
+  const h = createHistogram();
+  let busy: IntervalHistogram | null = null;
   let inFlight = 0;
   diagnostics.subscribe('http.server.request.start', () => {
-    if (inFlight++ === 0) h.enable();
+    if (inFlight++ > 0) return;
+    busy = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    busy.enable();
   });
   diagnostics.subscribe('http.server.response.finish', () => {
-    if (--inFlight === 0) h.disable();
+    if (--inFlight > 0 || !busy) return;
+    busy.disable();
+    if (busy.count > 0) h.add(busy);
+    busy = null;
   });
   // The delay beyond the timer's own period, in ms.
   const delay = (ns: number): number => (h.count === 0 ? 0 : Math.max(0, ns / 1e6 - RESOLUTION_MS));

@@ -243,6 +243,7 @@ function labelsOf(item: Record<string, unknown>, out: ItemIssues): Record<string
     const at = `labels.${name}`;
     if (!LABEL_NAME.test(name)) out.add(at, `${JSON.stringify(name)} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)`);
     else if (name.startsWith('__')) out.add(at, 'label names starting with "__" are reserved by Prometheus');
+    else if (name.startsWith('container_label_')) out.add(at, 'label names starting with "container_label_" are the exported Docker labels')
     else if (RESERVED_LABELS.has(name)) out.add(at, `"${name}" is a label the exporter sets itself (reserved: ${[...RESERVED_LABELS].join(', ')})`);
     else if (typeof value !== 'string') out.add(at, `must be a string, got ${kindOf(value)} (quote numbers and booleans)`);
     else entries.push([name, value]);

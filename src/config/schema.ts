@@ -66,7 +66,9 @@ export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Labels the exporter itself puts on series; a static host label must not collide with them. */
 export const RESERVED_LABELS: ReadonlySet<string> = new Set([
-  'host', 'name', 'id', 'image', 'image_id', 'interface', 'state', 'status',
+  'host', 'name', 'id', 'image', 'image_id', 'interface', 'state', 'status', 'le',
+  // docker_host_info's labels
+  'server_version', 'api_version', 'os', 'kernel_version', 'architecture', 'storage_driver', 'cgroup_version',
 ]);
 /** OpenSSH's `ssh-keygen -lf` form: 32 bytes of SHA-256 as unpadded base64 (43 chars; the last
  * one carries 2 zero bits, hence its restricted alphabet). */
