@@ -5,10 +5,10 @@
 // prom-client's lifetime histogram cannot show, and prints the numbers on SIGUSR2:
 //   DFE_BENCH {"eld":{...},"mem":{...}}   (one line on stderr; the histogram then restarts)
 import diagnostics from 'node:diagnostics_channel';
-import { createHistogram, monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { createHistogram } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 
-/** Timer period of the monitor; each recorded value is one period plus the delay. */
+/** Timer period of the delay probe. */
 const RESOLUTION_MS = 10;
 
 export interface BenchReport {
@@ -17,24 +17,29 @@ export interface BenchReport {
 }
 
 function install(): void {
-  // A fresh monitor per busy period, merged into `h` when it ends: a re-enabled monitor's first
-  // sample would span the whole idle time since it was disabled.
+  // monitorEventLoopDelay cannot pause: re-enabled, its first sample spans the whole idle time
+  // since it was disabled. So the same measurement by hand: a timer that runs only while a
+  // request is in flight and records how late each tick fires.
   const h = createHistogram();
-  let busy: IntervalHistogram | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let last = 0;
   let inFlight = 0;
+  const tick = (): void => {
+    const now = performance.now();
+    h.record(Math.max(1, Math.round((now - last - RESOLUTION_MS) * 1e6)));
+    last = now;
+  };
   diagnostics.subscribe('http.server.request.start', () => {
     if (inFlight++ > 0) return;
-    busy = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-    busy.enable();
+    last = performance.now();
+    timer = setInterval(tick, RESOLUTION_MS);
   });
   diagnostics.subscribe('http.server.response.finish', () => {
-    if (--inFlight > 0 || !busy) return;
-    busy.disable();
-    if (busy.count > 0) h.add(busy);
-    busy = null;
+    if (--inFlight > 0 || !timer) return;
+    clearInterval(timer);
+    timer = null;
   });
-  // The delay beyond the timer's own period, in ms.
-  const delay = (ns: number): number => (h.count === 0 ? 0 : Math.max(0, ns / 1e6 - RESOLUTION_MS));
+  const delay = (ns: number): number => (h.count === 0 ? 0 : ns / 1e6);
   process.on('SIGUSR2', () => {
     // --expose-gc (churn runs): measure the live heap, not garbage awaiting collection.
     const gc = (globalThis as { gc?: () => void }).gc;

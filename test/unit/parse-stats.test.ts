@@ -204,7 +204,7 @@ describe('parseBatch', () => {
     assert.equal(row(r, 2)[F.cgroupVersion], 2);
   });
 
-  it('parses non-ASCII bodies through the per-body decoder', () => {
+  it('parses non-ASCII (UTF-8) bodies next to ASCII ones', () => {
     const r = parse(fixture('v1'), modified('v2', (b) => {
       b.name = '/café';
     }));

@@ -95,6 +95,8 @@ export async function startExporter(tag: string, hosts: HostEntry[], extra: Reco
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' },
   });
   closeSync(out);
+  // fleet.sh down stops what a crashed test run left behind, by these pid files.
+  mkdirSync(join(RUN_DIR, 'pids'), { recursive: true });
   if (child.pid) writeFileSync(join(RUN_DIR, 'pids', `exporter-${tag}.pid`), `${child.pid}\n`);
   let exited: number | null | undefined;
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exited = code))));
