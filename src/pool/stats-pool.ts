@@ -1,5 +1,6 @@
 // The stats parsing pool: packs a host's raw stats bodies into one owned buffer and parses
 // them on worker threads (or on the main thread when threads = 0, for comparison).
+import { setMaxListeners } from 'node:events';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -11,7 +12,7 @@ export interface StatsPoolOptions {
   threads: number;
   /** Bodies per task; larger batches run as several tasks at once. */
   chunkSize?: number;
-  /** Pool-level failures outside any task (a thread dying while idle, a close timeout). */
+  /** Pool-level failures outside any task (a thread failing to start, a close timeout). */
   onError?: (err: Error) => void;
   /** Worker module to load instead of workers/parse-stats (tests only). */
   workerUrl?: URL;
@@ -35,7 +36,10 @@ export class StatsPool {
   private constructor(
     private readonly pool: Piscina<ParseTask, ParseResult> | null,
     private readonly chunkSize: number,
-  ) {}
+  ) {
+    // Every task in flight listens on it (piscina removes each listener when its task ends).
+    setMaxListeners(0, this.broken.signal);
+  }
 
   static create(opts: StatsPoolOptions): StatsPool {
     const { threads } = opts;

@@ -16,6 +16,8 @@ export interface StatsParser {
 
 /** Daemon facts (cores, memory, versions) change rarely: refresh them this often, and after a failure. */
 const INFO_REFRESH_MS = 5 * 60_000;
+/** A one-shot stats call waits for the daemon's next 1 s sampling tick. */
+const MIN_STATS_TIMEOUT_MS = 1500;
 
 interface ProbeResult {
   ok: boolean;
@@ -124,11 +126,17 @@ export class HostTracker {
   }
 
   /**
-   * Each request may take 90% of the deadline: a hung container then fails alone and the probe
-   * still lands in time; a probe slow in several steps finishes late, in the background.
+   * A slow daemon may finish its probe after the scrape deadline, in the background, so daemon
+   * calls get twice the deadline. Stats calls are per container: one that hangs should fail
+   * alone and let the probe land in time, so they end at 90% of the deadline from the probe's
+   * start, but never sooner than one sampling tick and a margin allow.
    */
-  get #requestTimeoutMs(): number {
-    return this.#cfg.timeoutMs * 0.9;
+  get #callTimeoutMs(): number {
+    return this.#cfg.timeoutMs * 2;
+  }
+
+  #statsTimeoutMs(probeStart: number): number {
+    return Math.max(probeStart + this.#cfg.timeoutMs * 0.9 - performance.now(), MIN_STATS_TIMEOUT_MS);
   }
 
   async #runProbe(): Promise<ProbeResult> {
@@ -142,8 +150,8 @@ export class HostTracker {
 
     try {
       if (!this.#client.apiVersion || Date.now() - this.#infoAt > INFO_REFRESH_MS) {
-        const version = await this.#client.negotiate(this.#requestTimeoutMs);
-        this.#info = decodeInfo(await this.#client.info(this.#requestTimeoutMs), version, this.#client.apiVersion);
+        const version = await this.#client.negotiate(this.#callTimeoutMs);
+        this.#info = decodeInfo(await this.#client.info(this.#callTimeoutMs), version, this.#client.apiVersion);
         this.#infoAt = Date.now();
       }
     } catch (err) {
@@ -154,7 +162,7 @@ export class HostTracker {
     const listStart = performance.now();
     let entries: ListEntry[];
     try {
-      const decoded = decodeList(await this.#client.listContainers(this.#requestTimeoutMs));
+      const decoded = decodeList(await this.#client.listContainers(this.#callTimeoutMs));
       if (typeof decoded === 'string') throw new EngineError(decoded);
       entries = decoded;
     } catch (err) {
@@ -166,7 +174,7 @@ export class HostTracker {
     observe(this.counters.listDuration, (performance.now() - listStart) / 1000);
 
     const tracked = this.#sync(entries);
-    await Promise.all([this.#inspectPhase(tracked), this.#statsPhase(tracked)]);
+    await Promise.all([this.#inspectPhase(tracked), this.#statsPhase(tracked, this.#statsTimeoutMs(start))]);
 
     const now = Date.now() / 1000;
     const containers: ContainerSnapshot[] = [];
@@ -215,7 +223,7 @@ export class HostTracker {
         if (!t.needsInspect(entry, now)) return;
         const start = performance.now();
         try {
-          t.setInspect(decodeInspect(await this.#client.inspect(entry.id, this.#requestTimeoutMs)), entry, now);
+          t.setInspect(decodeInspect(await this.#client.inspect(entry.id, this.#callTimeoutMs)), entry, now);
         } catch (err) {
           this.#containerFailed(t, err);
         } finally {
@@ -225,7 +233,7 @@ export class HostTracker {
     );
   }
 
-  async #statsPhase(tracked: [ListEntry, ContainerTracker][]): Promise<void> {
+  async #statsPhase(tracked: [ListEntry, ContainerTracker][], timeoutMs: number): Promise<void> {
     const wanted: ContainerTracker[] = [];
     const bodies: Uint8Array[] = [];
     await Promise.all(
@@ -236,7 +244,7 @@ export class HostTracker {
         }
         const start = performance.now();
         try {
-          const body = await this.#client.statsRaw(entry.id, this.#requestTimeoutMs);
+          const body = await this.#client.statsRaw(entry.id, timeoutMs);
           wanted.push(t);
           bodies.push(body);
         } catch (err) {

@@ -1,14 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
-import ssh2 from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 import type { SshOptions } from '../config/types.ts';
 
 const { utils } = ssh2;
 
-/** Goes straight into ssh2's connect(); holds a secret, so never log it or put it in an error. */
+/** Holds a decrypted key: never log it or put it in an error. */
 export interface SshAuth {
-  /** The identity file's bytes, checked to decrypt with `passphrase`. */
-  privateKey?: Buffer;
-  passphrase?: string;
+  privateKey?: ParsedKey;
   /** ssh-agent socket path. */
   agent?: string;
   /** What was offered, for messages: "identity_file /x", "ssh-agent /y". Never a secret. */
@@ -16,19 +14,28 @@ export interface SshAuth {
 }
 
 /**
+ * The last identity file decrypted for a host. Decrypting an OpenSSH key (bcrypt KDF, in
+ * JavaScript) blocks the event loop for about a second at the default 16 rounds: do it once
+ * per file content, not on every reconnect.
+ */
+export interface IdentityCache {
+  last?: { bytes: Buffer; key: ParsedKey };
+}
+
+/**
  * Reads the credentials for one connection attempt (files are re-read on every attempt, so a
- * rotated key is picked up at the next reconnect). The key is decrypted here once, so a wrong
+ * rotated key is picked up at the next reconnect). The key is decrypted here, so a wrong
  * passphrase gives our message (naming the file, not the secret) before anything is sent.
  */
-export async function loadSshAuth(ssh: SshOptions, env: NodeJS.ProcessEnv = process.env): Promise<SshAuth> {
+export async function loadSshAuth(ssh: SshOptions, cache: IdentityCache = {}, env: NodeJS.ProcessEnv = process.env): Promise<SshAuth> {
   const agent = ssh.agent ?? (ssh.identityFile ? undefined : env.SSH_AUTH_SOCK || undefined);
   if (!ssh.identityFile && !agent) {
     throw new Error('no identity_file and no ssh-agent: set ssh.identity_file or ssh.agent, or SSH_AUTH_SOCK');
   }
   const offered: string[] = [];
-  let identity: { privateKey: Buffer; passphrase?: string } | undefined;
+  let privateKey: ParsedKey | undefined;
   if (ssh.identityFile) {
-    identity = await loadIdentity(ssh, env);
+    privateKey = await loadIdentity(ssh, cache, env);
     offered.push(`identity_file ${ssh.identityFile}`);
   }
   if (agent) {
@@ -39,10 +46,10 @@ export async function loadSshAuth(ssh: SshOptions, env: NodeJS.ProcessEnv = proc
     }
     offered.push(`ssh-agent ${agent}`);
   }
-  return { ...identity, agent, offered: offered.join(' and ') };
+  return { privateKey, agent, offered: offered.join(' and ') };
 }
 
-async function loadIdentity(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<{ privateKey: Buffer; passphrase?: string }> {
+async function loadIdentity(ssh: SshOptions, cache: IdentityCache, env: NodeJS.ProcessEnv): Promise<ParsedKey> {
   const path = ssh.identityFile!;
   let data: Buffer;
   try {
@@ -50,10 +57,11 @@ async function loadIdentity(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<{ 
   } catch (err) {
     throw new Error(`cannot read identity_file ${path}: ${errCode(err)}`);
   }
+  // Same bytes as a file that decrypted before: same key, whatever the passphrase source says now.
+  if (cache.last?.bytes.equals(data)) return cache.last.key;
   let key = utils.parseKey(data);
-  let passphrase: string | undefined;
   if (key instanceof Error && /no passphrase given/i.test(key.message)) {
-    passphrase = await loadPassphrase(ssh, env);
+    const passphrase = await loadPassphrase(ssh, env);
     if (passphrase === undefined) {
       throw new Error(`identity_file ${path} is encrypted: set ssh.passphrase_file or ssh.passphrase_env`);
     }
@@ -63,8 +71,8 @@ async function loadIdentity(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<{ 
   }
   if (key instanceof Error) throw new Error(`cannot parse identity_file ${path}: ${key.message}`);
   if (key.getPrivatePEM() === null) throw new Error(`identity_file ${path} holds no private key (a .pub file?)`);
-  // ssh2's connect() only takes the raw form (a parsed key is silently ignored).
-  return { privateKey: data, passphrase };
+  cache.last = { bytes: data, key };
+  return key;
 }
 
 async function loadPassphrase(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<string | undefined> {

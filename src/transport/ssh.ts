@@ -1,9 +1,10 @@
 import { Agent, type ClientRequestArgs } from 'node:http';
-import { Duplex } from 'node:stream';
-import ssh2, { type Client as SshClient, type ClientChannel } from 'ssh2';
+import type { Duplex } from 'node:stream';
+import ssh2, { type AgentAuthMethod, type Client as SshClient, type ClientChannel, type PublicKeyAuthMethod } from 'ssh2';
 import type { Endpoint } from '../config/types.ts';
 import type { Logger } from '../log.ts';
-import { loadSshAuth, type SshAuth } from './ssh-auth.ts';
+import { loadSshAuth, type IdentityCache, type SshAuth } from './ssh-auth.ts';
+import { ChannelSocket } from './ssh-channel-socket.ts';
 import { Backoff } from './ssh-backoff.ts';
 import { loadHostKeyPolicy, type HostKeyPolicy } from './ssh-host-key.ts';
 import { Slots } from './ssh-slots.ts';
@@ -49,15 +50,6 @@ export function createSshTransport(
   };
 }
 
-/** What http.Agent calls on its sockets and a channel lacks; none matters on a channel. */
-interface SocketShims {
-  setKeepAlive(): unknown;
-  setNoDelay(): unknown;
-  setTimeout(): unknown;
-  ref(): unknown;
-  unref(): unknown;
-}
-
 class SshTunnel {
   readonly agent: Agent;
   private state: State = { kind: 'idle' };
@@ -69,8 +61,9 @@ class SshTunnel {
   private readonly slots: Slots;
   private readonly backoff: Backoff;
   /** Open channels and the release of their slot. */
-  private readonly open = new Map<ClientChannel, () => void>();
+  private readonly open = new Map<ChannelSocket, () => void>();
   private readonly target: string;
+  private readonly identityCache: IdentityCache = {};
 
   constructor(
     private readonly name: string,
@@ -118,7 +111,7 @@ class SshTunnel {
   }
 
   /** One channel to the remote Docker socket, within the in-flight bound. */
-  private async openChannel(): Promise<ClientChannel> {
+  private async openChannel(): Promise<ChannelSocket> {
     const client = await this.connected();
     const release = await this.slots.acquire();
     if (this.state.kind !== 'up' || this.state.client !== client) {
@@ -135,22 +128,16 @@ class SshTunnel {
       release();
       throw new Error(`ssh ${this.name}: cannot open a channel to ${socketPath}: ${messageOf(err)}`);
     }
-    const shimmed = channel as ClientChannel & SocketShims;
-    const self = () => shimmed;
-    shimmed.setKeepAlive = self;
-    shimmed.setNoDelay = self;
-    shimmed.setTimeout = self;
-    shimmed.ref = self;
-    shimmed.unref = self;
-    // Errors reach the request through http's own listeners; this one keeps a late error
-    // on an idle channel from crashing the process.
-    channel.on('error', () => {});
-    this.open.set(channel, release);
-    channel.once('close', () => {
-      this.open.delete(channel);
+    const socket = new ChannelSocket(channel);
+    this.open.set(socket, release);
+    socket.once('close', () => {
+      this.open.delete(socket);
       release();
     });
-    return channel;
+    // Errors reach the request through http's own listeners; this one keeps a late error
+    // on an idle socket from crashing the process.
+    socket.on('error', () => {});
+    return socket;
   }
 
   /** The live client; connects lazily; fails fast while waiting to retry. */
@@ -191,7 +178,7 @@ class SshTunnel {
     let auth: SshAuth;
     let policy: HostKeyPolicy;
     try {
-      [auth, policy] = await Promise.all([loadSshAuth(this.ep.ssh), loadHostKeyPolicy(this.ep.host, this.ep.port, this.ep.ssh)]);
+      [auth, policy] = await Promise.all([loadSshAuth(this.ep.ssh, this.identityCache), loadHostKeyPolicy(this.ep.host, this.ep.port, this.ep.ssh)]);
     } catch (err) {
       throw this.attemptFailed(messageOf(err));
     }
@@ -226,9 +213,8 @@ class SshTunnel {
           host: this.ep.host,
           port: this.ep.port,
           username: this.ep.user,
-          privateKey: auth.privateKey,
-          passphrase: auth.passphrase,
-          agent: auth.agent,
+          // An explicit list: ssh2 takes an already decrypted key only here (not as privateKey).
+          authHandler: this.authMethods(auth),
           readyTimeout: this.ep.ssh.connectTimeoutMs,
           keepaliveInterval: this.ep.ssh.keepaliveIntervalMs,
           algorithms: policy.algorithms ? { serverHostKey: policy.algorithms } : undefined,
@@ -243,6 +229,14 @@ class SshTunnel {
         reject(this.attemptFailed(messageOf(err)));
       }
     });
+  }
+
+  private authMethods(auth: SshAuth): (PublicKeyAuthMethod | AgentAuthMethod)[] {
+    const username = this.ep.user;
+    const methods: (PublicKeyAuthMethod | AgentAuthMethod)[] = [];
+    if (auth.privateKey) methods.push({ type: 'publickey', username, key: auth.privateKey });
+    if (auth.agent) methods.push({ type: 'agent', username, agent: auth.agent });
+    return methods;
   }
 
   /** Turns ssh2's error into one that says what to fix. Never includes a secret. */
@@ -297,11 +291,10 @@ class SshTunnel {
 
   private failInFlight(err: Error): void {
     this.slots.failWaiting(err);
-    for (const [channel, release] of this.open) {
-      this.open.delete(channel);
+    for (const [socket, release] of this.open) {
+      this.open.delete(socket);
       release();
-      // ssh2's own destroy() takes no error; the stream one makes http report ours.
-      Duplex.prototype.destroy.call(channel, err);
+      socket.destroy(err);
     }
   }
 

@@ -21,6 +21,7 @@ LOGS="$SHORT-logs"
 IMAGE="dfe-e2e-bb:latest"
 NET_SUBNET="${E2E_NET_SUBNET:-10.213.77.0/24}"
 MEM_WRITE_MIB=40
+MEM_CACHE_MIB=12
 
 log() { printf '[fleet %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -175,14 +176,16 @@ wait_all() {
 
 start_net_pair() {
   dk a network create --driver bridge --subnet "$NET_SUBNET" e2e-net >/dev/null
-  dk a run -d --network e2e-net --stop-timeout 2 --name e2e-net-server "$IMAGE" sh -c "$IDLE" >/dev/null
+  # An HTTP server with a 64 KiB file; the client fetches it every second: the client receives
+  # far more than it sends, so swapped receive/transmit counters are caught.
+  dk a run -d --network e2e-net --stop-timeout 2 --name e2e-net-server "$IMAGE" sh -c \
+    'mkdir -p /www && dd if=/dev/zero of=/www/blob bs=1k count=64 2>/dev/null && exec httpd -f -p 8080 -h /www' >/dev/null
   local server_ip
   server_ip="$(dk a inspect -f '{{(index .NetworkSettings.Networks "e2e-net").IPAddress}}' e2e-net-server)"
   [ -n "$server_ip" ] || die "e2e-net-server has no address on e2e-net"
   printf '%s\n' "$server_ip" >"$RUN/a/net-server.ip"
-  # ICMP echo both ways, about 5 KB/s each way: eth0 counters of both containers keep growing.
-  dk a run -d --network e2e-net --stop-timeout 2 --name e2e-net-client "$IMAGE" \
-    ping -q -i 0.2 -s 1000 "$server_ip" >/dev/null
+  dk a run -d --network e2e-net --stop-timeout 2 --name e2e-net-client "$IMAGE" sh -c \
+    "trap 'exit 0' TERM; while :; do wget -q -O /dev/null http://$server_ip:8080/blob; sleep 1; done" >/dev/null
 }
 
 start_containers() {
@@ -190,8 +193,10 @@ start_containers() {
   bg run_a --name e2e-cpu "$IMAGE" sh -c 'while :; do :; done'
   # Writes into /dev/shm (tmpfs): shmem pages are charged to the writer's memory cgroup and sit
   # on the anon LRU, so they count in usage and in the working set (usage - inactive_file).
+  # Then a file on its disk layer: page cache, mostly inactive_file, in usage but not in the
+  # working set, so a working set computed without subtracting it is caught.
   bg run_a --name e2e-mem --memory 64m --shm-size 128m "$IMAGE" sh -c \
-    "dd if=/dev/zero of=/dev/shm/fill bs=1M count=$MEM_WRITE_MIB 2>/dev/null && echo filled; $IDLE"
+    "dd if=/dev/zero of=/dev/shm/fill bs=1M count=$MEM_WRITE_MIB 2>/dev/null && dd if=/dev/zero of=/cache bs=1M count=$MEM_CACHE_MIB 2>/dev/null && echo filled; $IDLE"
   bg run_a --name e2e-healthy --health-cmd true --health-interval 1s --health-retries 1 \
     "$IMAGE" sh -c "$IDLE"
   bg run_a --name e2e-unhealthy --health-cmd false --health-interval 1s --health-retries 1 \
@@ -213,6 +218,10 @@ start_containers() {
   wait_all
 }
 
+client_received() { # at least $1 bytes received on the client's eth0
+  local pid; pid="$(dk a inspect -f '{{.State.Pid}}' e2e-net-client)"
+  [ "$(awk '$1=="eth0:"{print $2}' "/proc/$pid/net/dev")" -ge "$1" ]
+}
 health_is() { [ "$(dk a inspect -f '{{.State.Health.Status}}' "$1")" = "$2" ]; }
 logs_have() { dk a logs "$1" 2>&1 | grep -q "$2"; }
 exited_with() { [ "$(dk a inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$1")" = "exited $2" ]; }
@@ -232,7 +241,7 @@ check_memory_charged() {
   fi
   local ws=$((usage - inactive)) want=$((MEM_WRITE_MIB * 1024 * 1024))
   [ "$ws" -ge "$want" ] || die "e2e-mem working set $ws < $want written (cgroup $cg)"
-  log "e2e-mem: working set $ws bytes >= $want written (cgroup $cg)"
+  log "e2e-mem: working set $ws bytes >= $want written; usage $usage, inactive_file $inactive (cgroup $cg)"
 }
 
 # ---- sshd ------------------------------------------------------------------------------------
@@ -356,6 +365,7 @@ cmd_up() {
   wait_for 30 "e2e-unhealthy to be unhealthy" health_is e2e-unhealthy unhealthy
   wait_for 30 "e2e-exit3 to exit with 3" exited_with e2e-exit3 3
   wait_for 30 "e2e-mem to fill /dev/shm" logs_have e2e-mem filled
+  wait_for 30 "e2e-net-client to receive from e2e-net-server" client_received 65536
   check_memory_charged
   local ms=$((($(date +%s%N) - t0) / 1000000)) up_seconds
   up_seconds="$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { cpuSeconds, memory, netDev } from './lib/cgroup.ts';
-import { displayName, info, inspect, listContainers, version, type ListedContainer } from './lib/engine.ts';
+import { displayName, heldStill, info, inspect, listContainers, version } from './lib/engine.ts';
 import { one, select, show, type Exposition } from './lib/exposition.ts';
 import { hostA, hostB, scrapeUntil, startExporter, type Exporter } from './lib/exporter.ts';
 import { dockerCli, fleetCommand, HOST_A, HOST_B, loadFleet } from './lib/fleet.ts';
@@ -14,12 +14,6 @@ const STATES = ['created', 'running', 'paused', 'restarting', 'removing', 'exite
 const HEALTH = ['starting', 'healthy', 'unhealthy'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pidOf = async (name: string) => (await inspect(fleet.a.socket, name)).State.Pid;
-
-/** Containers whose state is the same in both lists (a restarting one may change under us). */
-function stable(before: ListedContainer[], after: ListedContainer[]): ListedContainer[] {
-  const later = new Map(after.map((c) => [c.Id, c.State]));
-  return before.filter((c) => later.get(c.Id) === c.State);
-}
 
 function expectedRunningState(state: string): number {
   return state === 'running' ? 1 : state === 'restarting' ? 0.5 : 0;
@@ -68,12 +62,9 @@ describe('exporter against a real fleet (A unix, B tcp+mTLS)', { timeout: 240_00
 
   test('running state and container_state match the daemons, for every container', async () => {
     for (const [host, socket, min] of [[HOST_A, fleet.a.socket, 10], [HOST_B, fleet.b.socket, 2]] as const) {
-      const before = await listContainers(socket);
-      const e = await exp.scrape();
-      const after = await listContainers(socket);
-      const checked = stable(before, after);
-      assert.ok(checked.length >= min, `${host}: only ${checked.length} containers held still`);
-      for (const c of checked) {
+      const { result: e, still } = await heldStill(socket, () => exp.scrape());
+      assert.ok(still.length >= min, `${host}: only ${still.length} containers held still`);
+      for (const { container: c } of still) {
         const name = displayName(c);
         assert.equal(one(e, 'docker_container_running_state', { host, name }), expectedRunningState(c.State), `${host}/${name} running_state (daemon: ${c.State})`);
         const set = select(e, 'container_state', { host, id: c.Id });
@@ -134,6 +125,8 @@ describe('exporter against a real fleet (A unix, B tcp+mTLS)', { timeout: 240_00
     const usage = one(e, 'container_memory_usage_bytes', { host: HOST_A, name });
     const written = fleet.a.memory.written_bytes;
     assert.ok(ws >= written, `working set ${ws} < ${written} bytes written`);
+    // Page cache makes usage and working set differ, so the subtraction is really checked.
+    assert.ok(cg0.inactiveFile >= 4 * 1024 * 1024, `fixture: e2e-mem has only ${cg0.inactiveFile} bytes of inactive file cache`);
     // The daemon samples the same cgroup files a moment earlier; an idle shell barely moves them.
     const tol = 1024 * 1024;
     const wsLo = Math.min(cg0.workingSet, cg1.workingSet) - tol;
@@ -151,7 +144,7 @@ describe('exporter against a real fleet (A unix, B tcp+mTLS)', { timeout: 240_00
     assert.equal(cg0.limit, limit, 'cgroup memory limit');
   });
 
-  test('between two scrapes: CPU seconds track wall time, network bytes and restart count grow', async () => {
+  test('between two scrapes: CPU seconds track wall time, network bytes and restart count grow', async (t) => {
     const cpuPid = await pidOf('e2e-cpu');
     const netPid = await pidOf('e2e-net-client');
     const serverPid = await pidOf('e2e-net-server');
@@ -186,6 +179,8 @@ describe('exporter against a real fleet (A unix, B tcp+mTLS)', { timeout: 240_00
       const slack = 4096;
       assert.ok(rx >= o.before.net.rxBytes - slack && rx <= o.after.net.rxBytes + slack, `rx ${rx} outside /proc/net/dev [${o.before.net.rxBytes}, ${o.after.net.rxBytes}]`);
       assert.ok(tx >= o.before.net.txBytes - slack && tx <= o.after.net.txBytes + slack, `tx ${tx} outside /proc/net/dev [${o.before.net.txBytes}, ${o.after.net.txBytes}]`);
+      const srvTx = one(o.e, 'container_network_transmit_bytes_total', A('e2e-net-server', { interface: 'eth0' }));
+      assert.ok(srvTx >= o.before.srv.txBytes - slack && srvTx <= o.after.srv.txBytes + slack, `server tx ${srvTx} outside /proc/net/dev [${o.before.srv.txBytes}, ${o.after.srv.txBytes}]`);
       const rxSum = select(o.e, 'container_network_receive_bytes_total', A('e2e-net-client')).reduce((a, s) => a + s.value, 0);
       assert.equal(one(o.e, 'docker_container_network_in_bytes', A('e2e-net-client')), rxSum, 'seed network_in = sum of rx over interfaces');
       const restarts = one(o.e, 'docker_container_restart_count', A('e2e-restarting'));
@@ -194,11 +189,19 @@ describe('exporter against a real fleet (A unix, B tcp+mTLS)', { timeout: 240_00
 
     const wall = second.at - first.at;
     const cpuDelta = one(second.e, 'container_cpu_usage_seconds_total', A('e2e-cpu')) - one(first.e, 'container_cpu_usage_seconds_total', A('e2e-cpu'));
-    const cgroupRate = (second.after.cpu - first.before.cpu) / (second.at - first.at);
-    assert.ok(
-      cpuDelta >= 0.75 * wall && cpuDelta <= 1.25 * wall,
-      `busy container's CPU grew ${cpuDelta.toFixed(3)} s over ${wall.toFixed(3)} s of wall time (cgroup says about ${cgroupRate.toFixed(2)} s/s)`,
-    );
+    const mid = (o: typeof first) => (o.before.cpu + o.after.cpu) / 2;
+    const kernelDelta = mid(second) - mid(first);
+    const within = (x: number, ref: number) => x >= 0.75 * ref && x <= 1.25 * ref;
+    const what = `busy container's CPU grew ${cpuDelta.toFixed(3)} s by the exporter, ${kernelDelta.toFixed(3)} s by its cgroup, over ${wall.toFixed(3)} s of wall time`;
+    assert.ok(within(cpuDelta, kernelDelta), `${what}: exporter and cgroup disagree by more than 25%`);
+    if (kernelDelta >= 0.8 * wall) {
+      assert.ok(within(cpuDelta, wall), `${what}: not within 25% of the wall time`);
+    } else {
+      // A busy loop gets a whole core only on an otherwise idle machine (a fresh CI machine);
+      // on a shared one the kernel's own count above is the reference.
+      t.diagnostic(`machine busy: the busy loop got ${(kernelDelta / wall).toFixed(2)} cores; compared with its cgroup, not with wall time (${what})`);
+      console.log(`# NOTE ${t.name}: machine busy, busy loop got ${(kernelDelta / wall).toFixed(2)} cores; CPU compared with the cgroup, not wall time`);
+    }
     const grows = (metric: string, name: string) => {
       const m = A(name, { interface: 'eth0' });
       const a = one(first.e, metric, m);
@@ -209,6 +212,10 @@ describe('exporter against a real fleet (A unix, B tcp+mTLS)', { timeout: 240_00
       grows(metric, 'e2e-net-client');
       grows(metric, 'e2e-net-server');
     }
+    // The client downloads: it receives far more than it sends, the server the other way round.
+    const m = (o: typeof first, metric: string, name: string) => one(o.e, metric, A(name, { interface: 'eth0' }));
+    assert.ok(m(second, 'container_network_receive_bytes_total', 'e2e-net-client') > 4 * m(second, 'container_network_transmit_bytes_total', 'e2e-net-client'), 'client receives more than it sends');
+    assert.ok(m(second, 'container_network_transmit_bytes_total', 'e2e-net-server') > 4 * m(second, 'container_network_receive_bytes_total', 'e2e-net-server'), 'server sends more than it receives');
     const r1 = one(first.e, 'docker_container_restart_count', A('e2e-restarting'));
     const r2 = one(second.e, 'docker_container_restart_count', A('e2e-restarting'));
     assert.ok(r2 > r1, `restart count did not grow: ${r1} -> ${r2}`);

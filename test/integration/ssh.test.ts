@@ -126,6 +126,9 @@ describe('ssh transport (real sshd)', () => {
     const { t } = transport({ identityFile: clientKey.path, knownHosts });
     const loginsBefore = await sshd.acceptedLogins();
     engine.resetCounters();
+    // Like the daemon's 1 s sampling tick, shorter: the 50 stats calls overlap.
+    const remove = engine.addFault({ kind: 'stats', delayMs: 50 });
+    after(remove);
     const probe = async () => {
       const list = JSON.parse((await get(t, '/containers/json?all=1')).body) as { Id: string }[];
       assert.equal(list.length, 50);
@@ -137,6 +140,7 @@ describe('ssh transport (real sshd)', () => {
     assert.ok(engine.maxInFlight > 1, 'stats requests ran in parallel');
     const channelsAfterFirst = engine.connections;
     await probe();
+    remove();
     assert.equal(engine.requests.byKind.stats, 100);
     assert.equal(await sshd.acceptedLogins(), loginsBefore + 1, 'sshd accepted exactly one login');
     assert.equal(t.stats!().connects, 1);

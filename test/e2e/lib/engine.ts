@@ -67,3 +67,26 @@ export const version = (socket: string) => engineGet<{ Version: string; ApiVersi
 
 /** The display name the exporter uses: first name without its "/". */
 export const displayName = (c: ListedContainer): string => (c.Names[0] ?? '').replace(/^\//, '') || c.Id.slice(0, 12);
+
+export interface Observed {
+  container: ListedContainer;
+  inspect: Inspect;
+}
+
+/**
+ * Lists and inspects every container, runs `during`, and lists and inspects again. Returns the
+ * containers that did not change meanwhile (same state, start, finish and restart count): for
+ * those, whatever the exporter saw during `during` must equal what the daemon says.
+ */
+export async function heldStill<T>(socket: string, during: () => Promise<T>): Promise<{ result: T; still: Observed[] }> {
+  const look = async () => {
+    const list = await listContainers(socket);
+    const inspected = await Promise.all(list.map((c) => inspect(socket, c.Id).catch(() => null)));
+    return list.flatMap((c, i) => (inspected[i] ? [{ container: c, inspect: inspected[i] }] : []));
+  };
+  const key = (o: Observed) => `${o.container.State}|${o.inspect.State.Status}|${o.inspect.RestartCount}|${o.inspect.State.StartedAt}|${o.inspect.State.FinishedAt}`;
+  const before = await look();
+  const result = await during();
+  const after = new Map((await look()).map((o) => [o.container.Id, key(o)]));
+  return { result, still: before.filter((o) => after.get(o.container.Id) === key(o)) };
+}

@@ -1,0 +1,43 @@
+// In-process micro-benchmark of the exposition alone: M- or L-sized host snapshots rendered
+// and encoded as the HTTP server sends them. Isolates rendering from I/O when profiling:
+//   node --import tsx bench/render.ts [hosts=50] [perHost=40] [rounds=20]
+import { MetricsRenderer } from '../src/metrics/registry.ts';
+import type { ContainerSnapshot, HostSnapshot } from '../src/model.ts';
+import { newHistogram } from '../src/util/histogram.ts';
+import { F, FIELD_COUNT } from '../workers/stats-layout.ts';
+import { sampleContainers } from '../test/support/stats-bodies.ts';
+import { percentile, round } from './stats.ts';
+
+const [hosts = 50, perHost = 40, rounds = 20] = process.argv.slice(2).map(Number);
+
+function snapshot(h: number): HostSnapshot {
+  const containers: ContainerSnapshot[] = sampleContainers(perHost, { seed: h + 1, allRunning: true }).map((c, i) => {
+    const values = new Float64Array(FIELD_COUNT).fill(NaN);
+    for (let f = 0; f < FIELD_COUNT; f++) values[f] = Math.floor(Math.random() * 1e12);
+    values[F.memFailcnt] = h % 2 ? 0 : NaN;
+    const net = { iface: 'eth0', rxBytes: 1e9 + i, rxPackets: 1e6, rxErrors: 0, rxDropped: 0, txBytes: 2e9, txPackets: 2e6, txErrors: 0, txDropped: 0 };
+    return {
+      ident: { id: c.id!, name: c.name!, image: c.image!, imageId: `sha256:${c.id}`, labels: c.labels as Record<string, string> },
+      state: 'running',
+      inspect: { restartCount: 0, startedAt: 1.7e9 + i, finishedAt: NaN, exitCode: 0, oomKilled: false, health: i % 3 ? undefined : 'healthy', memoryLimit: 0, memoryReservation: 0, memorySwap: 0, cpuQuota: 0, cpuPeriod: 0, cpuShares: 0 },
+      stats: { values, networks: [net] },
+      lastSeen: 1.8e9,
+    };
+  });
+  const counters = { listFailed: 0, containerFailed: new Map<string, number>(), inlineTimeouts: 0, lateProbes: 0, probeDuration: newHistogram(), listDuration: newHistogram(), inspectDuration: newHistogram(), statsDuration: newHistogram() };
+  return { host: `h${String(h).padStart(3, '0')}`, labels: {}, up: true, info: null, containers, containerCount: perHost, lastSuccess: 1.8e9, lastDurationSeconds: 0.5, counters };
+}
+
+const snaps = Array.from({ length: hosts }, (_, h) => snapshot(h));
+const renderer = new MetricsRenderer(['docker_exporter', 'cadvisor', 'state'], ['com.docker.compose.project', 'com.docker.compose.service'], 'bench');
+const times: number[] = [];
+let bytes = 0;
+for (let r = 0; r < rounds; r++) {
+  const t0 = performance.now();
+  const body = await renderer.render(snaps, true);
+  const buf = Buffer.from(body);
+  times.push(performance.now() - t0);
+  bytes = buf.length;
+}
+const cpu = process.cpuUsage();
+console.log(JSON.stringify({ hosts, perHost, bytes, p50Ms: round(percentile(times, 50)), minMs: round(Math.min(...times)), usPerContainer: round((percentile(times, 50) * 1000) / (hosts * perHost)), cpuS: round((cpu.user + cpu.system) / 1e6, 2) }));
