@@ -20,14 +20,14 @@ export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer
     }
     switch (route) {
       case '/metrics':
-        return send(res, 200, CONTENT_TYPE, await renderer.render(await fleet.scrape(), true));
+        return send(res, 200, CONTENT_TYPE, await renderer.renderBody(await fleet.scrape(), true));
       case '/probe': {
         const target = url.searchParams.get('target');
         if (!target) return send(res, 400, 'text/plain; charset=utf-8', 'missing ?target=<host name>\n');
         if (!fleet.has(target)) {
           return send(res, 400, 'text/plain; charset=utf-8', `unknown target ${JSON.stringify(target)}; configured hosts: ${fleet.names().join(', ')}\n`);
         }
-        return send(res, 200, CONTENT_TYPE, await renderer.render(await fleet.scrape(target), false));
+        return send(res, 200, CONTENT_TYPE, await renderer.renderBody(await fleet.scrape(target), false));
       }
       case '/healthz':
         return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
@@ -45,7 +45,7 @@ export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer
   });
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

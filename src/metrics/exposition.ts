@@ -28,6 +28,12 @@ export class Exposition {
     if (this.#acc.length >= CHUNK_CHARS) this.#flush();
   }
 
+  /** Text already in the exposition format (prom-client's own metrics), appended as is. */
+  raw(text: string): void {
+    this.#acc += text;
+    this.#flush();
+  }
+
   #flush(): void {
     if (this.#acc === '') return;
     this.#chunks.push(Buffer.from(this.#acc, 'utf8'));

@@ -41,8 +41,14 @@ export class MetricsRenderer {
 
   /** `withSelf`: false for /probe, which serves one target's metrics alone (blackbox style). */
   async render(hosts: readonly HostSnapshot[], withSelf: boolean): Promise<string> {
+    return (await this.renderBody(hosts, withSelf)).toString('utf8');
+  }
+
+  /** The same as UTF-8 bytes, what the HTTP server sends: no second copy of a large body as a string. */
+  async renderBody(hosts: readonly HostSnapshot[], withSelf: boolean): Promise<Buffer> {
     const out = new Exposition();
     for (const c of this.#collectors) c.collect(hosts, out);
-    return withSelf ? out.toString() + (await this.#self.metrics()) : out.toString();
+    if (withSelf) out.raw(await this.#self.metrics());
+    return out.toBuffer();
   }
 }

@@ -102,10 +102,14 @@ class SshTunnel {
       }
     }
     const agent = new SshAgent({ keepAlive: true, maxSockets: maxInFlight, maxFreeSockets: maxInFlight, scheduling: 'lifo' });
-    // A kept-alive idle channel holds a slot; when requests wait for one, close it instead
-    // (the agent does not know about requests still inside createConnection).
+    // A kept-alive idle channel holds a slot; when requests wait for one inside
+    // createConnection (the agent does not know them), close it to hand the slot over.
+    // Runs after the agent's own 'free' listener: only if it parked the socket as idle,
+    // not if it gave the socket to a request of its own queue.
     agent.on('free', (socket: Duplex) => {
-      if (this.slots.waiting > 0) socket.destroy();
+      if (this.slots.waiting === 0) return;
+      const idle = Object.values(agent.freeSockets).some((list) => (list as readonly Duplex[] | undefined)?.includes(socket));
+      if (idle) socket.destroy();
     });
     return agent;
   }

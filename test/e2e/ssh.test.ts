@@ -18,8 +18,8 @@ after(async () => {
   if (exp && exp.child.exitCode === null) await exp.stop();
 });
 
-describe('A over SSH', { timeout: 90_000, skip }, () => {
-  test('serves the same daemon as A over its unix socket', async () => {
+describe('A over SSH', { timeout: 90_000 }, () => {
+  test('serves the same daemon as A over its unix socket', { skip }, async () => {
     exp = await startExporter('ssh', [hostA(fleet), hostASsh(fleet)]);
     const before = await listContainers(fleet.a.socket);
     const { result: e, still } = await heldStill(fleet.a.socket, () => exp!.scrape());
@@ -36,7 +36,7 @@ describe('A over SSH', { timeout: 90_000, skip }, () => {
     assert.equal(info(HOST_A_SSH), info(HOST_A));
   });
 
-  test('stats through SSH match the cgroup', async () => {
+  test('stats through SSH match the cgroup', { skip }, async () => {
     assert.ok(exp, 'exporter started by the previous test');
     const pid = (await inspect(fleet.a.socket, 'e2e-cpu')).State.Pid;
     const c0 = cpuSeconds(pid);

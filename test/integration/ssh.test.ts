@@ -205,7 +205,8 @@ describe('ssh transport (real sshd)', () => {
 
   test('encrypted key: passphrase from a file and from an env var; a wrong one is named without the secret', async () => {
     const secret = 'c0rrect-h0rse-Battery';
-    const enc = await makeKey(dir, 'id_encrypted', 'ecdsa', secret);
+    // Few KDF rounds: ssh2 decrypts in JavaScript, ~1 s at the default 16.
+    const enc = await makeKey(dir, 'id_encrypted', 'ecdsa', secret, 2);
     await sshd.authorize(enc.pub);
     const passFile = join(dir, 'passphrase');
     await writeFile(passFile, secret + '\n', { mode: 0o600 });

@@ -1,8 +1,8 @@
 // A real OpenSSH sshd for tests: 127.0.0.1 on a free port, its own config, host keys,
 // authorized_keys, pid file and log in a temp dir. Debian package: openssh-server.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -27,11 +27,14 @@ export interface KeyPair {
   fingerprint: string;
 }
 
-/** A key made by ssh-keygen (OpenSSH format), encrypted when a passphrase is given. */
-export async function makeKey(dir: string, name: string, type: KeyType = 'ed25519', passphrase = ''): Promise<KeyPair> {
+/**
+ * A key made by ssh-keygen (OpenSSH format), encrypted when a passphrase is given. `kdfRounds`
+ * (ssh-keygen -a, default 16) sets the cost of decrypting it: ssh2 needs ~1 s at 16.
+ */
+export async function makeKey(dir: string, name: string, type: KeyType = 'ed25519', passphrase = '', kdfRounds = 16): Promise<KeyPair> {
   const path = join(dir, name);
   const bits = type === 'rsa' ? ['-b', '2048'] : [];
-  await run('ssh-keygen', ['-q', '-t', type, ...bits, '-N', passphrase, '-C', name, '-f', path]);
+  await run('ssh-keygen', ['-q', '-t', type, ...bits, '-a', String(kdfRounds), '-N', passphrase, '-C', name, '-f', path]);
   const pub = (await readFile(`${path}.pub`, 'utf8')).trim();
   const { stdout } = await run('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${path}.pub`]);
   return { path, pub, fingerprint: stdout.split(' ')[1]! };
@@ -48,7 +51,7 @@ export interface Sshd {
   authorize(pub: string): Promise<void>;
   /** SSH connections that passed authentication, from the VERBOSE log. */
   acceptedLogins(): Promise<number>;
-  /** TCP connections sshd saw, authenticated or not. */
+  /** TCP connections sshd saw, authenticated or not (not counting the readiness probes). */
   connectionsSeen(): Promise<number>;
   /** The log text. */
   log(): Promise<string>;
@@ -66,6 +69,7 @@ export interface SshdOptions {
 
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const dir = await mkdtemp(join(tmpdir(), 'sshd-test-'));
+  dirs.add(dir);
   const port = await freePort();
   const user = userInfo().username;
   const hostKeys: KeyPair[] = [];
@@ -101,12 +105,20 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
 
   let child: ChildProcess | undefined;
+  let starts = 0;
   const start = async () => {
+    starts++;
     // -D: stay in the foreground, so the child's pid is the listener's; -E: log to a file.
     const proc = spawn(SSHD_BIN, ['-D', '-f', configPath, '-E', logPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child = proc;
+    const pid = proc.pid;
+    if (pid !== undefined) {
+      running.add(pid);
+      proc.once('exit', () => running.delete(pid));
+    }
+    hookExit();
     const exited = new Promise<never>((_, reject) =>
       proc.once('exit', async (code) => {
         const log = await readFile(logPath, 'utf8').catch(() => '');
@@ -124,15 +136,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     if (!proc || proc.exitCode !== null || proc.pid === undefined) return;
     // Per-connection processes are sshd's descendants but in their own sessions (setsid):
     // collect them before the listener dies and they are re-parented.
-    const pids = [...(await descendants(proc.pid)), proc.pid];
     const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    for (const pid of pids) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // already gone
-      }
-    }
+    const pids = signalTree(proc.pid, signal);
+    running.delete(proc.pid);
     await gone;
     for (const pid of pids) await waitGone(pid, 2000);
   };
@@ -149,7 +155,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     knownHostsLines: () => hostKeys.map((k) => `[127.0.0.1]:${port} ${k.pub.split(' ').slice(0, 2).join(' ')}`),
     authorize: (pub) => appendFile(authorizedKeys, pub + '\n'),
     acceptedLogins: () => count(/Accepted publickey for /),
-    connectionsSeen: () => count(/Connection from 127\.0\.0\.1 port \d+ on /),
+    // Each start's readiness probe is one connection too.
+    connectionsSeen: async () => (await count(/Connection from 127\.0\.0\.1 port \d+ on /)) - starts,
     log,
     kill: () => stopAll('SIGKILL'),
     restart: async () => {
@@ -159,6 +166,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     stop: async () => {
       await stopAll('SIGTERM');
       await rm(dir, { recursive: true, force: true });
+      dirs.delete(dir);
     },
   };
 }
@@ -189,13 +197,17 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-/** All descendants of `root`, from /proc (Linux). */
-async function descendants(root: number): Promise<number[]> {
+/** All descendants of `root`, from /proc (Linux). Sync, so an exit handler can use it. */
+function descendants(root: number): number[] {
   const children = new Map<number, number[]>();
-  for (const entry of await readdir('/proc')) {
+  for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => undefined);
-    if (!stat) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
     // pid (comm) state ppid ...; comm may contain spaces and parentheses.
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     const list = children.get(ppid) ?? [];
@@ -211,6 +223,41 @@ async function descendants(root: number): Promise<number[]> {
   };
   walk(root);
   return out;
+}
+
+function signalTree(root: number, signal: NodeJS.Signals): number[] {
+  const pids = [...descendants(root), root];
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+  return pids;
+}
+
+// sshd outlives a test process that dies without running its after() hooks (a failed
+// before(), the runner's timeout): stop every sshd started here when this process goes.
+const running = new Set<number>();
+const dirs = new Set<string>();
+let exitHooked = false;
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  const killAll = () => {
+    for (const pid of running) signalTree(pid, 'SIGKILL');
+    running.clear();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    dirs.clear();
+  };
+  process.once('exit', killAll);
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      killAll();
+      process.kill(process.pid, sig); // the default action, now that our listener is gone
+    });
+  }
 }
 
 async function waitGone(pid: number, timeoutMs: number): Promise<void> {

@@ -70,10 +70,8 @@ export async function fleetCommand(fleet: Fleet, cmd: 'stop-b' | 'start-b'): Pro
 
 /** The docker CLI against daemon A or B, for changes the exporter must notice (rm -f). */
 export async function dockerCli(socket: string, args: string[]): Promise<string> {
-  const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
-  delete env.DOCKER_TLS_VERIFY;
-  delete env.DOCKER_CERT_PATH;
-  delete env.DOCKER_CONTEXT;
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}` };
+  for (const k of ['DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CONTEXT']) delete env[k];
   const { stdout } = await run('docker', args, { env, timeout: 60_000 });
   return stdout;
 }

@@ -1,0 +1,63 @@
+// The command line as a user meets it: flags, config errors before listening, signals.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { startFakeEngine } from '../support/fake-engine.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'dfe-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, out: () => out, err: () => err };
+}
+
+test('a bad config exits 1 before listening, naming file, key and host, never the secret', async () => {
+  const file = join(dir, 'bad.yml');
+  writeFileSync(file, 'hosts:\n  - name: b\n    url: tcp://127.0.0.1:2376\n    tls: {ca: /nope/ca.pem, cert: /nope/cert.pem, key: /nope/key.pem}\n  - name: s\n    url: ssh://me:hunter2@host\n');
+  const p = run([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0']);
+  assert.equal(await p.exited, 1);
+  assert.match(p.err(), new RegExp(`${file.replace(/[.]/g, '\\.')}: hosts\\[0\\]\\.tls\\.key \\(host "b"\\): cannot read /nope/key\\.pem`));
+  assert.match(p.err(), /hosts\[1\]\.url \(host "s"\)/);
+  assert.doesNotMatch(p.err(), /hunter2/);
+  assert.doesNotMatch(p.err(), /listening/);
+});
+
+test('--help, --version, and an unknown flag', async () => {
+  const help = run(['--help']);
+  assert.equal(await help.exited, 0);
+  assert.match(help.out(), /--config\.file/);
+  const version = run(['--version']);
+  assert.equal(await version.exited, 0);
+  assert.match(version.out(), /^docker-fleet-exporter \d+\.\d+\.\d+/);
+  const bad = run(['--nope']);
+  assert.equal(await bad.exited, 2);
+  assert.match(bad.err(), /--nope/);
+});
+
+test('serves a config-file fleet, then exits 0 on SIGTERM', async () => {
+  const engine = await startFakeEngine({ socketPath: join(dir, 'd.sock'), containers: [{ name: 'c', state: 'running' }] });
+  const file = join(dir, 'ok.yml');
+  writeFileSync(file, `hosts:\n  - name: one\n    url: unix://${engine.socketPath}\n    labels: {dc: x}\n`);
+  const p = run([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0', '--log.level=info']);
+  let port = 0;
+  for (let i = 0; i < 100 && !port; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const m = /"port":(\d+)/.exec(p.err());
+    if (m) port = Number(m[1]);
+  }
+  assert.ok(port > 0, `did not start: ${p.err()}`);
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  assert.match(text, /^docker_container_running_state\{host="one",dc="x",name="c"\} 1$/m);
+  p.child.kill('SIGTERM');
+  assert.equal(await p.exited, 0);
+  await engine.close();
+});
