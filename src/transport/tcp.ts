@@ -11,29 +11,20 @@ import type { Transport } from './types.ts';
  */
 export function createTcpTransport(host: string, port: number, tls: TlsFiles | undefined, maxSockets: number): Transport {
   const common = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
-  if (!tls) {
-    const agent = new HttpAgent(common);
-    return {
-      kind: 'tcp',
-      agent,
-      requestOptions: { protocol: 'http:', host, port },
-      async close() {
-        agent.destroy();
-      },
-    };
-  }
-  // Files were checked readable at config load; a failure here is reported by the caller.
-  const agent = new HttpsAgent({
-    ...common,
-    ca: tls.ca ? readFileSync(tls.ca) : undefined,
-    cert: tls.cert ? readFileSync(tls.cert) : undefined,
-    key: tls.key ? readFileSync(tls.key) : undefined,
-    rejectUnauthorized: !tls.insecureSkipVerify,
-  });
+  // Files were checked readable at config load.
+  const agent = tls
+    ? new HttpsAgent({
+        ...common,
+        ca: tls.ca ? readFileSync(tls.ca) : undefined,
+        cert: tls.cert ? readFileSync(tls.cert) : undefined,
+        key: tls.key ? readFileSync(tls.key) : undefined,
+        rejectUnauthorized: !tls.insecureSkipVerify,
+      })
+    : new HttpAgent(common);
   return {
     kind: 'tcp',
     agent,
-    requestOptions: { protocol: 'https:', host, port },
+    requestOptions: { protocol: tls ? 'https:' : 'http:', host, port },
     async close() {
       agent.destroy();
     },

@@ -155,10 +155,13 @@ describe('ssh transport (real sshd)', () => {
     engine.resetCounters();
     const remove = engine.addFault({ kind: 'stats', delayMs: 60 });
     try {
-      const all = await Promise.all(Array.from({ length: 20 }, (_, i) => get(t, `/containers/c${String(i).padStart(2, '0')}/stats?stream=false`)));
+      // Slow and fast requests mixed, so channels free up while others still wait for one.
+      const paths = Array.from({ length: 40 }, (_, i) => (i % 2 ? '/_ping' : `/containers/c${String(i).padStart(2, '0')}/stats?stream=false`));
+      const all = await Promise.all(paths.map((p) => get(t, p)));
       assert.ok(all.every((r) => r.status === 200));
+      assert.equal(engine.requests.total, 40);
       assert.equal(engine.maxInFlight, 4, 'the bound was reached and never exceeded');
-      assert.ok(engine.connections <= 20);
+      assert.ok(engine.connections <= 40);
     } finally {
       remove();
     }
