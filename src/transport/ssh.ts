@@ -83,6 +83,11 @@ class SshTunnel {
     }
   }
 
+  /**
+   * connects: connections established (first and later); reconnects: those that replaced a
+   * lost one; failures: connection attempts that failed (a drop itself is not one: it shows
+   * as `connected` false, then as a reconnect or as failures).
+   */
   stats(): TransportStats {
     return { connected: this.state.kind === 'up', ...this.counters, lastError: this.lastError };
   }
@@ -266,7 +271,6 @@ class SshTunnel {
     if (this.state.kind !== 'up' || this.state.client !== client) return;
     const err = new Error(`ssh ${this.name}: connection lost: ${reason}`);
     this.failInFlight(err);
-    this.counters.failures++;
     this.lastError = reason;
     const delay = this.scheduleRetry(reason);
     this.log.warn({ host: this.name, target: this.target, err: reason, retryInMs: delay }, 'ssh: connection lost');
