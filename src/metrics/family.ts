@@ -8,7 +8,11 @@ import { Exposition, labelText, joinLabels, type MetricType } from './exposition
  */
 export interface Collector {
   readonly name: string;
-  collect(hosts: readonly HostSnapshot[], out: Exposition): void;
+  /**
+   * A generator may pause (yield) between batches of series: the renderer lets the event loop
+   * run there, so 100k series never block it in one piece.
+   */
+  collect(hosts: readonly HostSnapshot[], out: Exposition): void | Iterable<void>;
 }
 
 /** `host="…"` plus the host's static labels. */
@@ -28,13 +32,13 @@ export interface ContainerMetric {
  * Writes each metric over every host's containers, label text cached per container identity:
  * it is built once per container, not once per series per scrape.
  */
-export function writeContainerMetrics(
+export function* writeContainerMetrics(
   hosts: readonly HostSnapshot[],
   out: Exposition,
   metrics: readonly ContainerMetric[],
   labels: (ident: ContainerIdentity) => readonly (readonly [string, string])[],
   cache: WeakMap<ContainerIdentity, string>,
-): void {
+): Generator<void> {
   const rows: [string, ContainerSnapshot][] = [];
   for (const h of hosts) {
     if (!h.containers) continue;
@@ -50,9 +54,17 @@ export function writeContainerMetrics(
   }
   for (const m of metrics) {
     out.family(m.name, m.type, m.help);
-    for (const [text, c] of rows) out.sample(m.name, text, m.value(c));
+    for (let i = 0; i < rows.length; i++) {
+      const [text, c] = rows[i]!;
+      out.sample(m.name, text, m.value(c));
+      if ((i & PAUSE_MASK) === PAUSE_MASK) yield;
+    }
+    yield;
   }
 }
+
+/** Pause every this many containers (a power of two, minus one). */
+export const PAUSE_MASK = 1023;
 
 export function stat(c: ContainerSnapshot, field: number): number {
   return c.stats ? c.stats.values[field]! : NaN;

@@ -71,7 +71,7 @@ export async function loadHostKeyPolicy(host: string, port: number, ssh: SshOpti
     algorithms: algorithms.length > 0 ? algorithms : undefined,
     noCommonAlgorithm:
       algorithms.length > 0
-        ? `host key of ${display} not in known_hosts ${path}: the server offers none of its key types there (${types.join(', ')})`
+        ? `host key of ${display} not in known_hosts ${path}: the server offers none of the key types listed there (${types.join(', ')})`
         : undefined,
     check(key) {
       const verdict = checkHostKey(known, name, key);

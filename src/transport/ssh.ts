@@ -208,6 +208,7 @@ class SshTunnel {
           return;
         }
         isUp = true;
+        firstError = undefined; // from here on, errors describe the drop
         this.wentUp(client);
         resolve(client);
       });

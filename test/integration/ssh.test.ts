@@ -59,6 +59,8 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
 }
 
 const FAST_BACKOFF = { initialMs: 100, maxMs: 400 };
+// A hung request (a bug) must fail its test, not stall the run.
+const T = { timeout: 15_000 };
 
 describe('ssh transport (real sshd)', () => {
   let dir: string;
@@ -114,7 +116,7 @@ describe('ssh transport (real sshd)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('key auth: a request reaches the remote socket; stats say connected', async () => {
+  test('key auth: a request reaches the remote socket; stats say connected', T, async () => {
     const { t } = transport({ identityFile: clientKey.path, knownHosts });
     assert.equal(t.stats!().connected, false, 'lazy: no connection before the first request');
     const res = await get(t, '/_ping');
@@ -122,13 +124,16 @@ describe('ssh transport (real sshd)', () => {
     assert.deepEqual(t.stats!(), { connected: true, connects: 1, reconnects: 0, failures: 0, lastError: undefined });
   });
 
-  test('a 50-container probe uses ONE ssh connection; the next probe reuses the channels', async () => {
+  test('a 50-container probe uses ONE ssh connection; the next probe reuses the channels', T, async () => {
     const { t } = transport({ identityFile: clientKey.path, knownHosts });
     const loginsBefore = await sshd.acceptedLogins();
     engine.resetCounters();
     // Like the daemon's 1 s sampling tick, shorter: the 50 stats calls overlap.
     const remove = engine.addFault({ kind: 'stats', delayMs: 50 });
     after(remove);
+    // Cold start: requests that arrive while the connection is being made wait for it.
+    const cold = await Promise.all(Array.from({ length: 10 }, () => get(t, '/_ping')));
+    assert.ok(cold.every((r) => r.status === 200));
     const probe = async () => {
       const list = JSON.parse((await get(t, '/containers/json?all=1')).body) as { Id: string }[];
       assert.equal(list.length, 50);
@@ -142,6 +147,7 @@ describe('ssh transport (real sshd)', () => {
     await probe();
     remove();
     assert.equal(engine.requests.byKind.stats, 100);
+    assert.equal(engine.requests.total, 10 + 2 * 51);
     assert.equal(await sshd.acceptedLogins(), loginsBefore + 1, 'sshd accepted exactly one login');
     assert.equal(t.stats!().connects, 1);
     // Every remote connection to the socket is one channel; kept-alive channels are reused.
@@ -149,7 +155,7 @@ describe('ssh transport (real sshd)', () => {
     assert.equal(engine.connections, channelsAfterFirst, 'the second probe opened no new channel');
   });
 
-  test('channels in flight are bounded by maxInFlight, and queued requests still complete', async () => {
+  test('channels in flight are bounded by maxInFlight, and queued requests still complete', T, async () => {
     const { t } = transport({ identityFile: clientKey.path, knownHosts }, { maxInFlight: 4 });
     await get(t, '/_ping');
     engine.resetCounters();
@@ -167,7 +173,7 @@ describe('ssh transport (real sshd)', () => {
     }
   });
 
-  test('aborted requests give their slot back', async () => {
+  test('aborted requests give their slot back', T, async () => {
     const { t } = transport({ identityFile: clientKey.path, knownHosts }, { maxInFlight: 2 });
     const remove = engine.addFault({ kind: 'stats', hang: true });
     try {
@@ -180,7 +186,7 @@ describe('ssh transport (real sshd)', () => {
     assert.equal(res.status, 200);
   });
 
-  test('ssh-agent auth, by ssh.agent and by SSH_AUTH_SOCK', async () => {
+  test('ssh-agent auth, by ssh.agent and by SSH_AUTH_SOCK', T, async () => {
     const agentKey = await makeKey(dir, 'id_agent');
     await sshd.authorize(agentKey.pub);
     const sock = join(dir, 'agent.sock');
@@ -206,7 +212,7 @@ describe('ssh transport (real sshd)', () => {
     }
   });
 
-  test('encrypted key: passphrase from a file and from an env var; a wrong one is named without the secret', async () => {
+  test('encrypted key: passphrase from a file and from an env var; a wrong one is named without the secret', T, async () => {
     const secret = 'c0rrect-h0rse-Battery';
     // Few KDF rounds: ssh2 decrypts in JavaScript, ~1 s at the default 16.
     const enc = await makeKey(dir, 'id_encrypted', 'ecdsa', secret, 2);
@@ -248,7 +254,7 @@ describe('ssh transport (real sshd)', () => {
     await assert.rejects(get(none, '/_ping'), { message: `ssh web-01: identity_file ${enc.path} is encrypted: set ssh.passphrase_file or ssh.passphrase_env` });
   });
 
-  test('wrong host key: refused before authentication, nothing reaches the engine', async () => {
+  test('wrong host key: refused before authentication, nothing reaches the engine', T, async () => {
     const other = await makeKey(dir, 'not_the_host_key');
     const wrongKnown = join(dir, 'known_hosts.wrong');
     await writeFile(wrongKnown, `[127.0.0.1]:${sshd.port} ${other.pub}\n`);
@@ -270,12 +276,21 @@ describe('ssh transport (real sshd)', () => {
     const { t: unknown } = transport({ identityFile: clientKey.path, knownHosts: emptyKnown });
     await assert.rejects(get(unknown, '/_ping'), { message: new RegExp(`^ssh web-01: host key of 127\\.0\\.0\\.1:${sshd.port} not in known_hosts ${escape(emptyKnown)} `) });
 
+    // known_hosts lists only a key type the server does not have (it has ed25519 and ecdsa).
+    const rsa = await makeKey(dir, 'rsa_host', 'rsa');
+    const rsaKnown = join(dir, 'known_hosts.rsa');
+    await writeFile(rsaKnown, `[127.0.0.1]:${sshd.port} ${rsa.pub}\n`);
+    const { t: noCommon } = transport({ identityFile: clientKey.path, knownHosts: rsaKnown });
+    await assert.rejects(get(noCommon, '/_ping'), {
+      message: `ssh web-01: host key of 127.0.0.1:${sshd.port} not in known_hosts ${rsaKnown}: the server offers none of the key types listed there (ssh-rsa)`,
+    });
+
     assert.equal(await sshd.acceptedLogins(), logins, 'no login happened');
     assert.equal(engine.requests.total, 0, 'the engine saw nothing');
     assert.equal(engine.connections, 0);
   });
 
-  test('host key by fingerprint, by hashed known_hosts, and by a known_hosts listing only the second key type', async () => {
+  test('host key by fingerprint, by hashed known_hosts, and by a known_hosts listing only the second key type', T, async () => {
     for (const key of sshd.hostKeys) {
       const { t } = transport({ identityFile: clientKey.path, hostKeyFingerprint: key.fingerprint.replace(/^SHA256:/, 'SHA256:') });
       // The server has two host keys: a fingerprint of either works only when the handshake
@@ -297,7 +312,7 @@ describe('ssh transport (real sshd)', () => {
     assert.equal((await get(e, '/_ping')).status, 200);
   });
 
-  test('insecure_ignore_host_key connects and warns loudly, once', async () => {
+  test('insecure_ignore_host_key connects and warns loudly, once', T, async () => {
     const { t, logs } = transport({ identityFile: clientKey.path, insecureIgnoreHostKey: true });
     assert.equal((await get(t, '/_ping')).status, 200);
     assert.equal((await get(t, '/_ping')).status, 200);
@@ -306,7 +321,7 @@ describe('ssh transport (real sshd)', () => {
     assert.equal(JSON.parse(warnings[0]!).level, 40);
   });
 
-  test('a client key sshd does not know is refused', async () => {
+  test('a client key sshd does not know is refused', T, async () => {
     const stranger = await makeKey(dir, 'id_stranger');
     engine.resetCounters();
     const { t } = transport({ identityFile: stranger.path, knownHosts });
@@ -317,13 +332,13 @@ describe('ssh transport (real sshd)', () => {
     assert.equal(t.stats!().failures, 1);
   });
 
-  test('a missing remote socket fails the request, not the connection', async () => {
+  test('a missing remote socket fails the request, not the connection', T, async () => {
     const { t } = transport({ identityFile: clientKey.path, knownHosts, socketPath: join(dir, 'nothing.sock') });
     await assert.rejects(get(t, '/_ping'), { message: new RegExp(`^ssh web-01: cannot open a channel to ${escape(join(dir, 'nothing.sock'))}: `) });
     assert.equal(t.stats!().connected, true);
   });
 
-  test('sshd killed mid-probe: requests fail fast, host shows down, then recovers without a new transport', async () => {
+  test('sshd killed mid-probe: requests fail fast, host shows down, then recovers without a new transport', T, async () => {
     const { t } = transport({ identityFile: clientKey.path, knownHosts });
     assert.equal((await get(t, '/_ping')).status, 200);
     const remove = engine.addFault({ kind: 'stats', hang: true });
@@ -360,7 +375,7 @@ describe('ssh transport (real sshd)', () => {
     assert.match(s.lastError ?? '', /ECONNREFUSED|closed|reset|lost|EOF|ended/i);
   });
 
-  test('close() stops reconnecting and fails later requests', async () => {
+  test('close() stops reconnecting and fails later requests', T, async () => {
     const { t } = transport({ identityFile: clientKey.path, knownHosts });
     assert.equal((await get(t, '/_ping')).status, 200);
     const logins = await sshd.acceptedLogins();
@@ -390,7 +405,7 @@ describe('ssh transport faults sshd cannot produce', () => {
     await new Promise((r) => server.close(r));
   });
 
-  test('no handshake within connect_timeout: a clear error, then backoff; close() ends it', async () => {
+  test('no handshake within connect_timeout: a clear error, then backoff; close() ends it', T, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ssh-silent-'));
     try {
       const key = await makeKey(dir, 'k');
@@ -429,7 +444,7 @@ describe('ssh helpers', () => {
     assert.equal(b.next(), 500);
   });
 
-  test('Slots: FIFO waiters, releases are idempotent, failWaiting rejects the queue', async () => {
+  test('Slots: FIFO waiters, releases are idempotent, failWaiting rejects the queue', T, async () => {
     const s = new Slots(2);
     const r1 = await s.acquire();
     await s.acquire();

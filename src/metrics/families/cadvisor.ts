@@ -57,8 +57,8 @@ const labels = (i: ContainerIdentity) => [['name', i.name], ['id', i.id], ['imag
 
 export const cadvisorFamily: Collector = {
   name: 'cadvisor',
-  collect(hosts, out) {
-    writeContainerMetrics(hosts, out, METRICS, labels, cache);
+  *collect(hosts, out) {
+    yield* writeContainerMetrics(hosts, out, METRICS, labels, cache);
     for (const m of NETWORK) {
       out.family(m.name, 'counter', m.help);
       for (const h of hosts) {
@@ -68,6 +68,7 @@ export const cadvisorFamily: Collector = {
           const base = cache.get(c.ident)!;
           for (const n of c.stats.networks) out.sample(m.name, `${base},interface="${escapeLabelValue(n.iface)}"`, n[m.key]);
         }
+        yield;
       }
     }
   },

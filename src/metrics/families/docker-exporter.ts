@@ -36,7 +36,7 @@ const cache = new WeakMap<ContainerIdentity, string>();
 
 export const dockerExporterFamily: Collector = {
   name: 'docker_exporter',
-  collect(hosts, out) {
-    writeContainerMetrics(hosts, out, METRICS, (i) => [['name', i.name]], cache);
+  *collect(hosts, out) {
+    yield* writeContainerMetrics(hosts, out, METRICS, (i) => [['name', i.name]], cache);
   },
 };

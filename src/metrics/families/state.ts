@@ -42,7 +42,7 @@ export function createStateFamily(containerLabels: readonly string[]): Collector
   }
 
   /** A state set: one series per possible value, 1 for the current one. */
-  function stateSet<T extends string>(out: Exposition, hosts: readonly HostSnapshot[], name: string, help: string, label: string, values: readonly T[], pick: (c: ContainerSnapshot) => T | undefined): void {
+  function* stateSet<T extends string>(out: Exposition, hosts: readonly HostSnapshot[], name: string, help: string, label: string, values: readonly T[], pick: (c: ContainerSnapshot) => T | undefined): Generator<void> {
     out.family(name, 'gauge', help);
     for (const h of hosts) {
       for (const c of h.containers ?? []) {
@@ -51,22 +51,24 @@ export function createStateFamily(containerLabels: readonly string[]): Collector
         const base = idCache.get(c.ident)!;
         for (const v of values) out.sample(name, `${base},${label}="${escapeLabelValue(v)}"`, v === current ? 1 : 0);
       }
+      yield;
     }
   }
 
   return {
     name: 'state',
-    collect(hosts, out) {
+    *collect(hosts, out) {
       out.family('container_info', 'gauge', 'Container metadata; the value is always 1. Allow-listed Docker labels appear as container_label_<name>.');
       for (const h of hosts) {
         if (!h.containers) continue;
         const hl = hostLabels(h);
         for (const c of h.containers) out.sample('container_info', infoLabels(hl, c.ident), 1);
+        yield;
       }
-      writeContainerMetrics(hosts, out, METRICS, idLabels, idCache);
-      stateSet(out, hosts, 'container_state', 'Container state as a state set: 1 for the current state, 0 for the others.', 'state', STATES, (c) => c.state);
+      yield* writeContainerMetrics(hosts, out, METRICS, idLabels, idCache);
+      yield* stateSet(out, hosts, 'container_state', 'Container state as a state set: 1 for the current state, 0 for the others.', 'state', STATES, (c) => c.state);
       // No series for a container without a healthcheck.
-      stateSet(out, hosts, 'container_health_status', 'Healthcheck status as a state set: 1 for the current status, 0 for the others.', 'status', HEALTH, (c) => c.inspect.health);
+      yield* stateSet(out, hosts, 'container_health_status', 'Healthcheck status as a state set: 1 for the current status, 0 for the others.', 'status', HEALTH, (c) => c.inspect.health);
     },
   };
 }
