@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import type { ContainerSnapshot, DaemonInfo, HostCounters, HostSnapshot } from '../model.ts';
 import type { Transport } from '../transport/types.ts';
 import { newHistogram, observe } from '../util/histogram.ts';
+import { requestTurn } from '../util/turns.ts';
 import { FIELD_COUNT, type ParseResult } from '../../workers/stats-layout.ts';
 import { ContainerTracker } from './container-tracker.ts';
 import type { ContainerPredicate } from './filter.ts';
@@ -221,6 +222,7 @@ export class HostTracker {
     await Promise.all(
       tracked.map(async ([entry, t]) => {
         if (!t.needsInspect(entry, now)) return;
+        await requestTurn();
         const start = performance.now();
         try {
           t.setInspect(decodeInspect(await this.#client.inspect(entry.id, this.#callTimeoutMs)), entry, now);
@@ -242,6 +244,7 @@ export class HostTracker {
           t.stats = null;
           return;
         }
+        await requestTurn();
         const start = performance.now();
         try {
           const body = await this.#client.statsRaw(entry.id, timeoutMs);
