@@ -21,6 +21,7 @@ declare -A need=(
   [jq]=jq                      # fleet.json
   [ps]=procps
   [ip]=iproute2
+  [chromium]=chromium          # renders the status page (landing.test.ts)
 )
 missing=()
 for bin in "${!need[@]}"; do
@@ -44,7 +45,7 @@ fi
 
 # Debian's packages start services where an init system runs; the suite starts its own daemons
 # on its own sockets and ports, so the stock ones are not needed (and are left as they are).
-for bin in dockerd containerd runc sshd prometheus promtool busybox openssl curl jq; do
+for bin in dockerd containerd runc sshd prometheus promtool busybox openssl curl jq chromium; do
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || { echo "ci-setup.sh: $bin still missing" >&2; exit 1; }
 done
 echo "ci-setup.sh: ok"
