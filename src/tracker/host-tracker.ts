@@ -211,6 +211,8 @@ export class HostTracker {
     for (const [id, t] of this.#containers) {
       if (!seen.has(id) || !this.#include(t.ident)) {
         this.#containers.delete(id);
+        // Its failure counter goes with it: churn must not grow this map without bound.
+        this.counters.containerFailed.delete(t.ident.name);
         this.#log.debug({ container: t.ident.name, id }, 'container gone');
       }
     }
