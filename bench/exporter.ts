@@ -32,7 +32,8 @@ export interface ExporterOptions {
 
 export interface Scrape {
   wallMs: number;
-  body: string;
+  /** raw bytes: decoding 15 MB here would count against the exporter's wall time */
+  body: Buffer;
 }
 
 function freePort(): Promise<number> {
@@ -104,7 +105,8 @@ export class ExporterProcess {
       ...(o.exposeGc ? ['--expose-gc'] : []),
       '--import',
       join(ROOT, 'dist/src/bench-hooks.js'),
-      join(ROOT, 'dist/src/cli.js'),
+      // DFE_BENCH_EXPORTER_ROOT: another checkout's build, e.g. an older commit for before/after
+      join(process.env.DFE_BENCH_EXPORTER_ROOT ?? ROOT, 'dist/src/cli.js'),
       '--config.file',
       cfg,
       '--web.listen-address',
@@ -118,21 +120,24 @@ export class ExporterProcess {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${o.label} exited (${child.exitCode}): ${ex.#stderr}`);
       if (await ex.#get('/healthz').then(() => true, () => false)) return ex;
-      if (Date.now() > deadline) throw new Error(`${o.label} did not answer /healthz in 20 s: ${ex.#stderr}`);
+      if (Date.now() > deadline) {
+        await ex.stop();
+        throw new Error(`${o.label} did not answer /healthz in 20 s: ${ex.#stderr}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
-  #get(path: string): Promise<string> {
+  #get(path: string): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const req = http.get({ agent: this.#agent, host: '127.0.0.1', port: this.port, path }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
         res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
+          const body = Buffer.concat(chunks);
           if (res.statusCode === 200) resolve(body);
-          else reject(new Error(`${this.label} ${path}: HTTP ${res.statusCode}: ${body.slice(0, 200)}`));
+          else reject(new Error(`${this.label} ${path}: HTTP ${res.statusCode}: ${body.toString('utf8', 0, 200)}`));
         });
       });
       req.on('error', reject);
@@ -172,8 +177,8 @@ export class ExporterProcess {
 }
 
 /** Series (sample lines) and bytes of an exposition. */
-export function exposition(body: string): { series: number; bytes: number } {
+export function exposition(body: Buffer): { series: number; bytes: number } {
   let series = 0;
-  for (const line of body.split('\n')) if (line !== '' && !line.startsWith('#')) series++;
-  return { series, bytes: Buffer.byteLength(body) };
+  for (const line of body.toString('utf8').split('\n')) if (line !== '' && !line.startsWith('#')) series++;
+  return { series, bytes: body.length };
 }

@@ -32,8 +32,9 @@ export interface Fleet {
   close(): Promise<void>;
 }
 
-function forkChild(file: string, spec: unknown, label: string): Promise<Rpc> {
-  const child = fork(new URL(file, HERE), [JSON.stringify(spec)], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function forkChild(file: string, spec: unknown, label: string, cpuProfDir?: string): Promise<Rpc> {
+  const execArgv = cpuProfDir ? [...TSX, '--cpu-prof', '--cpu-prof-dir', cpuProfDir] : TSX;
+  const child = fork(new URL(file, HERE), [JSON.stringify(spec)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return Rpc.ready(child, label);
 }
 
@@ -77,9 +78,9 @@ export interface Floor {
   close(): Promise<void>;
 }
 
-export async function startFloor(hosts: ExporterHost[], concurrency: number): Promise<Floor> {
+export async function startFloor(hosts: ExporterHost[], concurrency: number, cpuProfDir?: string): Promise<Floor> {
   const spec: FloorSpec = { hosts: hosts.map((h) => ({ socketPath: h.socketPath, port: h.port })), concurrency };
-  const rpc = await forkChild('floor.ts', spec, 'floor');
+  const rpc = await forkChild('floor.ts', spec, 'floor', cpuProfDir);
   return {
     pid: rpc.child.pid!,
     scrape: () => rpc.call('scrape'),

@@ -35,10 +35,10 @@ const times: number[] = [];
 let bytes = 0;
 for (let r = 0; r < rounds; r++) {
   const c0 = process.cpuUsage();
-  const buf = await renderer.renderBody(snaps, true);
+  const chunks = await renderer.renderBody(snaps, true);
   const c = process.cpuUsage(c0);
   times.push((c.user + c.system) / 1000);
-  bytes = buf.length;
+  bytes = chunks.reduce((n, c) => n + c.length, 0);
 }
 const cpu = process.cpuUsage();
 console.log(JSON.stringify({ hosts, perHost, bytes, p50Ms: round(percentile(times, 50)), minMs: round(Math.min(...times)), usPerContainer: round((percentile(times, 50) * 1000) / (hosts * perHost)), cpuS: round((cpu.user + cpu.system) / 1e6, 2) }));

@@ -52,7 +52,8 @@ export function renderResults(dir: string): string {
     const r0 = runs[0]!;
     out.push(
       `Simulated fleet (fake Engine API daemons in child processes, unix sockets, no added delay), Node ${r0.node}, ${r0.cpus} CPUs, ${r0.date.slice(0, 10)}.`,
-      'S = 1 host x 50 containers, M = 50 x 40, L = 200 x 50; all containers running, half the hosts cgroup v1, half v2.',
+      'S = 1 host x 50 containers, M = 50 x 40, L = 200 x 50; all containers running, half the hosts cgroup v1, half v2; collection.concurrency 64.',
+      'The floor is a bare node:http keep-alive client that lists every host and fetches and JSON.parses every container\'s stats, nothing else (bench/floor.ts).',
       'CPU is all threads of the process (/proc/<pid>/stat) per container per scrape; ratios are to the floor measured in the same run.',
       'Event-loop delay is measured only while a scrape is being served (beyond the 10 ms monitor period).',
       '',

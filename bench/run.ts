@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeCerts } from '../test/support/certs.ts';
 import { ExporterProcess, exposition, ROOT, type ExporterOptions } from './exporter.ts';
-import { startFleet, startFloor, type Fleet } from './fleet.ts';
+import { startFleet, startFloor, type Fleet, type Floor } from './fleet.ts';
 import { cpuMicros, memory } from './proc.ts';
 import { renderResults } from './report.ts';
 import { mb, percentile, round } from './stats.ts';
@@ -24,7 +24,12 @@ const WORKLOADS = {
 } as const;
 type WorkloadName = keyof typeof WORKLOADS;
 
-const CONCURRENCY = 256;
+/**
+ * collection.concurrency for the exporters and the floor: covers a host's 50 running containers
+ * (config/example.yml's advice) and keeps L's sockets (200 hosts x 64 per client) under the
+ * usual 20k file-descriptor limit, in the exporter and in the daemon processes.
+ */
+const CONCURRENCY = 64;
 const WARMUP = 3;
 const RESULTS = join(ROOT, 'bench/results');
 
@@ -32,7 +37,7 @@ const { values: args } = parseArgs({
   options: {
     only: { type: 'string', default: 'S,M,L,churn,tls' },
     scrapes: { type: 'string' },
-    procs: { type: 'string', default: '2' },
+    procs: { type: 'string' },
     'delay-ms': { type: 'string', default: '0' },
     'cpu-prof': { type: 'string' },
     'churn-scrapes': { type: 'string', default: '200' },
@@ -40,7 +45,8 @@ const { values: args } = parseArgs({
   },
 });
 const only = new Set(args.only.split(',').map((s) => s.trim()));
-const procs = Number(args.procs);
+/** daemon processes: at least 2, and at most 50 hosts each (file descriptors) */
+const procsFor = (hosts: number): number => (args.procs ? Number(args.procs) : Math.max(2, Math.ceil(hosts / 50)));
 const delayMs = Number(args['delay-ms']);
 
 function log(msg: string): void {
@@ -58,7 +64,8 @@ function exporterOptions(dir: string, fleet: Fleet, label: string, threads?: num
 }
 
 /** Checks that a scrape exported every container: a benchmark of a half-failing exporter is worthless. */
-function checkComplete(label: string, body: string, containers: number): void {
+function checkComplete(label: string, bytes: Buffer, containers: number): void {
+  const body = bytes.toString('utf8');
   const n = body.split('\ncontainer_cpu_usage_seconds_total{').length - 1;
   if (n !== containers) throw new Error(`${label}: scrape has cpu series for ${n} of ${containers} containers`);
   if (/^docker_host_up\{[^}]*\} 0$/m.test(body)) throw new Error(`${label}: a host is down in the scrape`);
@@ -69,90 +76,98 @@ async function runWorkload(name: WorkloadName): Promise<WorkloadResult> {
   const scrapes = args.scrapes ? Number(args.scrapes) : w.scrapes;
   const dir = mkdtempSync(join(os.tmpdir(), 'dfe-bench-'));
   log(`${name}: ${w.hosts} hosts x ${w.perHost} containers, ${scrapes} scrapes each`);
-  const fleet = await startFleet({ dir, hosts: w.hosts, containersPerHost: w.perHost, procs, delayMs });
-  const pool = await ExporterProcess.start(exporterOptions(dir, fleet, `${name}-pool`));
-  const main = await ExporterProcess.start(exporterOptions(dir, fleet, `${name}-main-thread`, 0));
-  const floor = await startFloor(fleet.hosts, CONCURRENCY);
+  const fleet = await startFleet({ dir, hosts: w.hosts, containersPerHost: w.perHost, procs: procsFor(w.hosts), delayMs });
+  let pool: ExporterProcess | undefined;
+  let main: ExporterProcess | undefined;
+  let floor: Floor | undefined;
   try {
-    const walls = { pool: [] as number[], main: [] as number[], floor: [] as number[] };
-    const bodies = { pool: '', main: '' };
-    const turn = async (who: 'pool' | 'main' | 'floor', record: boolean): Promise<void> => {
-      if (who === 'floor') {
-        const r = await floor.scrape();
-        if (r.containers !== fleet.containers) throw new Error(`floor fetched ${r.containers} of ${fleet.containers}`);
-        if (record) walls.floor.push(r.wallMs);
-        return;
-      }
-      const ex = who === 'pool' ? pool : main;
-      const s = await ex.scrape();
-      bodies[who] = s.body;
-      if (record) walls[who].push(s.wallMs);
-    };
-    const order = ['pool', 'main', 'floor'] as const;
-    for (let i = 0; i < WARMUP; i++) for (const who of order) await turn(who, false);
-    checkComplete(pool.label, bodies.pool, fleet.containers);
-    checkComplete(main.label, bodies.main, fleet.containers);
-
-    await Promise.all([pool.report(), main.report()]); // restart the event-loop histograms
-    const cpu0 = { pool: cpuMicros(pool.pid), main: cpuMicros(main.pid), floor: cpuMicros(floor.pid) };
-    for (let i = 0; i < scrapes; i++) {
-      // rotate who goes first, so no one always follows the same neighbour
-      for (let k = 0; k < 3; k++) await turn(order[(i + k) % 3]!, true);
-    }
-    const cpu1 = { pool: cpuMicros(pool.pid), main: cpuMicros(main.pid), floor: cpuMicros(floor.pid) };
-    const [rPool, rMain] = await Promise.all([pool.report(), main.report()]);
-    checkComplete(pool.label, bodies.pool, fleet.containers);
-
-    const perContainer = (us: number): number => round(us / (scrapes * fleet.containers), 1);
-    const variant = (ex: ExporterProcess, key: 'pool' | 'main', r: typeof rPool, threads: string): VariantResult => {
-      const e = exposition(bodies[key]);
-      return {
-        threads,
-        wallP50Ms: round(percentile(walls[key], 50)),
-        wallP99Ms: round(percentile(walls[key], 99)),
-        cpuUsPerContainer: perContainer(cpu1[key] - cpu0[key]),
-        peakRssMb: mb(memory(ex.pid).peakRss),
-        eldP99Ms: round(r.eld.p99Ms),
-        eldMaxMs: round(r.eld.maxMs),
-        series: e.series,
-        bodyBytes: e.bytes,
-      };
-    };
-    const floorRes = {
-      wallP50Ms: round(percentile(walls.floor, 50)),
-      wallP99Ms: round(percentile(walls.floor, 99)),
-      cpuUsPerContainer: perContainer(cpu1.floor - cpu0.floor),
-      peakRssMb: mb(memory(floor.pid).peakRss),
-    };
-    const poolRes = variant(pool, 'pool', rPool, `default (${os.availableParallelism()})`);
-    const mainRes = variant(main, 'main', rMain, '0 (main thread)');
-    const ratios = (v: VariantResult) => ({ wall: round(v.wallP50Ms / floorRes.wallP50Ms, 2), cpu: round(v.cpuUsPerContainer / floorRes.cpuUsPerContainer, 2) });
-    const counters = await fleet.counters();
-    const result: WorkloadResult = {
-      workload: name,
-      hosts: w.hosts,
-      containersPerHost: w.perHost,
-      containers: fleet.containers,
-      scrapes,
-      delayMs,
-      date: new Date().toISOString(),
-      node: process.version,
-      cpus: os.availableParallelism(),
-      exporter: { pool: poolRes, mainThread: mainRes },
-      floor: floorRes,
-      ratios: { pool: ratios(poolRes), mainThread: ratios(mainRes) },
-      daemon: {
-        connections: counters.reduce((a, c) => a + c.connections, 0),
-        requests: counters.reduce((a, c) => a + c.requests, 0),
-      },
-    };
-    log(`${name}: ${JSON.stringify({ pool: poolRes, main: mainRes, floor: floorRes, ratios: result.ratios })}`);
-    return result;
+    pool = await ExporterProcess.start(exporterOptions(dir, fleet, `${name}-pool`));
+    main = await ExporterProcess.start(exporterOptions(dir, fleet, `${name}-main-thread`, 0));
+    floor = await startFloor(fleet.hosts, CONCURRENCY, args['cpu-prof'] ? join(args['cpu-prof'], `${name}-floor`) : undefined);
+    return await measure(name, scrapes, fleet, pool, main, floor);
   } finally {
-    await Promise.all([pool.stop(), main.stop(), floor.close()]);
+    await Promise.all([pool?.stop(), main?.stop(), floor?.close()]);
     await fleet.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function measure(name: WorkloadName, scrapes: number, fleet: Fleet, pool: ExporterProcess, main: ExporterProcess, floor: Floor): Promise<WorkloadResult> {
+  const w = WORKLOADS[name];
+  const walls = { pool: [] as number[], main: [] as number[], floor: [] as number[] };
+  const bodies: Record<'pool' | 'main', Buffer> = { pool: Buffer.alloc(0), main: Buffer.alloc(0) };
+  const turn = async (who: 'pool' | 'main' | 'floor', record: boolean): Promise<void> => {
+    if (who === 'floor') {
+      const r = await floor.scrape();
+      if (r.containers !== fleet.containers) throw new Error(`floor fetched ${r.containers} of ${fleet.containers}`);
+      if (record) walls.floor.push(r.wallMs);
+      return;
+    }
+    const ex = who === 'pool' ? pool : main;
+    const s = await ex.scrape();
+    bodies[who] = s.body;
+    if (record) walls[who].push(s.wallMs);
+  };
+  const order = ['pool', 'main', 'floor'] as const;
+  for (let i = 0; i < WARMUP; i++) for (const who of order) await turn(who, false);
+  checkComplete(pool.label, bodies.pool, fleet.containers);
+  checkComplete(main.label, bodies.main, fleet.containers);
+
+  await Promise.all([pool.report(), main.report()]); // restart the event-loop histograms
+  const cpu0 = { pool: cpuMicros(pool.pid), main: cpuMicros(main.pid), floor: cpuMicros(floor.pid) };
+  for (let i = 0; i < scrapes; i++) {
+    // rotate who goes first, so no one always follows the same neighbour
+    for (let k = 0; k < 3; k++) await turn(order[(i + k) % 3]!, true);
+  }
+  const cpu1 = { pool: cpuMicros(pool.pid), main: cpuMicros(main.pid), floor: cpuMicros(floor.pid) };
+  const [rPool, rMain] = await Promise.all([pool.report(), main.report()]);
+  checkComplete(pool.label, bodies.pool, fleet.containers);
+
+  const perContainer = (us: number): number => round(us / (scrapes * fleet.containers), 1);
+  const variant = (ex: ExporterProcess, key: 'pool' | 'main', r: typeof rPool, threads: string): VariantResult => {
+    const e = exposition(bodies[key]);
+    return {
+      threads,
+      wallP50Ms: round(percentile(walls[key], 50)),
+      wallP99Ms: round(percentile(walls[key], 99)),
+      cpuUsPerContainer: perContainer(cpu1[key] - cpu0[key]),
+      peakRssMb: mb(memory(ex.pid).peakRss),
+      eldP99Ms: round(r.eld.p99Ms),
+      eldMaxMs: round(r.eld.maxMs),
+      series: e.series,
+      bodyBytes: e.bytes,
+    };
+  };
+  const floorRes = {
+    wallP50Ms: round(percentile(walls.floor, 50)),
+    wallP99Ms: round(percentile(walls.floor, 99)),
+    cpuUsPerContainer: perContainer(cpu1.floor - cpu0.floor),
+    peakRssMb: mb(memory(floor.pid).peakRss),
+  };
+  const poolRes = variant(pool, 'pool', rPool, `default (${os.availableParallelism()})`);
+  const mainRes = variant(main, 'main', rMain, '0 (main thread)');
+  const ratios = (v: VariantResult) => ({ wall: round(v.wallP50Ms / floorRes.wallP50Ms, 2), cpu: round(v.cpuUsPerContainer / floorRes.cpuUsPerContainer, 2) });
+  const counters = await fleet.counters();
+  const result: WorkloadResult = {
+    workload: name,
+    hosts: w.hosts,
+    containersPerHost: w.perHost,
+    containers: fleet.containers,
+    scrapes,
+    delayMs,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.availableParallelism(),
+    exporter: { pool: poolRes, mainThread: mainRes },
+    floor: floorRes,
+    ratios: { pool: ratios(poolRes), mainThread: ratios(mainRes) },
+    daemon: {
+      connections: counters.reduce((a, c) => a + c.connections, 0),
+      requests: counters.reduce((a, c) => a + c.requests, 0),
+    },
+  };
+  log(`${name}: ${JSON.stringify({ pool: poolRes, main: mainRes, floor: floorRes, ratios: result.ratios })}`);
+  return result;
 }
 
 /** 200 scrapes of M with 10% of the containers replaced before each: does memory level off? */
@@ -162,11 +177,11 @@ async function runChurn(): Promise<ChurnResult> {
   const fraction = 0.1;
   const dir = mkdtempSync(join(os.tmpdir(), 'dfe-bench-'));
   log(`churn: M, ${scrapes} scrapes, ${fraction * 100}% of containers replaced between scrapes`);
-  const fleet = await startFleet({ dir, hosts: w.hosts, containersPerHost: w.perHost, procs, delayMs });
+  const fleet = await startFleet({ dir, hosts: w.hosts, containersPerHost: w.perHost, procs: procsFor(w.hosts), delayMs });
   const ex = await ExporterProcess.start({ ...exporterOptions(dir, fleet, 'churn'), exposeGc: true });
   try {
     let early: { rss: number; heapUsed: number } | undefined;
-    let body = '';
+    let body: Buffer = Buffer.alloc(0);
     const walls: number[] = [];
     let replaced = 0;
     for (let i = 1; i <= scrapes; i++) {

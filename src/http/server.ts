@@ -45,7 +45,15 @@ export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer
   });
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
+function send(res: ServerResponse, status: number, type: string, body: string | readonly Buffer[]): void {
+  if (typeof body !== 'string') {
+    let length = 0;
+    for (const chunk of body) length += chunk.length;
+    res.writeHead(status, { 'content-type': type, 'content-length': length });
+    for (const chunk of body) res.write(chunk);
+    res.end();
+    return;
+  }
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -4,51 +4,85 @@
 
 export type MetricType = 'gauge' | 'counter' | 'histogram' | 'untyped';
 
-/** Text is gathered in a string this long, then encoded: one Buffer per chunk, not per line. */
-const CHUNK_CHARS = 64 * 1024;
+/**
+ * Node's Buffer has had these since 0.x (Buffer#write dispatches to them); @types/node does not
+ * declare them. Called directly they skip write()'s argument checks: ~20% of rendering at M.
+ */
+interface FastBuffer extends Buffer {
+  latin1Write(text: string, offset: number): number;
+  utf8Write(text: string, offset: number): number;
+}
+
+/** Output is written into buffers of this size; a longer piece gets a buffer of its own. */
+const CHUNK_BYTES = 256 * 1024;
+
+/** Metric names as bytes: a copy is cheaper than encoding the name on every line. */
+const NAME_BYTES = new Map<string, Buffer>();
 
 export class Exposition {
-  // Measured at 100k series: an array of line strings joined at the end spent more time in
-  // join (flattening 100k cons strings) and GC than in everything else; chunks are ~2x faster.
+  // Bytes straight into buffers, not strings: measured at M (100k series), a string per line
+  // joined at the end spent more CPU in flattening, encoding and GC than in everything else.
   #chunks: Buffer[] = [];
-  #acc = '';
+  #buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  #pos = 0;
   #names = new Set<string>();
 
   /** HELP and TYPE lines; each name once per exposition, its samples right after. */
   family(name: string, type: MetricType, help: string): void {
     if (this.#names.has(name)) throw new Error(`metric ${name} written twice`);
     this.#names.add(name);
-    this.#acc += `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${name} ${type}\n`;
+    this.raw(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${name} ${type}\n`);
   }
 
-  /** `labels` is pre-rendered label text without braces (may be empty). NaN writes nothing. */
+  /**
+   * `labels` is pre-rendered label text without braces (may be empty). NaN writes nothing.
+   * `name` must be a valid metric name (ASCII), as every name here is.
+   */
   sample(name: string, labels: string, value: number): void {
     if (Number.isNaN(value)) return;
-    this.#acc += labels === '' ? `${name} ${formatValue(value)}\n` : `${name}{${labels}} ${formatValue(value)}\n`;
-    if (this.#acc.length >= CHUNK_CHARS) this.#flush();
+    const v = formatValue(value);
+    // a UTF-16 code unit is at most 3 UTF-8 bytes
+    this.#room(name.length + labels.length * 3 + v.length + 4);
+    const b = this.#buf as FastBuffer;
+    let p = this.#pos;
+    let nameBytes = NAME_BYTES.get(name);
+    if (nameBytes === undefined) NAME_BYTES.set(name, (nameBytes = Buffer.from(name, 'latin1')));
+    b.set(nameBytes, p);
+    p += nameBytes.length;
+    if (labels !== '') {
+      b[p++] = 0x7b; // {
+      p += b.utf8Write(labels, p);
+      b[p++] = 0x7d; // }
+    }
+    b[p++] = 0x20;
+    p += b.latin1Write(v, p);
+    b[p++] = 0x0a;
+    this.#pos = p;
   }
 
   /** Text already in the exposition format (prom-client's own metrics), appended as is. */
   raw(text: string): void {
-    this.#acc += text;
-    this.#flush();
+    this.#room(text.length * 3);
+    this.#pos += this.#buf.write(text, this.#pos, 'utf8');
   }
 
-  #flush(): void {
-    if (this.#acc === '') return;
-    this.#chunks.push(Buffer.from(this.#acc, 'utf8'));
-    this.#acc = '';
+  #room(bytes: number): void {
+    if (this.#pos + bytes <= this.#buf.length) return;
+    if (this.#pos > 0) this.#chunks.push(this.#buf.subarray(0, this.#pos));
+    this.#buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
+    this.#pos = 0;
   }
 
-  /** The exposition as UTF-8, ready to send. */
-  toBuffer(): Buffer {
-    this.#flush();
-    if (this.#chunks.length > 1) this.#chunks = [Buffer.concat(this.#chunks)];
-    return this.#chunks[0] ?? Buffer.alloc(0);
+  /** The exposition as UTF-8, in pieces to send one after the other (no copy into one buffer). */
+  toChunks(): Buffer[] {
+    if (this.#pos > 0) this.#chunks.push(this.#buf.subarray(0, this.#pos));
+    this.#buf = Buffer.allocUnsafe(0);
+    this.#pos = 0;
+    return this.#chunks;
   }
 
   toString(): string {
-    return this.toBuffer().toString('utf8');
+    return Buffer.concat(this.toChunks()).toString('utf8');
   }
 }
 

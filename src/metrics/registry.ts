@@ -48,11 +48,11 @@ export class MetricsRenderer {
 
   /** `withSelf`: false for /probe, which serves one target's metrics alone (blackbox style). */
   async render(hosts: readonly HostSnapshot[], withSelf: boolean): Promise<string> {
-    return (await this.renderBody(hosts, withSelf)).toString('utf8');
+    return Buffer.concat(await this.renderBody(hosts, withSelf)).toString('utf8');
   }
 
-  /** The same as UTF-8 bytes, what the HTTP server sends: no second copy of a large body as a string. */
-  async renderBody(hosts: readonly HostSnapshot[], withSelf: boolean): Promise<Buffer> {
+  /** The same as UTF-8 bytes in pieces, what the HTTP server sends: no copy of a large body as one string or buffer. */
+  async renderBody(hosts: readonly HostSnapshot[], withSelf: boolean): Promise<Buffer[]> {
     const out = new Exposition();
     let sliceStart = performance.now();
     for (const c of this.#collectors) {
@@ -65,6 +65,6 @@ export class MetricsRenderer {
       }
     }
     if (withSelf) out.raw(await this.#self.metrics());
-    return out.toBuffer();
+    return out.toChunks();
   }
 }

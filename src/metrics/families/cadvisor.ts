@@ -3,7 +3,7 @@ import type { ContainerIdentity, ContainerSnapshot } from '../../model.ts';
 import type { NetworkSample } from '../../../workers/stats-layout.ts';
 import { F } from '../../../workers/stats-layout.ts';
 import { escapeLabelValue } from '../exposition.ts';
-import { stat, writeContainerMetrics, type Collector, type ContainerMetric } from '../family.ts';
+import { PAUSE_MASK, stat, writeContainerMetrics, type Collector, type ContainerMetric } from '../family.ts';
 
 const NS = 1e9;
 
@@ -59,17 +59,24 @@ export const cadvisorFamily: Collector = {
   name: 'cadvisor',
   *collect(hosts, out) {
     yield* writeContainerMetrics(hosts, out, METRICS, labels, cache);
+    // interface label text once per interface, not once per metric
+    const rows: [string, NetworkSample][] = [];
+    for (const h of hosts) {
+      for (const c of h.containers ?? []) {
+        if (!c.stats) continue;
+        // filled for every container by writeContainerMetrics above
+        const base = cache.get(c.ident)!;
+        for (const n of c.stats.networks) rows.push([`${base},interface="${escapeLabelValue(n.iface)}"`, n]);
+      }
+    }
     for (const m of NETWORK) {
       out.family(m.name, 'counter', m.help);
-      for (const h of hosts) {
-        for (const c of h.containers ?? []) {
-          if (!c.stats) continue;
-          // filled for every container by writeContainerMetrics above
-          const base = cache.get(c.ident)!;
-          for (const n of c.stats.networks) out.sample(m.name, `${base},interface="${escapeLabelValue(n.iface)}"`, n[m.key]);
-        }
-        yield;
+      for (let i = 0; i < rows.length; i++) {
+        const [text, n] = rows[i]!;
+        out.sample(m.name, text, n[m.key]);
+        if ((i & PAUSE_MASK) === PAUSE_MASK) yield;
       }
+      yield;
     }
   },
 };

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Exposition } from '../../src/metrics/exposition.ts';
+import { requestTurn } from '../../src/util/turns.ts';
+
+test('the byte writer keeps UTF-8 label values and line order across its 256 KB chunks', () => {
+  const out = new Exposition();
+  out.family('m_total', 'counter', 'help with \\ and\nnewline');
+  const expected: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    // non-ASCII on some lines: the utf8 path, and chunk boundaries land at varied offsets
+    const labels = `host="h",name="c-${i}${i % 7 === 0 ? '-é中🙂' : ''}"`;
+    out.sample('m_total', labels, i + 0.5);
+    expected.push(`m_total{${labels}} ${i + 0.5}`);
+  }
+  out.sample('m_total', '', NaN); // writes nothing
+  out.sample('m_total', '', Infinity);
+  const chunks = out.toChunks();
+  assert.ok(chunks.length > 1, 'more than one chunk, so chunk boundaries are exercised');
+  const text = Buffer.concat(chunks).toString('utf8');
+  const lines = text.split('\n');
+  assert.equal(lines[0], '# HELP m_total help with \\\\ and\\nnewline');
+  assert.equal(lines[1], '# TYPE m_total counter');
+  assert.deepEqual(lines.slice(2, 2 + expected.length), expected);
+  assert.equal(lines[2 + expected.length], 'm_total +Inf');
+  assert.equal(text, out.toString(), 'toString is the same bytes');
+});
+
+test('raw text longer than a chunk is written whole', () => {
+  const out = new Exposition();
+  const big = `# HELP x y\n${'x_total 1\n'.repeat(40_000)}`;
+  out.sample('before', '', 1);
+  out.raw(big);
+  out.sample('after', 'a="b"', 2);
+  assert.equal(out.toString(), `before 1\n${big}after{a="b"} 2\n`);
+});
+
+test('requestTurn lets at most 32 requests start per event-loop turn, first come first served', async () => {
+  // let any turn left over from another test end first
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  let turn = 0;
+  let counting = true;
+  const tick = (): void => {
+    turn++;
+    if (counting) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const started: [number, number][] = [];
+  await Promise.all(
+    Array.from({ length: 100 }, async (_, i) => {
+      await requestTurn();
+      started.push([i, turn]);
+    }),
+  );
+  counting = false;
+  assert.deepEqual(started.map(([i]) => i), Array.from({ length: 100 }, (_, i) => i), 'in order');
+  const perTurn = new Map<number, number>();
+  for (const [, t] of started) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+  assert.ok(Math.max(...perTurn.values()) <= 32, `at most 32 per turn: ${JSON.stringify([...perTurn])}`);
+  assert.ok(perTurn.size >= 4, `100 requests took at least 4 turns: ${JSON.stringify([...perTurn])}`);
+});
