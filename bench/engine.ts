@@ -59,8 +59,10 @@ async function startDaemon(count: number): Promise<OwnDaemon> {
   const daemon: ChildProcess = spawn(
     'dockerd',
     ['--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver=vfs', '--data-root', join(d, 'data'), '--exec-root', join(d, 'exec'), '--pidfile', join(d, 'docker.pid'), '-H', `unix://${socketPath}`],
-    { stdio: ['ignore', 'ignore', 'ignore'], detached: false },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  let daemonLog = '';
+  daemon.stderr!.on('data', (c: Buffer) => (daemonLog = (daemonLog + c.toString('utf8')).slice(-2000)));
   const stop = async (): Promise<void> => {
     log('removing the containers and stopping dockerd');
     try {
@@ -85,9 +87,9 @@ async function startDaemon(count: number): Promise<OwnDaemon> {
   try {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (daemon.exitCode !== null) throw new Error(`dockerd exited (${daemon.exitCode}); is this root, with dockerd installed?`);
+      if (daemon.exitCode !== null) throw new Error(`dockerd exited (${daemon.exitCode}); is this root, with dockerd installed?\n${daemonLog}`);
       if (existsSync(socketPath) && (await apiGet(socketPath, '/version').then(() => true, () => false))) break;
-      if (Date.now() > deadline) throw new Error('dockerd did not answer within 60 s');
+      if (Date.now() > deadline) throw new Error(`dockerd did not answer within 60 s\n${daemonLog}`);
       await new Promise((r) => setTimeout(r, 250));
     }
     // no registry here: an image from the static busybox binary
@@ -126,10 +128,10 @@ try {
   const walls = { exporter: [] as number[], floor: [] as number[] };
   for (let i = 0; i < SCRAPES + 2; i++) {
     const record = i >= 2; // two warm-up rounds: negotiation, inspect, connections
-    const order = i % 2 === 0 ? ['exporter', 'floor'] : ['floor', 'exporter'];
+    const order = i % 2 === 0 ? (['exporter', 'floor'] as const) : (['floor', 'exporter'] as const);
     for (const who of order) {
       const ms = who === 'exporter' ? (await ex.scrape()).wallMs : (await floor.scrape()).wallMs;
-      if (record) walls[who as 'exporter' | 'floor'].push(ms);
+      if (record) walls[who].push(ms);
     }
   }
   const result: EngineResult = {
@@ -144,6 +146,7 @@ try {
   log(JSON.stringify(result));
   process.stdout.write(`exporter scrape p50 ${result.exporterWallP50Ms} ms / floor p50 ${result.floorWallP50Ms} ms = ratio ${result.ratio} (target <= 1.15)\n`);
   const results = join(ROOT, 'bench/results');
+  mkdirSync(results, { recursive: true });
   writeFileSync(join(results, 'engine.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(results, 'results.md'), renderResults(results));
 } finally {

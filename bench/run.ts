@@ -4,8 +4,9 @@
 // handshake count. Results: bench/results/<name>.json and bench/results/results.md.
 //
 //   node --import tsx bench/run.ts [--only S,M,L,churn,tls] [--scrapes N] [--procs N]
-//                                  [--delay-ms N] [--cpu-prof DIR] [--no-write]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//                                  [--delay-ms N] [--churn-scrapes N] [--cpu-prof DIR] [--no-write]
+// `--only none` measures nothing and rebuilds results.md from the JSON files.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -55,6 +56,7 @@ function log(msg: string): void {
 
 function save(name: string, data: unknown): void {
   if (args['no-write']) return;
+  mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, `${name}.json`), `${JSON.stringify(data, null, 2)}\n`);
 }
 
