@@ -10,6 +10,9 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# Peak memory at fleet scale (docs/performance.md): fewer glibc arenas and a smaller V8 young
+# generation took a 2,000-container scrape from ~255 to ~216 MB peak RSS.
+ENV MALLOC_ARENA_MAX=2 NODE_OPTIONS=--max-semi-space-size=4
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
