@@ -115,7 +115,12 @@ export class HostTracker {
 
   #startProbe(): Promise<ProbeResult> {
     this.#probeLate = false;
-    const p = this.#runProbe().then((result) => {
+    // A bug inside a probe must not leave a rejected promise that every later scrape awaits.
+    const p = this.#runProbe().catch((err: unknown): ProbeResult => {
+      const error = `internal error: ${message(err)}`;
+      this.#noteHostError(error);
+      return { ok: false, error, containers: null, containerCount: 0, finishedAt: Date.now(), durationSeconds: 0 };
+    }).then((result) => {
       if (this.#probeLate) this.counters.lateProbes++;
       this.#last = result;
       if (result.ok) this.#lastGood = result;
