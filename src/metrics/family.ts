@@ -1,5 +1,5 @@
 import type { ContainerIdentity, ContainerSnapshot, HostSnapshot } from '../model.ts';
-import { Exposition, labelText, joinLabels, type MetricType } from './exposition.ts';
+import { Exposition, labelBytes, labelText, joinLabels, nameBytes, type MetricType } from './exposition.ts';
 
 /**
  * One metric family per file (node_exporter's collector pattern): it reads snapshots and
@@ -29,24 +29,25 @@ export interface ContainerMetric {
 }
 
 /**
- * Writes each metric over every host's containers, label text cached per container identity:
- * it is built once per container, not once per series per scrape.
+ * Writes each metric over every host's containers, label text cached per container identity
+ * as UTF-8 bytes: built and encoded once per container, not once per series per scrape.
  */
 export function* writeContainerMetrics(
   hosts: readonly HostSnapshot[],
   out: Exposition,
   metrics: readonly ContainerMetric[],
   labels: (ident: ContainerIdentity) => readonly (readonly [string, string])[],
-  cache: WeakMap<ContainerIdentity, string>,
+  cache: WeakMap<ContainerIdentity, Buffer>,
 ): Generator<void> {
-  const rows: [string, ContainerSnapshot][] = [];
+  const rows: [Buffer, ContainerSnapshot][] = [];
   for (const h of hosts) {
     if (!h.containers) continue;
-    const hl = hostLabels(h);
+    let hl: string | undefined;
     for (const c of h.containers) {
       let text = cache.get(c.ident);
       if (text === undefined) {
-        text = joinLabels(hl, labelText(labels(c.ident)));
+        hl ??= hostLabels(h);
+        text = labelBytes(joinLabels(hl, labelText(labels(c.ident))));
         cache.set(c.ident, text);
       }
       rows.push([text, c]);
@@ -54,9 +55,10 @@ export function* writeContainerMetrics(
   }
   for (const m of metrics) {
     out.family(m.name, m.type, m.help);
+    const name = nameBytes(m.name);
     for (let i = 0; i < rows.length; i++) {
       const [text, c] = rows[i]!;
-      out.sample(m.name, text, m.value(c));
+      out.sampleBytes(name, text, m.value(c));
       if ((i & PAUSE_MASK) === PAUSE_MASK) yield;
     }
     yield;

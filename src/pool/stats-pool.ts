@@ -1,17 +1,24 @@
-// The stats parsing pool: packs a host's raw stats bodies into one owned buffer and parses
-// them on worker threads (or on the main thread when threads = 0, for comparison).
+// The stats parsing pool: packs raw stats bodies into one owned buffer per task and parses
+// them on worker threads, several hosts' bodies per task (stats-batcher.ts), or on the main
+// thread when threads = 0.
 import { setMaxListeners } from 'node:events';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { parseBatch } from '../../workers/parse-stats.ts';
-import { FIELD_COUNT, type NetworkSample, type ParseResult, type ParseTask } from '../../workers/stats-layout.ts';
+import type { ParseResult, ParseTask } from '../../workers/stats-layout.ts';
+import { StatsBatcher, concatResults } from './stats-batcher.ts';
 
 export interface StatsPoolOptions {
   /** Worker threads; 0 parses on the main thread. */
   threads: number;
   /** Bodies per task; larger batches run as several tasks at once. */
   chunkSize?: number;
+  /**
+   * With threads: how long a parse request waits for other hosts' requests to share its
+   * tasks (a full chunk goes at once). 0 still batches what arrives in the same turn.
+   */
+  batchWindowMs?: number;
   /** Pool-level failures outside any task (a thread failing to start, a close timeout). */
   onError?: (err: Error) => void;
   /** Worker module to load instead of workers/parse-stats (tests only). */
@@ -19,6 +26,8 @@ export interface StatsPoolOptions {
 }
 
 const DEFAULT_CHUNK = 256;
+/** A few ms: small against a probe, long enough for hosts answering together to share tasks. */
+const DEFAULT_BATCH_WINDOW_MS = 3;
 
 /** workers/parse-stats with this file's extension: .ts under tsx, .js once compiled to dist/. */
 export function defaultWorkerUrl(): URL {
@@ -32,13 +41,17 @@ export class StatsPool {
   private failure: Error | null = null;
   /** Aborted with `failure`: piscina would otherwise queue tasks forever. */
   private readonly broken = new AbortController();
+  /** With threads only: on the main thread a task costs nothing to send. */
+  private readonly batcher: StatsBatcher | null;
 
   private constructor(
     private readonly pool: Piscina<ParseTask, ParseResult> | null,
     private readonly chunkSize: number,
+    batchWindowMs: number,
   ) {
     // Every task in flight listens on it (piscina removes each listener when its task ends).
     setMaxListeners(0, this.broken.signal);
+    this.batcher = pool === null ? null : new StatsBatcher((bodies) => this.run(bodies, undefined), chunkSize, batchWindowMs);
   }
 
   static create(opts: StatsPoolOptions): StatsPool {
@@ -50,7 +63,11 @@ export class StatsPool {
     if (!Number.isInteger(chunkSize) || chunkSize < 1) {
       throw new RangeError(`stats pool: chunkSize must be an integer >= 1, got ${chunkSize}`);
     }
-    if (threads === 0) return new StatsPool(null, chunkSize);
+    const windowMs = opts.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS;
+    if (!(windowMs >= 0 && windowMs <= 1000)) {
+      throw new RangeError(`stats pool: batchWindowMs must be between 0 and 1000, got ${windowMs}`);
+    }
+    if (threads === 0) return new StatsPool(null, chunkSize, windowMs);
     const pool = new Piscina<ParseTask, ParseResult>({
       filename: (opts.workerUrl ?? defaultWorkerUrl()).href,
       minThreads: threads,
@@ -58,7 +75,7 @@ export class StatsPool {
       // piscina's default (0) ends idle threads at once; keep them between probes.
       idleTimeout: Infinity,
     });
-    const self = new StatsPool(pool, chunkSize);
+    const self = new StatsPool(pool, chunkSize, windowMs);
     const onError = opts.onError ?? (() => {});
     // Without a listener, a pool 'error' would crash the process. Failures inside a task
     // reject that task's parse() instead and never come here.
@@ -87,15 +104,18 @@ export class StatsPool {
     if (this.closing !== null) throw new Error('stats pool is closed');
     if (this.failure !== null) throw this.failure;
     if (bodies.length === 0) return { values: new Float64Array(0), errors: [], networks: [] };
+    if (this.batcher !== null) return this.batcher.submit(bodies, signal);
     if (bodies.length <= this.chunkSize) return this.run(bodies, signal);
     const parts: Promise<ParseResult>[] = [];
     for (let i = 0; i < bodies.length; i += this.chunkSize) {
       parts.push(this.run(bodies.slice(i, i + this.chunkSize), signal));
     }
-    return concat(await Promise.all(parts));
+    return concatResults(await Promise.all(parts));
   }
 
   close(): Promise<void> {
+    // requests still waiting for their window go out first, so they finish with the pool
+    if (this.closing === null) this.batcher?.flush();
     this.closing ??= this.pool === null ? Promise.resolve() : this.pool.close();
     return this.closing;
   }
@@ -138,20 +158,4 @@ export function pack(bodies: Uint8Array[]): OwnedTask {
     offsets[2 * i + 1] = pos;
   }
   return { buf, offsets };
-}
-
-function concat(parts: ParseResult[]): ParseResult {
-  let rows = 0;
-  for (const p of parts) rows += p.errors.length;
-  const values = new Float64Array(rows * FIELD_COUNT);
-  const errors: (string | null)[] = [];
-  const networks: NetworkSample[][] = [];
-  let row = 0;
-  for (const p of parts) {
-    values.set(p.values, row * FIELD_COUNT);
-    row += p.errors.length;
-    errors.push(...p.errors);
-    networks.push(...p.networks);
-  }
-  return { values, errors, networks };
 }

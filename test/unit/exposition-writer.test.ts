@@ -59,3 +59,20 @@ test('requestTurn lets at most 32 requests start per event-loop turn, first come
   assert.ok(Math.max(...perTurn.values()) <= 32, `at most 32 per turn: ${JSON.stringify([...perTurn])}`);
   assert.ok(perTurn.size >= 4, `100 requests took at least 4 turns: ${JSON.stringify([...perTurn])}`);
 });
+
+test('writeValue writes exactly what formatValue returns', async () => {
+  const { writeValue, formatValue } = await import('../../src/metrics/exposition.ts');
+  const values = [0, -0, 1, -1, 9, 10, 99, 100, 12345678, 99_999_999, 100_000_000, 100_000_001, 1_000_000_007, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5,
+    1.7e9, 123456789012345, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53, 1e16, 1e21, 1e22, -1e300, 0.5, -0.25, 1 / 3, 1e-7, 5e-324,
+    Infinity, -Infinity, 268435456, 1234567.5, -1.2345678901234567e-6, -1.7976931348623157e308];
+  // plus a spread of random integers and fractions
+  let seed = 7;
+  const next = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let i = 0; i < 2000; i++) values.push(Math.floor(next() * 10 ** (1 + (i % 16))), next() * 10 ** (i % 20));
+  const b = Buffer.alloc(64);
+  for (const v of values) {
+    const end = writeValue(b, 3, v);
+    assert.equal(b.toString('latin1', 3, end), formatValue(v), `value ${v}`);
+    assert.ok(end - 3 <= 25, `value ${v} fits the 25 bytes sample() reserves`);
+  }
+});

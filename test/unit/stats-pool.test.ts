@@ -126,10 +126,12 @@ describe('StatsPool lifecycle and failures', () => {
     writeFileSync(
       file,
       `export default function (task) {
-         const text = new TextDecoder().decode(task.buf);
-         if (text === 'die') process.exit(7);
-         if (text === 'throw') throw new Error('boom in worker');
          const n = task.offsets.length / 2;
+         for (let i = 0; i < n; i++) {
+           const text = new TextDecoder().decode(task.buf.subarray(task.offsets[2 * i], task.offsets[2 * i + 1]));
+           if (text === 'die') process.exit(7);
+           if (text === 'throw') throw new Error('boom in worker');
+         }
          return { values: new Float64Array(n * ${FIELD_COUNT}).fill(1), errors: new Array(n).fill(null), networks: new Array(n).fill([]) };
        }\n`,
     );
@@ -190,5 +192,21 @@ describe('StatsPool lifecycle and failures', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('StatsPool batching', () => {
+  it('close() sends requests still waiting for their window, and they finish', async () => {
+    const pool = StatsPool.create({ threads: 1, batchWindowMs: 1000 });
+    const t0 = Date.now();
+    const pending = pool.parse([enc.encode(fixture('v2'))]);
+    await pool.close();
+    const r = await pending;
+    assert.equal(r.values[F.cgroupVersion], 2);
+    assert.ok(Date.now() - t0 < 900, 'did not wait for the window');
+  });
+
+  it('rejects a bad batch window', () => {
+    assert.throws(() => StatsPool.create({ threads: 1, batchWindowMs: -1 }), /batchWindowMs must be between 0 and 1000, got -1/);
   });
 });

@@ -32,7 +32,7 @@ const METRICS: readonly ContainerMetric[] = [
   { name: 'docker_container_disk_write_bytes', type: 'gauge', help: 'Total bytes written to disk by a container.', value: (c) => stat(c, F.blkWriteBytes) },
 ];
 
-const cache = new WeakMap<ContainerIdentity, string>();
+const cache = new WeakMap<ContainerIdentity, Buffer>();
 
 export const dockerExporterFamily: Collector = {
   name: 'docker_exporter',

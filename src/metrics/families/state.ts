@@ -1,10 +1,11 @@
 // What a container is, rather than what it uses: metadata, lifecycle state, health, exit.
 import type { ContainerIdentity, ContainerSnapshot, ContainerState, HealthStatus, HostSnapshot } from '../../model.ts';
-import { escapeLabelValue, labelText, type Exposition } from '../exposition.ts';
+import { escapeLabelValue, labelBytes, labelText, nameBytes, type Exposition } from '../exposition.ts';
 import { hostLabels, writeContainerMetrics, type Collector, type ContainerMetric } from '../family.ts';
 
 const STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 const HEALTH: readonly HealthStatus[] = ['starting', 'healthy', 'unhealthy'];
+const INFO_NAME = nameBytes('container_info');
 
 const METRICS: readonly ContainerMetric[] = [
   { name: 'container_exit_code', type: 'gauge', help: 'Exit code of the last run of the container (0 while running).', value: (c) => c.inspect.exitCode },
@@ -19,11 +20,11 @@ export function sanitizeLabelName(dockerLabel: string): string {
 
 export function createStateFamily(containerLabels: readonly string[]): Collector {
   const allowed = containerLabels.map((l) => [l, sanitizeLabelName(l)] as const);
-  const idCache = new WeakMap<ContainerIdentity, string>();
-  const infoCache = new WeakMap<ContainerIdentity, string>();
+  const idCache = new WeakMap<ContainerIdentity, Buffer>();
+  const infoCache = new WeakMap<ContainerIdentity, Buffer>();
   const idLabels = (i: ContainerIdentity) => [['name', i.name], ['id', i.id]] as const;
 
-  function infoLabels(hl: string, i: ContainerIdentity): string {
+  function infoLabels(h: HostSnapshot, i: ContainerIdentity): Buffer {
     let text = infoCache.get(i);
     if (text === undefined) {
       const pairs: [string, string][] = [['name', i.name], ['id', i.id], ['image', i.image], ['image_id', i.imageId]];
@@ -35,7 +36,7 @@ export function createStateFamily(containerLabels: readonly string[]): Collector
           pairs.push([prom, v]);
         }
       }
-      text = `${hl},${labelText(pairs)}`;
+      text = labelBytes(`${hostLabels(h)},${labelText(pairs)}`);
       infoCache.set(i, text);
     }
     return text;
@@ -44,12 +45,15 @@ export function createStateFamily(containerLabels: readonly string[]): Collector
   /** A state set: one series per possible value, 1 for the current one. */
   function* stateSet<T extends string>(out: Exposition, hosts: readonly HostSnapshot[], name: string, help: string, label: string, values: readonly T[], pick: (c: ContainerSnapshot) => T | undefined): Generator<void> {
     out.family(name, 'gauge', help);
+    // `label="value"` bytes once per state set and render
+    const suffixes = values.map((v) => labelBytes(`${label}="${escapeLabelValue(v)}"`));
+    const nameBuf = nameBytes(name);
     for (const h of hosts) {
       for (const c of h.containers ?? []) {
         const current = pick(c);
         if (current === undefined) continue;
         const base = idCache.get(c.ident)!;
-        for (const v of values) out.sample(name, `${base},${label}="${escapeLabelValue(v)}"`, v === current ? 1 : 0);
+        for (let k = 0; k < values.length; k++) out.sampleBytes(nameBuf, base, values[k] === current ? 1 : 0, suffixes[k]);
       }
       yield;
     }
@@ -61,8 +65,7 @@ export function createStateFamily(containerLabels: readonly string[]): Collector
       out.family('container_info', 'gauge', 'Container metadata; the value is always 1. Allow-listed Docker labels appear as container_label_<name>.');
       for (const h of hosts) {
         if (!h.containers) continue;
-        const hl = hostLabels(h);
-        for (const c of h.containers) out.sample('container_info', infoLabels(hl, c.ident), 1);
+        for (const c of h.containers) out.sampleBytes(INFO_NAME, infoLabels(h, c.ident), 1);
         yield;
       }
       yield* writeContainerMetrics(hosts, out, METRICS, idLabels, idCache);

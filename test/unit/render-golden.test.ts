@@ -1,0 +1,89 @@
+// The exposition's exact bytes for a fixed snapshot set. The digest was taken from the renderer
+// before the byte-level label caching (issue 5, round 2): a change to the writer or the label
+// caches must not change a single byte. Update the digest only for an intended output change.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import { MetricsRenderer } from '../../src/metrics/registry.ts';
+import type { ContainerSnapshot, ContainerState, HostSnapshot } from '../../src/model.ts';
+import { newHistogram, observe } from '../../src/util/histogram.ts';
+import { F, FIELD_COUNT } from '../../workers/stats-layout.ts';
+
+const GOLDEN_SHA256 = '70c8be4a8cb79139e246fbe0ace43a09f9c2b2b710898726405f0d99105aacd1';
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const STATES: ContainerState[] = ['running', 'running', 'running', 'exited', 'restarting', 'paused', 'created'];
+const ODD_NAMES = ['café-é中🙂', 'back\\slash', 'quote"d', 'new\nline'];
+
+function container(h: number, i: number, r: () => number): ContainerSnapshot {
+  const state = STATES[i % STATES.length]!;
+  const values = new Float64Array(FIELD_COUNT);
+  for (let f = 0; f < FIELD_COUNT; f++) values[f] = r() < 0.1 ? NaN : Math.floor(r() * 1e13) / (f % 3 === 0 ? 1 : 7);
+  values[F.memFailcnt] = h % 2 ? 0 : NaN;
+  const networks = Array.from({ length: i % 3 }, (_, n) => ({
+    iface: n === 1 ? 'eth"1' : `eth${n}`,
+    rxBytes: Math.floor(r() * 1e12), rxPackets: Math.floor(r() * 1e9), rxErrors: 0, rxDropped: i,
+    txBytes: Math.floor(r() * 1e12), txPackets: Math.floor(r() * 1e9), txErrors: 1, txDropped: 0.5,
+  }));
+  const name = i % 5 === 0 ? `${ODD_NAMES[i % ODD_NAMES.length]}-${h}-${i}` : `svc-${h}-${i}`;
+  const id = (h * 1000 + i).toString(16).padStart(64, 'a');
+  return {
+    ident: {
+      id,
+      name,
+      image: i % 4 ? `registry.example/app:${i % 3}` : 'ünïcode/img:latest',
+      imageId: `sha256:${id}`,
+      labels: { 'com.docker.compose.project': `p${i % 2}`, 'com.docker.compose.service': i % 6 ? `s${i}` : 'x"y\\z\nw', other: 'ignored' },
+    },
+    state,
+    inspect: {
+      restartCount: i % 4, startedAt: 1.7e9 + i + 0.25, finishedAt: state === 'exited' ? 1.71e9 : NaN, exitCode: state === 'exited' ? 137 : 0,
+      oomKilled: i % 9 === 0, health: i % 3 === 0 ? 'healthy' : i % 3 === 1 ? undefined : 'unhealthy',
+      memoryLimit: i % 2 ? 268435456 : 0, memoryReservation: 0, memorySwap: -1, cpuQuota: 50000, cpuPeriod: 100000, cpuShares: 512,
+    },
+    stats: state === 'running' || state === 'paused' ? { values, networks } : null,
+    lastSeen: 1.8e9 + h,
+  };
+}
+
+function host(h: number): HostSnapshot {
+  const r = rng(h + 17);
+  const counters = {
+    listFailed: h, containerFailed: new Map<string, number>(h % 2 ? [['svc-"1', 2], ['é', 1]] : []), inlineTimeouts: 0, lateProbes: h % 3,
+    probeDuration: newHistogram(), listDuration: newHistogram(), inspectDuration: newHistogram(), statsDuration: newHistogram(),
+  };
+  for (let k = 0; k < 5; k++) observe(counters.probeDuration, r() * 10);
+  const info = h % 4 === 3 ? null : {
+    serverVersion: '24.0.7', apiVersion: '1.43', os: 'Debian "bookworm"', kernelVersion: '6.1.0', architecture: 'x86_64', storageDriver: 'overlay2', cgroupVersion: String(1 + (h % 2)), ncpu: 4, memTotal: 8e9,
+  };
+  const containers = h === 5 ? null : Array.from({ length: 2 + (h % 4) * 3 }, (_, i) => container(h, i, r));
+  return {
+    host: h % 3 ? `host-${h}` : `hôst-${h}.example:2376`,
+    labels: h % 2 ? { dc: 'eu-1', team: 'ops "core"' } : {},
+    up: h !== 5, info, containers, containerCount: containers?.length ?? 0, lastSuccess: h === 5 ? NaN : 1.8e9, lastDurationSeconds: 0.5, counters,
+    ...(h % 4 === 1 ? { transport: { connected: h % 8 === 1, connects: 3, reconnects: 2, failures: 1 } } : {}),
+  };
+}
+
+test('the exposition of a fixed snapshot set is byte-for-byte what it was', async () => {
+  const snaps = Array.from({ length: 9 }, (_, h) => host(h));
+  const renderer = new MetricsRenderer(['docker_exporter', 'cadvisor', 'state'], ['com.docker.compose.project', 'com.docker.compose.service'], 'golden');
+  const first = Buffer.concat(await renderer.renderBody(snaps, false));
+  // a second render goes through the label caches filled by the first
+  const second = Buffer.concat(await renderer.renderBody(snaps, false));
+  assert.ok(first.equals(second), 'cached label text renders the same bytes');
+  assert.equal(first.toString('utf8'), await renderer.render(snaps, false));
+  assert.ok(first.includes(Buffer.from('name="café-é中🙂-1-0"')), 'non-ASCII label values stay UTF-8');
+  assert.equal(createHash('sha256').update(first).digest('hex'), GOLDEN_SHA256, `exposition changed (${first.length} bytes)`);
+});
