@@ -20,7 +20,14 @@ async function main(): Promise<number> {
   }
 
   // Every configuration problem is reported, and the process exits, before anything listens.
-  const loaded = loadConfig({ file: args.configFile, env: process.env, listenAddress: args.listenAddress, logLevel: args.logLevel });
+  const loaded = loadConfig({
+    file: args.configFile,
+    env: process.env,
+    listenAddress: args.listenAddress,
+    logLevel: args.logLevel,
+    maxRequests: args.maxRequests,
+    writeTimeoutMs: args.writeTimeoutMs,
+  });
   if (!loaded.ok) {
     process.stderr.write(`docker-fleet-exporter: invalid configuration${args.configFile ? ` in ${args.configFile}` : ''}:\n`);
     for (const e of loaded.errors) process.stderr.write(`  - ${e}\n`);
@@ -29,6 +36,8 @@ async function main(): Promise<number> {
   const { config } = loaded;
   const log = createLogger(config.log.level);
   for (const w of loaded.warnings) log.warn(w);
+  // SIGHUP's default action ends the process, silently; "reload" is what a user means by it.
+  process.on('SIGHUP', () => log.warn('SIGHUP received; reload is not supported yet, ignoring'));
 
   const address = parseListenAddress(config.web.listenAddress);
   if (!address.ok) {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import convict from 'convict';
 import { LineCounter, parseDocument } from 'yaml';
 import { parseDuration } from '../util/duration.ts';
-import { DEFAULT_LISTEN_ADDRESS, DEFAULT_LOG_LEVEL, LOG_LEVELS, parseListenAddress, type LogLevel } from '../cli-args.ts';
+import { DEFAULT_LISTEN_ADDRESS, DEFAULT_LOG_LEVEL, DEFAULT_MAX_REQUESTS, DEFAULT_WRITE_TIMEOUT_MS, LOG_LEVELS, parseListenAddress, type LogLevel } from '../cli-args.ts';
 import { defaultHost, homeDir } from './defaults.ts';
 import { checkHosts, type HostsResult } from './hosts.ts';
 import { configSchema, createConfig, kindOf, isLeaf, isMapping, type ConfigIssue, type FileConfig, type IssueSink } from './schema.ts';
@@ -18,6 +18,9 @@ export interface LoadOptions {
   env: NodeJS.ProcessEnv;
   listenAddress?: string;
   logLevel?: string;
+  /** flags, checked by parseCliArgs */
+  maxRequests?: number;
+  writeTimeoutMs?: number;
 }
 
 export type LoadResult =
@@ -155,7 +158,7 @@ function toMs(text: string): number {
   return ms;
 }
 
-function normalize(file: FileConfig, hosts: HostConfig[], web: string, level: LogLevel): ExporterConfig {
+function normalize(file: FileConfig, hosts: HostConfig[], web: ExporterConfig['web'], level: LogLevel): ExporterConfig {
   const { collection, metrics } = file;
   return {
     hosts,
@@ -171,16 +174,20 @@ function normalize(file: FileConfig, hosts: HostConfig[], web: string, level: Lo
       include: { names: metrics.include.names, labels: metrics.include.labels },
       exclude: { names: metrics.exclude.names, labels: metrics.exclude.labels },
     },
-    web: { listenAddress: web },
+    web,
     log: { level },
     pool: { threads: file.pool.threads },
   };
 }
 
-function runtimeOptions(opts: LoadOptions): { ok: true; web: string; level: LogLevel } | { ok: false; errors: string[] } {
+function runtimeOptions(opts: LoadOptions): { ok: true; web: ExporterConfig['web']; level: LogLevel } | { ok: false; errors: string[] } {
   const errors: string[] = [];
-  const web = opts.listenAddress ?? DEFAULT_LISTEN_ADDRESS;
-  const listen = parseListenAddress(web);
+  const web = {
+    listenAddress: opts.listenAddress ?? DEFAULT_LISTEN_ADDRESS,
+    maxRequests: opts.maxRequests ?? DEFAULT_MAX_REQUESTS,
+    writeTimeoutMs: opts.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS,
+  };
+  const listen = parseListenAddress(web.listenAddress);
   if (!listen.ok) errors.push(`web.listen-address: ${listen.error}`);
   const level = opts.logLevel ?? DEFAULT_LOG_LEVEL;
   const known = LOG_LEVELS.find((l) => l === level);

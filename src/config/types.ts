@@ -71,7 +71,13 @@ export interface ExporterConfig {
   hosts: HostConfig[];
   collection: CollectionConfig;
   metrics: MetricsConfig;
-  web: { listenAddress: string };
+  web: {
+    listenAddress: string;
+    /** /metrics and /probe requests in flight, beyond which a request gets 503; 0 = no limit; default 40 */
+    maxRequests?: number;
+    /** a response not taken whole by the client within this is cut off; 0 = never; default 2m */
+    writeTimeoutMs?: number;
+  };
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
   /** Worker threads for stats parsing (default: the CPU count); 0 parses on the main thread. */
   pool: { threads: number };

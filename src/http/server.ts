@@ -1,59 +1,127 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Counter, Gauge } from 'prom-client';
 import type { Fleet } from '../fleet.ts';
 import type { Logger } from '../log.ts';
 import { CONTENT_TYPE, type MetricsRenderer } from '../metrics/registry.ts';
+import { formatDuration } from '../util/duration.ts';
 import { landingPage } from './landing.ts';
+import { parseRequestTarget } from './request-target.ts';
+import { SharedBodies } from './shared-bodies.ts';
 
-/** Routes: /metrics (all hosts), /probe?target= (one host), /healthz, / (status page). GET only. */
-export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer; log: Logger; version: string }): Server {
-  const { fleet, renderer, log, version } = deps;
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://exporter');
-    const route = url.pathname;
-    if (route !== '/' && route !== '/metrics' && route !== '/probe' && route !== '/healthz') {
-      return send(res, 404, 'text/plain; charset=utf-8', `404 not found: ${route}\n`);
-    }
-    if (req.method !== 'GET') {
-      res.setHeader('allow', 'GET');
-      return send(res, 405, 'text/plain; charset=utf-8', `405 method not allowed: ${req.method}\n`);
-    }
-    switch (route) {
-      case '/metrics':
-        return send(res, 200, CONTENT_TYPE, await renderer.renderBody(await fleet.scrape(), true));
-      case '/probe': {
-        const target = url.searchParams.get('target');
-        if (!target) return send(res, 400, 'text/plain; charset=utf-8', 'missing ?target=<host name>\n');
-        if (!fleet.has(target)) {
-          return send(res, 400, 'text/plain; charset=utf-8', `unknown target ${JSON.stringify(target)}; configured hosts: ${fleet.names().join(', ')}\n`);
-        }
-        return send(res, 200, CONTENT_TYPE, await renderer.renderBody(await fleet.scrape(target), false));
-      }
-      case '/healthz':
-        return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
-      default:
-        return send(res, 200, 'text/html; charset=utf-8', landingPage(version, fleet.lastServed()));
-    }
-  }
-
-  return createServer({ keepAlive: true }, (req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      log.error({ err: err instanceof Error ? err.message : String(err), url: req.url }, 'request failed');
-      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
-      else res.destroy();
-    });
-  });
+/** Limits on what clients may hold; 0 switches one off. */
+export interface WebLimits {
+  /** /metrics and /probe requests in flight; beyond: 503 at once */
+  maxRequests: number;
+  /** a response the client has not taken whole this long after it was started is cut off */
+  writeTimeoutMs: number;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string | readonly Buffer[]): void {
-  if (typeof body !== 'string') {
-    let length = 0;
-    for (const chunk of body) length += chunk.length;
-    res.writeHead(status, { 'content-type': type, 'content-length': length });
-    for (const chunk of body) res.write(chunk);
-    res.end();
-    return;
+/**
+ * The request side. A scrape request is one small packet, so 10 s is ample on any link, and
+ * a client sending its headers byte by byte (slowloris) is cut off after it (node's defaults:
+ * 60 s for headers, 300 s for the request, checked every 30 s, so up to 90 s per socket).
+ * These bound receiving the request only, never the time to answer it.
+ */
+const REQUEST_TIMEOUT_MS = 10_000;
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
+
+const TEXT = 'text/plain; charset=utf-8';
+const ROUTES = new Set(['/', '/metrics', '/probe', '/healthz']);
+
+/** Routes: /metrics (all hosts), /probe?target= (one host), /healthz, / (status page). GET and HEAD. */
+export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer; log: Logger; version: string; limits: WebLimits }): Server {
+  const { fleet, renderer, log, version, limits } = deps;
+  const bodies = new SharedBodies();
+  let inFlight = 0;
+  const registers = [renderer.selfRegistry];
+  new Gauge({
+    name: 'docker_fleet_exporter_web_requests_in_flight',
+    help: '/metrics and /probe requests being answered (limited by --web.max-requests).',
+    registers,
+    collect() {
+      this.set(inFlight);
+    },
+  });
+  const rejected = new Counter({
+    name: 'docker_fleet_exporter_web_requests_rejected_total',
+    help: '/metrics and /probe requests answered 503 because --web.max-requests were in flight.',
+    registers,
+  });
+  const writeTimeouts = new Counter({
+    name: 'docker_fleet_exporter_web_write_timeouts_total',
+    help: 'Responses cut off because the client had not taken them within --web.write-timeout.',
+    registers,
+  });
+
+  /** Cut the connection of a client that has not taken the whole response in time. */
+  function armWriteDeadline(req: IncomingMessage, res: ServerResponse): void {
+    if (limits.writeTimeoutMs <= 0) return;
+    const timer = setTimeout(() => {
+      writeTimeouts.inc();
+      log.debug({ url: req.url, remote: req.socket.remoteAddress }, `client did not take the response within ${formatDuration(limits.writeTimeoutMs)}; disconnected`);
+      res.destroy();
+    }, limits.writeTimeoutMs);
+    const clear = () => clearTimeout(timer);
+    res.once('finish', clear);
+    res.once('close', clear);
   }
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+
+  function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string | readonly Buffer[]): void {
+    armWriteDeadline(req, res);
+    const chunks = typeof body === 'string' ? [Buffer.from(body)] : body;
+    let length = 0;
+    for (const chunk of chunks) length += chunk.length;
+    res.writeHead(status, { 'content-type': type, 'content-length': length });
+    // HEAD: the headers GET would get, no body
+    if (req.method !== 'HEAD') for (const chunk of chunks) res.write(chunk);
+    res.end();
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = parseRequestTarget(req.url ?? '');
+    if (target === undefined) return send(req, res, 400, TEXT, '400 bad request: invalid request target\n');
+    const { path, query } = target;
+    if (!ROUTES.has(path)) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return send(req, res, 405, TEXT, `405 method not allowed: ${req.method}\n`);
+    }
+    if (path === '/healthz') return send(req, res, 200, TEXT, 'ok\n');
+    if (path === '/') return send(req, res, 200, 'text/html; charset=utf-8', landingPage(version, fleet.lastServed()));
+
+    let host: string | undefined;
+    if (path === '/probe') {
+      host = query.get('target') ?? undefined;
+      if (!host) return send(req, res, 400, TEXT, 'missing ?target=<host name>\n');
+      if (!fleet.has(host)) {
+        return send(req, res, 400, TEXT, `unknown target ${JSON.stringify(host)}; configured hosts: ${fleet.names().join(', ')}\n`);
+      }
+    }
+    if (limits.maxRequests > 0 && inFlight >= limits.maxRequests) {
+      rejected.inc();
+      log.debug({ url: req.url, inFlight }, 'too many requests in flight; answered 503');
+      return send(req, res, 503, TEXT, `503 service unavailable: ${limits.maxRequests} requests to /metrics and /probe are in flight already (--web.max-requests); try again later\n`);
+    }
+    inFlight++;
+    res.once('close', () => inFlight--);
+    const snapshots = await fleet.scrape(host);
+    const lease = host === undefined
+      ? bodies.acquire('/metrics', snapshots, () => renderer.renderBody(snapshots, true))
+      : bodies.acquire(`/probe?target=${host}`, snapshots, () => renderer.renderBody(snapshots, false));
+    res.once('close', lease.release);
+    send(req, res, 200, CONTENT_TYPE, await lease.body);
+  }
+
+  const server = createServer(
+    { keepAlive: true, headersTimeout: REQUEST_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        // a bug of ours, never something a client sent: those are answered above
+        log.error({ err: err instanceof Error ? err.message : String(err), url: req.url }, 'request failed');
+        if (!res.headersSent) send(req, res, 500, TEXT, 'internal error\n');
+        else res.destroy();
+      });
+    },
+  );
+  return server;
 }

@@ -46,6 +46,11 @@ export class MetricsRenderer {
     }).set({ version, nodejs: process.version }, 1);
   }
 
+  /** Where the exporter's own metrics register (prom-client `registers: [...]`); served on /metrics only. */
+  get selfRegistry(): Registry {
+    return this.#self;
+  }
+
   /** `withSelf`: false for /probe, which serves one target's metrics alone (blackbox style). */
   async render(hosts: readonly HostSnapshot[], withSelf: boolean): Promise<string> {
     return Buffer.concat(await this.renderBody(hosts, withSelf)).toString('utf8');

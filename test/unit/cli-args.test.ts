@@ -4,15 +4,18 @@ import { helpText, parseCliArgs, parseListenAddress } from '../../src/cli-args.t
 
 describe('parseCliArgs', () => {
   test('defaults', () => {
-    assert.deepEqual(parseCliArgs([], {}), { kind: 'run', listenAddress: ':9417', logLevel: 'info' });
+    assert.deepEqual(parseCliArgs([], {}), { kind: 'run', listenAddress: ':9417', logLevel: 'info', maxRequests: 40, writeTimeoutMs: 120_000 });
   });
 
   test('flags, with and without "="', () => {
-    assert.deepEqual(parseCliArgs(['--config.file=/etc/dfe.yml', '--web.listen-address', '127.0.0.1:9000', '--log.level=debug'], {}), {
+    const argv = ['--config.file=/etc/dfe.yml', '--web.listen-address', '127.0.0.1:9000', '--log.level=debug', '--web.max-requests=0', '--web.write-timeout', '1m30s'];
+    assert.deepEqual(parseCliArgs(argv, {}), {
       kind: 'run',
       configFile: '/etc/dfe.yml',
       listenAddress: '127.0.0.1:9000',
       logLevel: 'debug',
+      maxRequests: 0,
+      writeTimeoutMs: 90_000,
     });
   });
 
@@ -21,8 +24,10 @@ describe('parseCliArgs', () => {
       DOCKER_FLEET_EXPORTER_CONFIG_FILE: 'fleet.yml',
       DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: '[::1]:9100',
       DOCKER_FLEET_EXPORTER_LOG_LEVEL: 'warn',
+      DOCKER_FLEET_EXPORTER_WEB_MAX_REQUESTS: '7',
+      DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT: '30s',
     };
-    assert.deepEqual(parseCliArgs([], env), { kind: 'run', configFile: 'fleet.yml', listenAddress: '[::1]:9100', logLevel: 'warn' });
+    assert.deepEqual(parseCliArgs([], env), { kind: 'run', configFile: 'fleet.yml', listenAddress: '[::1]:9100', logLevel: 'warn', maxRequests: 7, writeTimeoutMs: 30_000 });
   });
 
   test('flags win over the environment; empty variables count as unset', () => {
@@ -30,12 +35,16 @@ describe('parseCliArgs', () => {
       DOCKER_FLEET_EXPORTER_CONFIG_FILE: 'env.yml',
       DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: '',
       DOCKER_FLEET_EXPORTER_LOG_LEVEL: 'bogus',
+      DOCKER_FLEET_EXPORTER_WEB_MAX_REQUESTS: '',
+      DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT: 'soon',
     };
-    assert.deepEqual(parseCliArgs(['--config.file', 'flag.yml', '--log.level', 'error'], env), {
+    assert.deepEqual(parseCliArgs(['--config.file', 'flag.yml', '--log.level', 'error', '--web.write-timeout=0'], env), {
       kind: 'run',
       configFile: 'flag.yml',
       listenAddress: ':9417',
       logLevel: 'error',
+      maxRequests: 40,
+      writeTimeoutMs: 0,
     });
   });
 
@@ -43,7 +52,9 @@ describe('parseCliArgs', () => {
     assert.deepEqual(parseCliArgs(['--help'], {}), { kind: 'help', text: helpText });
     assert.deepEqual(parseCliArgs(['--log.level=debug', '-h'], {}), { kind: 'help', text: helpText });
     assert.deepEqual(parseCliArgs(['--version'], {}), { kind: 'version' });
-    for (const flag of ['--config.file', '--web.listen-address', '--log.level', 'DOCKER_FLEET_EXPORTER_CONFIG_FILE', 'DOCKER_FLEET_EXPORTER_LOG_LEVEL', ':9417']) {
+    const mentions = ['--config.file', '--web.listen-address', '--log.level', 'DOCKER_FLEET_EXPORTER_CONFIG_FILE', 'DOCKER_FLEET_EXPORTER_LOG_LEVEL', ':9417'];
+    mentions.push('--web.max-requests=40', 'DOCKER_FLEET_EXPORTER_WEB_MAX_REQUESTS', '--web.write-timeout=2m', 'DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT');
+    for (const flag of mentions) {
       assert.ok(helpText.includes(flag), `help lacks ${flag}`);
     }
   });
@@ -67,6 +78,11 @@ describe('parseCliArgs', () => {
     assert.match(errorOf(['--web.listen-address=9417']), /^--web\.listen-address: "9417"/);
     assert.match(errorOf([], { DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: 'localhost' }), /^DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: "localhost"/);
     assert.equal(errorOf(['--config.file=']), '--config.file: must not be empty');
+    assert.equal(errorOf(['--web.max-requests=-1']), '--web.max-requests: "-1" is not a whole number (0 = no limit)');
+    assert.match(errorOf([], { DOCKER_FLEET_EXPORTER_WEB_MAX_REQUESTS: 'many' }), /^DOCKER_FLEET_EXPORTER_WEB_MAX_REQUESTS: "many" is not a whole number/);
+    assert.equal(errorOf(['--web.write-timeout=2min']), '--web.write-timeout: "2min" is not a duration like 30s or 2m (0 = never)');
+    assert.match(errorOf([], { DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT: '10' }), /^DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT: "10" is not a duration/);
+    assert.equal(errorOf(['--web.write-timeout=30d']), '--web.write-timeout: "30d" is longer than 24d');
   });
 });
 
