@@ -19,8 +19,9 @@ export interface WebLimits {
 /**
  * The request side. A scrape request is one small packet, so 10 s is ample on any link, and
  * a client sending its headers byte by byte (slowloris) is cut off after it (node's defaults:
- * 60 s for headers, 300 s for the request, checked every 30 s, so up to 90 s per socket).
- * These bound receiving the request only, never the time to answer it.
+ * 60 s for headers, 300 s for the request, checked every 30 s, so up to 90 s per socket; and a
+ * connection that sends nothing at all was never cut off). These bound receiving a request,
+ * never the time to answer it; idle keep-alive connections close after node's 5 s.
  */
 const REQUEST_TIMEOUT_MS = 10_000;
 const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
@@ -67,6 +68,7 @@ export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer
   }
 
   function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string | readonly Buffer[]): void {
+    if (res.destroyed) return; // the client left while its scrape ran
     armWriteDeadline(req, res);
     const chunks = typeof body === 'string' ? [Buffer.from(body)] : body;
     let length = 0;
@@ -115,6 +117,7 @@ export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer
   const server = createServer(
     { keepAlive: true, headersTimeout: REQUEST_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
     (req, res) => {
+      req.socket.setTimeout(0); // the request is in; answering it may take a probe's deadline
       handle(req, res).catch((err: unknown) => {
         // a bug of ours, never something a client sent: those are answered above
         log.error({ err: err instanceof Error ? err.message : String(err), url: req.url }, 'request failed');
@@ -123,5 +126,7 @@ export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer
       });
     },
   );
+  // headersTimeout starts at a request's first byte: a connection sending none would stay for ever
+  server.on('connection', (socket) => socket.setTimeout(server.requestTimeout));
   return server;
 }

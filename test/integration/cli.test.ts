@@ -43,7 +43,7 @@ test('--help, --version, and an unknown flag', async () => {
   assert.match(bad.err(), /--nope/);
 });
 
-test('serves a config-file fleet, then exits 0 on SIGTERM', async () => {
+test('serves a config-file fleet, logs and ignores SIGHUP, then exits 0 on SIGTERM', async () => {
   const engine = await startFakeEngine({ socketPath: join(dir, 'd.sock'), containers: [{ name: 'c', state: 'running' }] });
   const file = join(dir, 'ok.yml');
   writeFileSync(file, `hosts:\n  - name: one\n    url: unix://${engine.socketPath}\n    labels: {dc: x}\n`);
@@ -57,6 +57,10 @@ test('serves a config-file fleet, then exits 0 on SIGTERM', async () => {
   assert.ok(port > 0, `did not start: ${p.err()}`);
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   assert.match(text, /^docker_container_running_state\{host="one",dc="x",name="c"\} 1$/m);
+  p.child.kill('SIGHUP'); // its default action ended the process, silently
+  for (let i = 0; i < 50 && !p.err().includes('SIGHUP'); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(p.err(), /\{"level":40,[^\n]*"msg":"SIGHUP received; reload is not supported yet, ignoring"\}/);
+  assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200, 'still serving');
   p.child.kill('SIGTERM');
   assert.equal(await p.exited, 0);
   await engine.close();
