@@ -68,7 +68,7 @@ export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer
   }
 
   function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string | readonly Buffer[]): void {
-    if (res.destroyed) return; // the client left while its scrape ran
+    if (res.destroyed) return; // the client left while we rendered
     armWriteDeadline(req, res);
     const chunks = typeof body === 'string' ? [Buffer.from(body)] : body;
     let length = 0;
@@ -107,6 +107,7 @@ export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer
     inFlight++;
     res.once('close', () => inFlight--);
     const snapshots = await fleet.scrape(host);
+    if (res.destroyed) return; // the client left while its scrape ran: nothing to render for it
     const lease = host === undefined
       ? bodies.acquire('/metrics', snapshots, () => renderer.renderBody(snapshots, true))
       : bodies.acquire(`/probe?target=${host}`, snapshots, () => renderer.renderBody(snapshots, false));
