@@ -20,7 +20,7 @@ function snapshot(h: number): HostSnapshot {
     return {
       ident: { id: c.id!, name: c.name!, image: c.image!, imageId: `sha256:${c.id}`, labels: c.labels as Record<string, string> },
       state: 'running',
-      inspect: { restartCount: 0, startedAt: 1.7e9 + i, finishedAt: NaN, exitCode: 0, oomKilled: false, health: i % 3 ? undefined : 'healthy', memoryLimit: 0, memoryReservation: 0, memorySwap: 0, cpuQuota: 0, cpuPeriod: 0, cpuShares: 0 },
+      inspect: { restartCount: 0, startedAt: 1.7e9 + i, finishedAt: NaN, exitCode: 0, oomKilled: false, health: i % 3 ? undefined : 'healthy', restartPolicy: 'no', limits: { memoryBytes: NaN, memoryReservationBytes: NaN, memorySwapBytes: NaN, cpuQuota: NaN, cpuPeriod: 100000, cpuShares: 1024, pids: NaN, cpusetCpus: NaN } },
       stats: { values, networks: [net] },
       lastSeen: 1.8e9,
     };

@@ -16,12 +16,28 @@ export interface InspectSummary {
   oomKilled: boolean;
   /** undefined: the container has no healthcheck */
   health?: HealthStatus;
-  memoryLimit: number;
-  memoryReservation: number;
-  memorySwap: number;
+  /** HostConfig.RestartPolicy.Name: "no", "always", "unless-stopped", "on-failure" */
+  restartPolicy: string;
+  limits: ContainerLimits;
+}
+
+/**
+ * Resource limits as the kernel applies them (see docker/limits.ts), not as HostConfig spells
+ * them. NaN = the kernel has no such limit: no series.
+ */
+export interface ContainerLimits {
+  memoryBytes: number;
+  memoryReservationBytes: number;
+  /** memory plus swap, as cgroup v1's memory.memsw.limit_in_bytes */
+  memorySwapBytes: number;
+  /** microseconds per period */
   cpuQuota: number;
+  /** microseconds; always set (the kernel's default is 100000) */
   cpuPeriod: number;
   cpuShares: number;
+  pids: number;
+  /** how many CPUs CpusetCpus allows */
+  cpusetCpus: number;
 }
 
 export interface StatsSample {

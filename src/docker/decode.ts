@@ -3,6 +3,7 @@
 import type { ContainerState, DaemonInfo, HealthStatus, InspectSummary } from '../model.ts';
 import type { VersionInfo } from './engine-client.ts';
 import { asRecord, num, str } from './engine-client.ts';
+import { effectiveLimits } from './limits.ts';
 
 export interface ListEntry {
   id: string;
@@ -54,12 +55,8 @@ export function decodeInspect(body: unknown): InspectSummary {
     exitCode: num(s.ExitCode),
     oomKilled: s.OOMKilled === true,
     health: HEALTH.has(health) ? (health as HealthStatus) : undefined,
-    memoryLimit: num(h.Memory),
-    memoryReservation: num(h.MemoryReservation),
-    memorySwap: num(h.MemorySwap),
-    cpuQuota: num(h.CpuQuota),
-    cpuPeriod: num(h.CpuPeriod),
-    cpuShares: num(h.CpuShares),
+    restartPolicy: str(asRecord(h.RestartPolicy).Name) || 'no',
+    limits: effectiveLimits(h),
   };
 }
 

@@ -9,7 +9,7 @@ import type { ContainerSnapshot, ContainerState, HostSnapshot } from '../../src/
 import { newHistogram, observe } from '../../src/util/histogram.ts';
 import { F, FIELD_COUNT } from '../../workers/stats-layout.ts';
 
-const GOLDEN_SHA256 = '70c8be4a8cb79139e246fbe0ace43a09f9c2b2b710898726405f0d99105aacd1';
+const GOLDEN_SHA256 = '494cd5c4acd6c6ac13f80f6cd42863cd44b6d34408ab24aeb25a29e87ed23e62';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function rng(seed: number): () => number {
@@ -50,7 +50,8 @@ function container(h: number, i: number, r: () => number): ContainerSnapshot {
     inspect: {
       restartCount: i % 4, startedAt: 1.7e9 + i + 0.25, finishedAt: state === 'exited' ? 1.71e9 : NaN, exitCode: state === 'exited' ? 137 : 0,
       oomKilled: i % 9 === 0, health: i % 3 === 0 ? 'healthy' : i % 3 === 1 ? undefined : 'unhealthy',
-      memoryLimit: i % 2 ? 268435456 : 0, memoryReservation: 0, memorySwap: -1, cpuQuota: 50000, cpuPeriod: 100000, cpuShares: 512,
+      restartPolicy: i % 2 ? 'always' : 'no',
+      limits: { memoryBytes: i % 2 ? 268435456 : NaN, memoryReservationBytes: NaN, memorySwapBytes: i % 2 ? 536870912 : NaN, cpuQuota: 50000, cpuPeriod: 100000, cpuShares: 512, pids: i % 5 ? NaN : 100, cpusetCpus: i % 7 ? NaN : 2 },
     },
     stats: state === 'running' || state === 'paused' ? { values, networks } : null,
     lastSeen: 1.8e9 + h,
