@@ -62,6 +62,10 @@ interface PanelSpec {
   stack?: boolean;
   /** Thresholds: value from which the colour turns red. */
   redFrom?: number;
+  /** A count: an empty result means none (shown as 0), not missing data. */
+  count?: boolean;
+  /** Table column names, one per query (instead of "Value #A", ...); '' hides the column. */
+  columns?: string[];
 }
 
 /** Places panels left to right, wrapping at Grafana's 24 columns. */
@@ -104,7 +108,7 @@ class Layout {
       options: panelOptions(spec),
     };
     if (spec.description) panel.description = spec.description;
-    if (spec.type === 'table' && targets.length > 1) panel.transformations = [{ id: 'merge', options: {} }];
+    if (spec.type === 'table') panel.transformations = tableTransformations(spec);
     this.panels.push(panel);
     this.#x += spec.w;
     this.#rowHeight = Math.max(this.#rowHeight, spec.h);
@@ -123,14 +127,27 @@ function fieldDefaults(spec: PanelSpec): Record<string, unknown> {
     d.min = 0;
     d.max = spec.max;
   }
-  // An empty result is "nothing of that kind", not "no data", for the counts.
-  if (spec.type === 'stat') d.noValue = '0';
+  if (spec.count) d.noValue = '0';
   d.thresholds = {
     mode: 'absolute',
     steps: spec.redFrom === undefined ? [{ color: 'green', value: null }] : [{ color: 'green', value: null }, { color: 'red', value: spec.redFrom }],
   };
   if (spec.type === 'timeseries') d.custom = { fillOpacity: spec.stack ? 60 : 10, showPoints: 'never', stacking: { mode: spec.stack ? 'normal' : 'none', group: 'A' } };
   return d;
+}
+
+function tableTransformations(spec: PanelSpec): Array<Record<string, unknown>> {
+  const t: Array<Record<string, unknown>> = [];
+  if (spec.queries.length > 1) t.push({ id: 'merge', options: {} });
+  const excludeByName: Record<string, boolean> = { Time: true };
+  const renameByName: Record<string, string> = {};
+  spec.columns?.forEach((name, i) => {
+    const field = spec.queries.length > 1 ? `Value #${String.fromCharCode(65 + i)}` : 'Value';
+    if (name === '') excludeByName[field] = true;
+    else renameByName[field] = name;
+  });
+  t.push({ id: 'organize', options: { excludeByName, renameByName } });
+  return t;
 }
 
 function panelOptions(spec: PanelSpec): Record<string, unknown> {
@@ -157,9 +174,9 @@ export function buildDashboard(c: MonitoringConfig = config): Dashboard {
   // ---- Fleet -------------------------------------------------------------------------------
   L.row('Fleet');
   L.add({ type: 'stat', title: 'Hosts up', w: 4, h: 4, queries: [`sum(${m('docker_host_up')})`] });
-  L.add({ type: 'stat', title: 'Hosts down', w: 4, h: 4, redFrom: 1, queries: [`sum(1 - ${m('docker_host_up')})`] });
-  L.add({ type: 'stat', title: 'Running containers', w: 4, h: 4, queries: [`sum(${m('host_state:container_state:sum', 'state="running"')})`] });
-  L.add({ type: 'stat', title: 'Unhealthy containers', w: 4, h: 4, redFrom: 1, queries: [`sum(${m('host_status:container_health_status:sum', 'status="unhealthy"')})`] });
+  L.add({ type: 'stat', title: 'Hosts down', w: 4, h: 4, redFrom: 1, count: true, queries: [`sum(1 - ${m('docker_host_up')})`] });
+  L.add({ type: 'stat', title: 'Running containers', w: 4, h: 4, count: true, queries: [`sum(${m('host_state:container_state:sum', 'state="running"')})`] });
+  L.add({ type: 'stat', title: 'Unhealthy containers', w: 4, h: 4, redFrom: 1, count: true, queries: [`sum(${m('host_status:container_health_status:sum', 'status="unhealthy"')})`] });
   L.add({ type: 'stat', title: 'CPU cores used', w: 4, h: 4, queries: [`sum(${m('host:container_cpu_usage_seconds:sum_rate')})`] });
   L.add({ type: 'stat', title: 'Memory working set', w: 4, h: 4, unit: 'bytes', queries: [`sum(${m('host:container_memory_working_set_bytes:sum')})`] });
   L.add({
@@ -169,6 +186,7 @@ export function buildDashboard(c: MonitoringConfig = config): Dashboard {
     w: 24,
     h: 7,
     instant: true,
+    columns: ['Up', 'Containers', 'CPU cores used', 'CPU cores', 'Memory working set', 'Memory', 'Data age (s)'],
     queries: [
       `sum by (host) (${m('docker_host_up')})`,
       `sum by (host) (${m('docker_containers')})`,
@@ -195,14 +213,15 @@ export function buildDashboard(c: MonitoringConfig = config): Dashboard {
   });
   L.add({ type: 'bargauge', title: 'Top containers by CPU (cores)', w: 12, h: 8, instant: true, queries: [[`topk(10, ${byName('sum', rate('container_cpu_usage_seconds_total'))})`, '{{host}} / {{name}}']] });
   L.add({ type: 'bargauge', title: 'Top containers by memory', w: 12, h: 8, unit: 'bytes', instant: true, queries: [[`topk(10, ${byName('sum', m('container_memory_working_set_bytes'))})`, '{{host}} / {{name}}']] });
-  L.add({ type: 'table', title: 'Unhealthy', w: 6, h: 8, instant: true, queries: [`${byName('max', m('container_health_status', 'status="unhealthy"'))} == 1`] });
-  L.add({ type: 'table', title: 'Restarted in the last hour', w: 6, h: 8, instant: true, queries: [`${byName('max', `increase(${m('docker_container_restart_count')}[1h])`)} > 0`] });
+  L.add({ type: 'table', title: 'Unhealthy', w: 6, h: 8, instant: true, columns: ['Unhealthy'], queries: [`${byName('max', m('container_health_status', 'status="unhealthy"'))} == 1`] });
+  L.add({ type: 'table', title: 'Restarted in the last hour', w: 6, h: 8, instant: true, columns: ['Restarts'], queries: [`${byName('max', `increase(${m('docker_container_restart_count')}[1h])`)} > 0`] });
   L.add({
     type: 'table',
-    title: 'Exited non-zero (exit code)',
+    title: 'Exited non-zero',
     w: 6,
     h: 8,
     instant: true,
+    columns: ['Exit code'],
     queries: [`${byName('max', `${m('container_exit_code')} != 0 and ignoring (state) ${m('container_state', 'state="exited"')} == 1`)}`],
   });
   L.add({
@@ -212,6 +231,7 @@ export function buildDashboard(c: MonitoringConfig = config): Dashboard {
     w: 6,
     h: 8,
     instant: true,
+    columns: ['Last run OOM-killed', 'OOM events (1h)'],
     queries: [`${byName('max', m('container_oom_killed'))} == 1`, `${byName('sum', `increase(${m('container_oom_events_total')}[1h])`)} > 0`],
   });
 
@@ -304,9 +324,11 @@ export function buildDashboard(c: MonitoringConfig = config): Dashboard {
   L.add({
     type: 'table',
     title: 'Containers',
+    description: 'Image, state, health and restart policy of the selected containers.',
     w: 24,
     h: 6,
     instant: true,
+    columns: ['', '', '', ''],
     queries: [
       `max by (host, name, image) (${m('container_info', C)})`,
       `max by (host, name, state) (${m('container_state', C)}) == 1`,
