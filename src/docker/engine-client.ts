@@ -1,7 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Transport } from '../transport/types.ts';
+import { roundDuration } from '../util/duration.ts';
 
 /**
  * The only code that talks to a daemon: read-only GETs of the Engine API over one host's
@@ -147,33 +148,41 @@ export class EngineClient {
       headers: { accept: 'application/json' },
     };
     return new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => req.destroy(new EngineError(`GET ${path}: timed out after ${timeoutMs / 1000}s`)), timeoutMs);
+      let req: ClientRequest | undefined;
+      const timer = setTimeout(() => req?.destroy(new EngineError(`GET ${path}: timed out after ${roundDuration(timeoutMs)}`)), timeoutMs);
       const fail = (err: Error) => {
         clearTimeout(timer);
         reject(wrap(path, err));
       };
-      const req = this.#request(options, (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_BODY_BYTES) {
-            res.destroy(new EngineError(`GET ${path}: response larger than ${MAX_BODY_BYTES} bytes`));
-            return;
-          }
-          chunks.push(chunk);
+      try {
+        req = this.#request(options, (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_BODY_BYTES) {
+              res.destroy(new EngineError(`GET ${path}: response larger than ${MAX_BODY_BYTES} bytes`));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('error', fail);
+          res.on('end', () => {
+            clearTimeout(timer);
+            const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) resolve(body);
+            else reject(new EngineError(`GET ${path}: HTTP ${status}${daemonMessage(body)}`, status));
+          });
         });
-        res.on('error', fail);
-        res.on('end', () => {
-          clearTimeout(timer);
-          const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) resolve(body);
-          else reject(new EngineError(`GET ${path}: HTTP ${status}${daemonMessage(body)}`, status));
-        });
-      });
-      req.on('error', fail);
-      req.end();
+        req.on('error', fail);
+        req.end();
+      } catch (err) {
+        // The agent may throw while connecting (tls.connect on bad TLS material): a failed
+        // request like any other, and the timer must not fire on a request that never was.
+        req?.destroy();
+        fail(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 }
