@@ -17,8 +17,16 @@ import { roundDuration } from '../util/duration.ts';
 export const MAX_API_VERSION = '1.51';
 /** `one-shot` stats (no second sample, no 1 s extra wait) exist from this version on. */
 export const ONE_SHOT_API_VERSION = '1.41';
-/** Refuse bodies larger than this: a list of thousands of containers stays well under it. */
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MiB = 1024 * 1024;
+
+/**
+ * Largest body accepted per kind of call; a larger one fails that call (and is counted and
+ * logged as its container's or list's failure). A real stats body is 2-10 KB and an inspect
+ * 5-30 KB, so 1 MiB is generous; a list entry is 1-2 KB, so 32 MiB is 16,000+ containers.
+ * Without caps a daemon answering 30 MB of nested arrays kept a parse busy for 40 s.
+ */
+export const BODY_CAPS = { daemon: MiB, list: 32 * MiB, inspect: MiB, stats: MiB } as const;
+export type BodyKind = keyof typeof BODY_CAPS;
 
 export class EngineError extends Error {
   constructor(
@@ -81,7 +89,7 @@ export class EngineClient {
 
   /** GET /version (unversioned path, which every daemon accepts) and pin the version to speak. */
   async negotiate(timeoutMs: number): Promise<VersionInfo> {
-    const v = asRecord(await this.getJson('/version', timeoutMs, false));
+    const v = asRecord(await this.getJson('/version', timeoutMs, 'daemon', false));
     const info: VersionInfo = {
       apiVersion: str(v.ApiVersion),
       minApiVersion: str(v.MinAPIVersion),
@@ -102,21 +110,21 @@ export class EngineClient {
   }
 
   info(timeoutMs: number): Promise<unknown> {
-    return this.getJson('/info', timeoutMs);
+    return this.getJson('/info', timeoutMs, 'daemon');
   }
 
   listContainers(timeoutMs: number): Promise<unknown> {
-    return this.getJson('/containers/json?all=1', timeoutMs);
+    return this.getJson('/containers/json?all=1', timeoutMs, 'list');
   }
 
   inspect(id: string, timeoutMs: number): Promise<unknown> {
-    return this.getJson(`/containers/${encodeURIComponent(id)}/json`, timeoutMs);
+    return this.getJson(`/containers/${encodeURIComponent(id)}/json`, timeoutMs, 'inspect');
   }
 
   /** Raw stats body: parsed later, off the main thread. */
   statsRaw(id: string, timeoutMs: number): Promise<Buffer> {
     const q = this.oneShot ? 'stream=false&one-shot=true' : 'stream=false';
-    return this.get(`/containers/${encodeURIComponent(id)}/stats?${q}`, timeoutMs);
+    return this.get(`/containers/${encodeURIComponent(id)}/stats?${q}`, timeoutMs, 'stats');
   }
 
   /** Fail everything in flight now and every later request. */
@@ -124,8 +132,8 @@ export class EngineClient {
     this.#closed.abort();
   }
 
-  async getJson(path: string, timeoutMs: number, versioned = true): Promise<unknown> {
-    const body = await this.get(path, timeoutMs, versioned);
+  async getJson(path: string, timeoutMs: number, kind: BodyKind, versioned = true): Promise<unknown> {
+    const body = await this.get(path, timeoutMs, kind, versioned);
     try {
       return JSON.parse(body.toString('utf8')) as unknown;
     } catch {
@@ -137,7 +145,9 @@ export class EngineClient {
    * One shared shutdown signal plus a plain timer per request: AbortSignal.any() per request
    * kept memory growing on Node 20 (measured: +40 MB per million).
    */
-  get(path: string, timeoutMs: number, versioned = true): Promise<Buffer> {
+  get(path: string, timeoutMs: number, kind: BodyKind, versioned = true): Promise<Buffer> {
+    const cap = BODY_CAPS[kind];
+    const tooLarge = () => new EngineError(`GET ${path}: ${kind} body larger than its ${cap / MiB} MiB cap`);
     const fullPath = versioned ? this.#prefix + path : path;
     const options: RequestOptions = {
       ...this.#transport.requestOptions,
@@ -158,15 +168,20 @@ export class EngineClient {
         req = this.#request(options, (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           let size = 0;
+          res.on('error', fail);
+          // Refused before reading when the daemon says the size up front.
+          if (Number(res.headers['content-length']) > cap) {
+            res.destroy(tooLarge());
+            return;
+          }
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
-            if (size > MAX_BODY_BYTES) {
-              res.destroy(new EngineError(`GET ${path}: response larger than ${MAX_BODY_BYTES} bytes`));
+            if (size > cap) {
+              res.destroy(tooLarge());
               return;
             }
             chunks.push(chunk);
           });
-          res.on('error', fail);
           res.on('end', () => {
             clearTimeout(timer);
             const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);

@@ -24,7 +24,7 @@ describe('EngineClient', () => {
     process.on('uncaughtException', onUncaught);
     try {
       const client = new EngineClient(throwingTransport('error:1E08010C:DECODER routines::unsupported'));
-      await assert.rejects(client.get('/version', 50, false), (err: unknown) => {
+      await assert.rejects(client.get('/version', 50, 'daemon', false), (err: unknown) => {
         assert.ok(err instanceof EngineError, `not an EngineError: ${String(err)}`);
         assert.match(err.message, /^GET \/version: .*DECODER routines::unsupported/);
         return true;
@@ -44,8 +44,31 @@ describe('EngineClient', () => {
     const agent = new Agent({ keepAlive: true });
     const client = new EngineClient({ kind: 'tcp', agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port }, close: async () => {} });
     try {
-      await assert.rejects(client.get('/version', 57.33333333, false), /^EngineError: GET \/version: timed out after 57ms$/);
-      await assert.rejects(client.get('/version', 1234.5678, false), /^EngineError: GET \/version: timed out after 1\.2s$/);
+      await assert.rejects(client.get('/version', 57.33333333, 'daemon', false), /^EngineError: GET \/version: timed out after 57ms$/);
+      await assert.rejects(client.get('/version', 1234.5678, 'daemon', false), /^EngineError: GET \/version: timed out after 1\.2s$/);
+    } finally {
+      agent.destroy();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  test('bodies are capped per kind: 1 MiB for stats and inspect, more for the list; the message names the cap', async () => {
+    const big = 'x'.repeat(1024 * 1024 + 1);
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      if (req.url?.includes('sized')) res.writeHead(200, { 'content-length': String(big.length) });
+      else res.writeHead(200); // chunked: the size is known only while reading
+      res.end(big);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const agent = new Agent({ keepAlive: true });
+    const client = new EngineClient({ kind: 'tcp', agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port }, close: async () => {} });
+    try {
+      await assert.rejects(client.get('/containers/c/stats', 5000, 'stats', false), /^EngineError: GET \/containers\/c\/stats: stats body larger than its 1 MiB cap$/);
+      await assert.rejects(client.get('/containers/c/json?sized', 5000, 'inspect', false), /^EngineError: GET \/containers\/c\/json\?sized: inspect body larger than its 1 MiB cap$/);
+      assert.equal((await client.get('/containers/json', 5000, 'list', false)).length, big.length);
     } finally {
       agent.destroy();
       server.closeAllConnections();
