@@ -64,7 +64,7 @@ export function parseBatch(task: ParseTask, deadline = Infinity, budgetMs = HOST
       continue;
     }
     if (now - hostStartedAt > budgetMs) {
-      errors[i] = `not parsed: this host's stats took over ${budgetMs} ms to parse`;
+      errors[i] = `not parsed: this host's stats took over ${budgetMs}ms to parse`;
       continue;
     }
     const bytes = buf.subarray(start, end);

@@ -27,6 +27,7 @@ export function formatDuration(ms: number): string {
 
 /** For messages: "57ms", "1.2s", "16s" (never "7.196348276999999s"). */
 export function roundDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const whole = Math.round(ms);
+  if (whole < 1000) return `${whole}ms`;
   return `${Math.round(ms / 100) / 10}s`;
 }

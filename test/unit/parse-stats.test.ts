@@ -127,7 +127,7 @@ describe('parseBatch', () => {
     const task = pack([slow, slow, slow, fixture('v2'), fixture('v1')].map((b) => enc.encode(b)), [0, 3]);
     const r = parseBatch(task, Infinity, 20);
     assert.equal(r.errors[0], null);
-    assert.deepEqual(r.errors.slice(1, 3), ["not parsed: this host's stats took over 20 ms to parse", "not parsed: this host's stats took over 20 ms to parse"]);
+    assert.deepEqual(r.errors.slice(1, 3), ["not parsed: this host's stats took over 20ms to parse", "not parsed: this host's stats took over 20ms to parse"]);
     assert.deepEqual(r.errors.slice(3), [null, null], 'the next host starts with its own budget');
     assert.equal(row(r, 4)[F.cgroupVersion], 1);
   });
