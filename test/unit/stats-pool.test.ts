@@ -118,6 +118,23 @@ describe('StatsPool lifecycle and failures', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** A stand-in worker: runs `onBody` (which sees `text`) per body, then answers a row of ones each. */
+  function writeWorker(name: string, onBody: string): string {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      `export default function (task) {
+         const n = task.offsets.length / 2;
+         for (let i = 0; i < n; i++) {
+           const text = new TextDecoder().decode(task.buf.subarray(task.offsets[2 * i], task.offsets[2 * i + 1]));
+           ${onBody}
+         }
+         return { values: new Float64Array(n * ${FIELD_COUNT}).fill(1), errors: new Array(n).fill(null), networks: new Array(n).fill([]) };
+       }\n`,
+    );
+    return file;
+  }
+
   it('close() twice resolves, and parse() after close rejects', async () => {
     const pool = StatsPool.create({ threads: 1 });
     await pool.parse([enc.encode(fixture('v2'))]);
@@ -136,19 +153,7 @@ describe('StatsPool lifecycle and failures', () => {
 
   it('a worker that dies or throws rejects that batch only, and the pool keeps working', async () => {
     // Exits its thread on a body "die", throws on "throw", else answers a row of ones per body.
-    const file = join(dir, 'failing-worker.mjs');
-    writeFileSync(
-      file,
-      `export default function (task) {
-         const n = task.offsets.length / 2;
-         for (let i = 0; i < n; i++) {
-           const text = new TextDecoder().decode(task.buf.subarray(task.offsets[2 * i], task.offsets[2 * i + 1]));
-           if (text === 'die') process.exit(7);
-           if (text === 'throw') throw new Error('boom in worker');
-         }
-         return { values: new Float64Array(n * ${FIELD_COUNT}).fill(1), errors: new Array(n).fill(null), networks: new Array(n).fill([]) };
-       }\n`,
-    );
+    const file = writeWorker('failing-worker.mjs', `if (text === 'die') process.exit(7);\n if (text === 'throw') throw new Error('boom in worker');`);
     const pool = StatsPool.create({ threads: 1, workerUrl: pathToFileURL(file) });
     try {
       await assert.rejects(pool.parse([enc.encode('die')]), /^Error: stats worker failed \(batch of 1\): worker exited with code: 7$/);
@@ -184,18 +189,7 @@ describe('StatsPool lifecycle and failures', () => {
 
   it('a parse still running at its deadline is stopped; a host sharing its task still gets its rows (issue 8)', async () => {
     // Spins for ever on a body "spin" (as JSON.parse did on 30 MB of nested arrays), else a row of ones.
-    const file = join(dir, 'spinning-worker.mjs');
-    writeFileSync(
-      file,
-      `export default function (task) {
-         const n = task.offsets.length / 2;
-         for (let i = 0; i < n; i++) {
-           const text = new TextDecoder().decode(task.buf.subarray(task.offsets[2 * i], task.offsets[2 * i + 1]));
-           if (text === 'spin') for (;;) {}
-         }
-         return { values: new Float64Array(n * ${FIELD_COUNT}).fill(1), errors: new Array(n).fill(null), networks: new Array(n).fill([]) };
-       }\n`,
-    );
+    const file = writeWorker('spinning-worker.mjs', `if (text === 'spin') for (;;) {}`);
     const pool = StatsPool.create({ threads: 1, workerUrl: pathToFileURL(file), batchWindowMs: 50 });
     try {
       await pool.parse([enc.encode('warm')]); // the thread is up: the deadline measures the parse only
