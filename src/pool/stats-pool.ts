@@ -128,17 +128,27 @@ export class StatsPool {
   /** One task on a worker thread. */
   private async run(bodies: Uint8Array[], signal: AbortSignal | undefined, hostStarts: number[] | undefined): Promise<ParseResult> {
     signal?.throwIfAborted();
+    if (this.failure !== null) throw this.failure; // `broken` aborted already: it would not fire again
     if (this.pool === null) throw new Error('stats pool: no threads'); // parse() parses those itself
     const task = pack(bodies, hostStarts);
     const transferList = [task.buf.buffer, task.offsets.buffer, ...(task.hostStarts ? [task.hostStarts.buffer] : [])];
-    const abort = signal === undefined ? this.broken.signal : AbortSignal.any([this.broken.signal, signal]);
+    // Either signal stops the task; listeners by hand, not AbortSignal.any(): one of those per
+    // task would hang on the pool's long-lived `broken` signal (Node 20 grew memory with them).
+    const stop = new AbortController();
+    const onStop = (): void => stop.abort(signal?.reason);
+    const onBroken = (): void => stop.abort(this.broken.signal.reason);
+    signal?.addEventListener('abort', onStop, { once: true });
+    this.broken.signal.addEventListener('abort', onBroken, { once: true });
     try {
-      return await this.pool.run(task, { transferList, signal: abort });
+      return await this.pool.run(task, { transferList, signal: stop.signal });
     } catch (err) {
       if (this.failure !== null) throw this.failure;
       if (signal?.aborted) throw signal.reason;
       const msg = err instanceof Error ? err.message : String(err);
       throw new Error(`stats worker failed (batch of ${bodies.length}): ${msg}`, { cause: err });
+    } finally {
+      signal?.removeEventListener('abort', onStop);
+      this.broken.signal.removeEventListener('abort', onBroken);
     }
   }
 }
