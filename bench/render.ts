@@ -25,8 +25,8 @@ function snapshot(h: number): HostSnapshot {
       lastSeen: 1.8e9,
     };
   });
-  const counters = { listFailed: 0, containerFailed: new Map<string, number>(), inlineTimeouts: 0, lateProbes: 0, probeDuration: newHistogram(), listDuration: newHistogram(), inspectDuration: newHistogram(), statsDuration: newHistogram() };
-  return { host: `h${String(h).padStart(3, '0')}`, labels: {}, up: true, info: null, containers, containerCount: perHost, lastSuccess: 1.8e9, lastDurationSeconds: 0.5, counters };
+  const counters = { listFailed: 0, containerFailed: new Map<string, { name: string; count: number }>(), droppedInterfaces: 0, inlineTimeouts: 0, lateProbes: 0, probeDuration: newHistogram(), listDuration: newHistogram(), inspectDuration: newHistogram(), statsDuration: newHistogram() };
+  return { host: `h${String(h).padStart(3, '0')}`, labels: {}, up: true, info: null, containers, snapshotAgeSeconds: 0, containerCount: perHost, lastSuccess: 1.8e9, lastDurationSeconds: 0.5, counters };
 }
 
 const snaps = Array.from({ length: hosts }, (_, h) => snapshot(h));

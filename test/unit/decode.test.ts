@@ -13,10 +13,36 @@ test('list: display name is the first name without "/", else the first 12 chars 
     { Id: 'c'.repeat(64), Names: ['/  '], State: 'weird' },
     { Names: ['/no-id'] },
   ]);
-  assert.ok(Array.isArray(out));
-  assert.deepEqual(out.map((e) => e.name), ['web', 'bbbbbbbbbbbb', 'cccccccccccc']);
-  assert.deepEqual(out[0]!.labels, { a: 'b' }, 'non-string label values are dropped');
-  assert.equal(out[2]!.state, 'dead', 'an unknown state is not passed through');
+  assert.ok(typeof out !== 'string');
+  const entries = out.entries;
+  assert.deepEqual(entries.map((e) => e.name), ['web', 'bbbbbbbbbbbb', 'cccccccccccc']);
+  assert.deepEqual(entries[0]!.labels, { a: 'b' }, 'non-string label values are dropped');
+  assert.equal(entries[2]!.state, 'dead', 'an unknown state is not passed through');
+});
+
+test('list: the name is picked as the docker CLI does, not a legacy link alias (issue 8)', () => {
+  const names = (n: unknown) => {
+    const out = decodeList([{ Id: ID, Names: n, State: 'running' }]);
+    assert.ok(typeof out !== 'string');
+    return out.entries[0]!.name;
+  };
+  assert.equal(names(['/db/web_alias', '/web']), 'web', 'the alias of a link comes first in Names here');
+  assert.equal(names(['/web', '/db/web_alias']), 'web');
+  assert.equal(names(['/a/b', '/c/d']), 'a/b', 'no plain name: the first');
+  assert.equal(names(['', '/x']), 'x');
+  assert.equal(names('not a list'), 'aaaaaaaaaaaa');
+});
+
+test('list: a repeated id is dropped, the first entry wins, and it is counted (issue 8)', () => {
+  const out = decodeList([
+    { Id: ID, Names: ['/first'], State: 'running' },
+    { Id: 'b'.repeat(64), Names: ['/other'], State: 'running' },
+    { Id: ID, Names: ['/second'], State: 'exited' },
+    { Id: ID, Names: ['/third'], State: 'exited' },
+  ]);
+  assert.ok(typeof out !== 'string');
+  assert.deepEqual(out.entries.map((e) => [e.name, e.state]), [['first', 'running'], ['other', 'running']]);
+  assert.equal(out.duplicates, 2);
 });
 
 test('list: a body that is not an array is an error value, not an exception', () => {

@@ -30,9 +30,9 @@ function container(name: string, state: ContainerState, over: Partial<InspectSum
 }
 
 function host(name: string, containers: ContainerSnapshot[] | null, up = true): HostSnapshot {
-  const counters = { listFailed: 1, containerFailed: new Map([['flaky', 3]]), inlineTimeouts: 0, lateProbes: 0, probeDuration: newHistogram(), listDuration: newHistogram(), inspectDuration: newHistogram(), statsDuration: newHistogram() };
+  const counters = { listFailed: 1, containerFailed: new Map([['f'.repeat(64), { name: 'flaky', count: 3 }]]), droppedInterfaces: 0, inlineTimeouts: 0, lateProbes: 0, probeDuration: newHistogram(), listDuration: newHistogram(), inspectDuration: newHistogram(), statsDuration: newHistogram() };
   observe(counters.probeDuration, 0.6);
-  return { host: name, labels: { dc: 'eu-1' }, up, info: null, containers, containerCount: containers?.length ?? 0, lastSuccess: 1_800_000_100, lastDurationSeconds: 0.6, counters };
+  return { host: name, labels: { dc: 'eu-1' }, up, info: null, containers, snapshotAgeSeconds: containers ? 0 : NaN, containerCount: containers?.length ?? 0, lastSuccess: 1_800_000_100, lastDurationSeconds: 0.6, counters };
 }
 
 async function render(hosts: HostSnapshot[]): Promise<string> {
