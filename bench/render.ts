@@ -20,13 +20,13 @@ function snapshot(h: number): HostSnapshot {
     return {
       ident: { id: c.id!, name: c.name!, image: c.image!, imageId: `sha256:${c.id}`, labels: c.labels as Record<string, string> },
       state: 'running',
-      inspect: { restartCount: 0, startedAt: 1.7e9 + i, finishedAt: NaN, exitCode: 0, oomKilled: false, health: i % 3 ? undefined : 'healthy', memoryLimit: 0, memoryReservation: 0, memorySwap: 0, cpuQuota: 0, cpuPeriod: 0, cpuShares: 0 },
+      inspect: { restartCount: 0, startedAt: 1.7e9 + i, finishedAt: NaN, exitCode: 0, oomKilled: false, health: i % 3 ? undefined : 'healthy', restartPolicy: 'no', limits: { memoryBytes: NaN, memoryReservationBytes: NaN, memorySwapBytes: NaN, cpuQuota: NaN, cpuPeriod: 100000, cpuShares: 1024, pids: NaN, cpusetCpus: NaN } },
       stats: { values, networks: [net] },
       lastSeen: 1.8e9,
     };
   });
-  const counters = { listFailed: 0, containerFailed: new Map<string, number>(), inlineTimeouts: 0, lateProbes: 0, probeDuration: newHistogram(), listDuration: newHistogram(), inspectDuration: newHistogram(), statsDuration: newHistogram() };
-  return { host: `h${String(h).padStart(3, '0')}`, labels: {}, up: true, info: null, containers, containerCount: perHost, lastSuccess: 1.8e9, lastDurationSeconds: 0.5, counters };
+  const counters = { listFailed: 0, containerFailed: new Map<string, { name: string; count: number }>(), droppedInterfaces: 0, inlineTimeouts: 0, lateProbes: 0, probeDuration: newHistogram(), listDuration: newHistogram(), inspectDuration: newHistogram(), statsDuration: newHistogram() };
+  return { host: `h${String(h).padStart(3, '0')}`, labels: {}, up: true, info: null, containers, snapshotAgeSeconds: 0, containerCount: perHost, lastSuccess: 1.8e9, lastDurationSeconds: 0.5, counters };
 }
 
 const snaps = Array.from({ length: hosts }, (_, h) => snapshot(h));

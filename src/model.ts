@@ -16,12 +16,28 @@ export interface InspectSummary {
   oomKilled: boolean;
   /** undefined: the container has no healthcheck */
   health?: HealthStatus;
-  memoryLimit: number;
-  memoryReservation: number;
-  memorySwap: number;
+  /** HostConfig.RestartPolicy.Name: "no", "always", "unless-stopped", "on-failure" */
+  restartPolicy: string;
+  limits: ContainerLimits;
+}
+
+/**
+ * Resource limits as the kernel applies them (see docker/limits.ts), not as HostConfig spells
+ * them. NaN = the kernel has no such limit: no series.
+ */
+export interface ContainerLimits {
+  memoryBytes: number;
+  memoryReservationBytes: number;
+  /** memory plus swap, as cgroup v1's memory.memsw.limit_in_bytes */
+  memorySwapBytes: number;
+  /** microseconds per period */
   cpuQuota: number;
+  /** microseconds; always set (the kernel's default is 100000) */
   cpuPeriod: number;
   cpuShares: number;
+  pids: number;
+  /** how many CPUs CpusetCpus allows */
+  cpusetCpus: number;
 }
 
 export interface StatsSample {
@@ -66,8 +82,13 @@ export interface DaemonInfo {
 /** Cumulative per-host counters; they only grow while the process lives. */
 export interface HostCounters {
   listFailed: number;
-  /** by container name */
-  containerFailed: Map<string, number>;
+  /**
+   * Failed updates by container id, with the container's current name (the label): a rename
+   * moves the series instead of leaving one behind, and the entry goes with the container.
+   */
+  containerFailed: Map<string, { name: string; count: number }>;
+  /** network interfaces left out beyond MAX_INTERFACES per container, summed over probes */
+  droppedInterfaces: number;
   inlineTimeouts: number;
   /** probes that finished after their scrape had been served */
   lateProbes: number;
@@ -91,11 +112,14 @@ export interface HostSnapshot {
   host: string;
   /** static labels from the config */
   labels: Record<string, string>;
+  /** the probe serving this scrape succeeded (not: stale data from an earlier one is served) */
   up: boolean;
   error?: string;
   info: DaemonInfo | null;
   /** null: hide every container series of this host (list failed, or data too stale) */
   containers: ContainerSnapshot[] | null;
+  /** seconds since the probe whose containers are served finished; NaN when none are */
+  snapshotAgeSeconds: number;
   /** number of containers listed by the last successful list */
   containerCount: number;
   /** unix seconds of the last successfully completed probe; NaN if none */

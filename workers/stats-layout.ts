@@ -21,9 +21,13 @@ export const F = {
   blkReadBytes: 16, // io_service_bytes_recursive op read, any case
   blkWriteBytes: 17,
   readTime: 18, // unix seconds of the sample ("read")
+  droppedInterfaces: 19, // interfaces beyond MAX_INTERFACES, left out of `networks`
 } as const;
 
-export const FIELD_COUNT = 19;
+export const FIELD_COUNT = 20;
+
+/** Interfaces kept per container: one body naming 5,000 made 40,000 series. */
+export const MAX_INTERFACES = 64;
 
 export interface NetworkSample {
   iface: string;
@@ -37,11 +41,13 @@ export interface NetworkSample {
   txDropped: number;
 }
 
-/** One task per host per probe: all bodies in one owned buffer, transferred. */
+/** Several hosts' bodies in one owned buffer, transferred. */
 export interface ParseTask {
   buf: Uint8Array;
   /** [start0, end0, start1, end1, ...] byte offsets into buf. */
   offsets: Uint32Array;
+  /** Index of the first body of each host's run, ascending; absent = one host. */
+  hostStarts?: Uint32Array;
 }
 
 export interface ParseResult {

@@ -9,7 +9,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Endpoint, HostConfig } from './types.ts';
-import { parseDockerUrl, unreadable } from './hosts.ts';
+import { parseDockerUrl, unprotected, unreadable } from './hosts.ts';
+import { loadTlsContext } from './tls-material.ts';
 import { SSH_DEFAULTS } from './schema.ts';
 import { parseDuration } from '../util/duration.ts';
 
@@ -53,12 +54,19 @@ export function defaultHost(env: NodeJS.ProcessEnv): DefaultHostResult {
       const certPath = env['DOCKER_CERT_PATH'];
       const dir = nonEmpty(certPath) ? certPath : path.join(home, '.docker');
       const source = nonEmpty(certPath) ? 'DOCKER_CERT_PATH' : 'DOCKER_TLS_VERIFY (certificates from ~/.docker; set DOCKER_CERT_PATH)';
-      endpoint.tls = {
+      const tls = {
         ca: need(source, path.join(dir, 'ca.pem')),
         cert: need(source, path.join(dir, 'cert.pem')),
         key: need(source, path.join(dir, 'key.pem')),
         insecureSkipVerify: false,
       };
+      endpoint.tls = tls;
+      if (errors.length === 0) {
+        const loaded = loadTlsContext(tls, env);
+        if (!loaded.ok) for (const p of loaded.problems) errors.push(`${source}: ${p.message}`);
+        const warning = unprotected(tls.key, 'private key');
+        if (warning !== undefined) warnings.push(`${source}: ${warning}`);
+      }
     } else {
       warnings.push('DOCKER_HOST: tcp:// without DOCKER_TLS_VERIFY: the Docker API is reachable unauthenticated and unencrypted');
     }

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseDuration } from '../util/duration.ts';
+import { loadTlsContext } from './tls-material.ts';
 import type { Endpoint, HostConfig, SshOptions, TlsFiles } from './types.ts';
 import {
   HOST_KEYS,
@@ -153,6 +154,22 @@ export function unreadable(file: string): string | undefined {
   }
 }
 
+/**
+ * A warning when a secret file is open to group or others, as ssh warns of an "UNPROTECTED
+ * PRIVATE KEY FILE" (a warning here, not a refusal); undefined when it is private or unknown.
+ */
+export function unprotected(file: string, what: 'private key' | 'passphrase'): string | undefined {
+  let mode: number;
+  try {
+    mode = fs.statSync(file).mode;
+  } catch {
+    return undefined; // unreadable files are reported as such
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  const octal = (mode & 0o777).toString(8).padStart(4, '0');
+  return `UNPROTECTED ${what.toUpperCase()} FILE: ${file} is accessible by group or others (mode ${octal}); chmod 600 it`;
+}
+
 // ---- one hosts[] item ---------------------------------------------------------------------
 
 /** Issues of one item, with its path prefix and (once known) its name. */
@@ -215,14 +232,54 @@ function optionalBool(b: Record<string, unknown>, key: string, at: string, out: 
   return value;
 }
 
-/** A path key: resolved, and checked readable. */
-function fileKey(b: Record<string, unknown>, key: string, at: string, out: ItemIssues, ctx: HostContext): string | undefined {
+/** A path key: resolved, and checked readable; a secret one also checked private. */
+function fileKey(
+  b: Record<string, unknown>,
+  key: string,
+  at: string,
+  out: ItemIssues,
+  ctx: HostContext,
+  secret?: 'private key' | 'passphrase',
+): string | undefined {
   const raw = optionalString(b, key, at, out);
   if (raw === undefined) return undefined;
   const file = resolvePath(raw, ctx);
   const problem = unreadable(file);
   if (problem !== undefined) out.add(`${at}.${key}`, problem);
+  else if (secret !== undefined) {
+    const warning = unprotected(file, secret);
+    if (warning !== undefined) out.warn(`${at}.${key}`, warning);
+  }
   return file;
+}
+
+/**
+ * passphrase_file or passphrase_env of a block whose encrypted key is `keyName`: one of them,
+ * only with the key, and of the variable only whether it is set (its value is a secret).
+ */
+function passphraseOf(
+  b: Record<string, unknown>,
+  at: 'tls' | 'ssh',
+  keyName: string,
+  out: ItemIssues,
+  ctx: HostContext,
+): { passphraseFile?: string; passphraseEnv?: string } {
+  const result: { passphraseFile?: string; passphraseEnv?: string } = {};
+  const passphraseFile = fileKey(b, 'passphrase_file', at, out, ctx, 'passphrase');
+  const passphraseEnv = optionalString(b, 'passphrase_env', at, out);
+  if (passphraseFile !== undefined) result.passphraseFile = passphraseFile;
+  if (passphraseFile !== undefined && passphraseEnv !== undefined) {
+    out.add(`${at}.passphrase_env`, 'passphrase_file and passphrase_env exclude each other: set one');
+  }
+  if ((passphraseFile !== undefined || passphraseEnv !== undefined) && !given(b, keyName)) {
+    out.add(passphraseFile !== undefined ? `${at}.passphrase_file` : `${at}.passphrase_env`, `a passphrase needs ${keyName}`);
+  }
+  if (passphraseEnv !== undefined) {
+    if (!ENV_NAME.test(passphraseEnv)) out.add(`${at}.passphrase_env`, `${JSON.stringify(passphraseEnv)} is not an environment variable name`);
+    else if (ctx.env[passphraseEnv] === undefined) out.add(`${at}.passphrase_env`, `environment variable ${passphraseEnv} is not set`);
+    else result.passphraseEnv = passphraseEnv;
+  }
+  return result;
 }
 
 function durationKey(b: Record<string, unknown>, key: string, fallback: string, min: 'zero' | 'positive', at: string, out: ItemIssues): number {
@@ -253,18 +310,25 @@ function labelsOf(item: Record<string, unknown>, out: ItemIssues): Record<string
 
 function tlsOf(b: Record<string, unknown>, out: ItemIssues, ctx: HostContext): TlsFiles {
   unknownKeys(b, TLS_KEYS, 'tls', out);
+  const before = out.issues.length;
   const tls: TlsFiles = { insecureSkipVerify: optionalBool(b, 'insecure_skip_verify', 'tls', out) };
   const ca = fileKey(b, 'ca', 'tls', out, ctx);
   const cert = fileKey(b, 'cert', 'tls', out, ctx);
-  const key = fileKey(b, 'key', 'tls', out, ctx);
+  const key = fileKey(b, 'key', 'tls', out, ctx, 'private key');
   if (ca !== undefined) tls.ca = ca;
   if (cert !== undefined) tls.cert = cert;
   if (key !== undefined) tls.key = key;
+  Object.assign(tls, passphraseOf(b, 'tls', 'key', out, ctx));
   // Checked on the raw keys, so a key that is present but bad is not also reported missing.
   if (given(b, 'cert') && !given(b, 'key')) out.add('tls.key', 'missing: tls.cert and tls.key go together');
   if (given(b, 'key') && !given(b, 'cert')) out.add('tls.cert', 'missing: tls.cert and tls.key go together');
   if (!given(b, 'ca') && !tls.insecureSkipVerify) {
     out.add('tls.ca', 'missing: the daemon\'s certificate is verified against it (or set insecure_skip_verify: true)');
+  }
+  // The files' contents, once every file is there: as the connections will load them.
+  if (out.issues.length === before) {
+    const loaded = loadTlsContext(tls, ctx.env);
+    if (!loaded.ok) for (const p of loaded.problems) out.add(`tls.${p.key}`, p.message);
   }
   if (tls.insecureSkipVerify) out.warn('tls.insecure_skip_verify', 'the daemon\'s TLS certificate is not verified');
   return tls;
@@ -281,28 +345,13 @@ function sshOf(b: Record<string, unknown>, out: ItemIssues, ctx: HostContext): S
     keepaliveIntervalMs: durationKey(b, 'keepalive_interval', SSH_DEFAULTS.keepalive_interval, 'zero', at, out),
     connectTimeoutMs: durationKey(b, 'connect_timeout', SSH_DEFAULTS.connect_timeout, 'positive', at, out),
   };
-  const identityFile = fileKey(b, 'identity_file', at, out, ctx);
-  const passphraseFile = fileKey(b, 'passphrase_file', at, out, ctx);
-  const passphraseEnv = optionalString(b, 'passphrase_env', at, out);
+  const identityFile = fileKey(b, 'identity_file', at, out, ctx, 'private key');
+  Object.assign(ssh, passphraseOf(b, at, 'identity_file', out, ctx));
   const agent = optionalString(b, 'agent', at, out);
   const knownHosts = fileKey(b, 'known_hosts', at, out, ctx);
   const fingerprint = optionalString(b, 'host_key_fingerprint', at, out);
   if (identityFile !== undefined) ssh.identityFile = identityFile;
-  if (passphraseFile !== undefined) ssh.passphraseFile = passphraseFile;
   if (knownHosts !== undefined) ssh.knownHosts = knownHosts;
-
-  if (passphraseFile !== undefined && passphraseEnv !== undefined) {
-    out.add('ssh.passphrase_env', 'passphrase_file and passphrase_env exclude each other: set one');
-  }
-  if ((passphraseFile !== undefined || passphraseEnv !== undefined) && !given(b, 'identity_file')) {
-    out.add(passphraseFile !== undefined ? 'ssh.passphrase_file' : 'ssh.passphrase_env', 'a passphrase needs identity_file');
-  }
-  if (passphraseEnv !== undefined) {
-    // Only whether it is set: its value is a secret and is neither read nor shown here.
-    if (!ENV_NAME.test(passphraseEnv)) out.add('ssh.passphrase_env', `${JSON.stringify(passphraseEnv)} is not an environment variable name`);
-    else if (ctx.env[passphraseEnv] === undefined) out.add('ssh.passphrase_env', `environment variable ${passphraseEnv} is not set`);
-    else ssh.passphraseEnv = passphraseEnv;
-  }
 
   const envAgent = ctx.env['SSH_AUTH_SOCK'];
   if (agent !== undefined) ssh.agent = resolvePath(agent, ctx);

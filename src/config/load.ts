@@ -50,7 +50,14 @@ function parseYaml(text: string): Parsed {
   }
   // Maps, so that a "__proto__" key stays an own key (and is reported) instead of becoming a
   // prototype; then through JSON, so YAML-only values (binary, sets, .inf) become plain data.
-  const json = JSON.stringify(plain(doc.toJS({ maxAliasCount: 100, mapAsMap: true })));
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: 100, mapAsMap: true });
+  } catch (err) {
+    // yaml throws when aliases expand beyond maxAliasCount (a "billion laughs" file).
+    return { ok: false, error: `cannot expand the YAML: ${(err as Error).message}` };
+  }
+  const json = JSON.stringify(plain(js));
   return { ok: true, value: json === undefined ? null : JSON.parse(json) };
 }
 

@@ -41,7 +41,7 @@ export const FAMILY_NAMES: readonly FamilyName[] = ['docker_exporter', 'cadvisor
 // ---- hosts[] item schema -------------------------------------------------------------------
 
 export const HOST_KEYS = ['name', 'url', 'labels', 'tls', 'ssh'] as const;
-export const TLS_KEYS = ['ca', 'cert', 'key', 'insecure_skip_verify'] as const;
+export const TLS_KEYS = ['ca', 'cert', 'key', 'passphrase_file', 'passphrase_env', 'insecure_skip_verify'] as const;
 export const SSH_KEYS = [
   'socket_path',
   'identity_file',

@@ -6,6 +6,10 @@ export interface TlsFiles {
   ca?: string;
   cert?: string;
   key?: string;
+  /** Passphrase of an encrypted key, read from this file... */
+  passphraseFile?: string;
+  /** ...or from this environment variable. Never from the config text. */
+  passphraseEnv?: string;
   insecureSkipVerify: boolean;
 }
 

@@ -3,6 +3,7 @@
 import type { ContainerState, DaemonInfo, HealthStatus, InspectSummary } from '../model.ts';
 import type { VersionInfo } from './engine-client.ts';
 import { asRecord, num, str } from './engine-client.ts';
+import { effectiveLimits } from './limits.ts';
 
 export interface ListEntry {
   id: string;
@@ -18,20 +19,34 @@ export interface ListEntry {
 const STATES = new Set<string>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
 const HEALTH = new Set<string>(['starting', 'healthy', 'unhealthy']);
 
-/** Entries without an id are dropped: nothing can be tracked without one. */
-export function decodeList(body: unknown): ListEntry[] | string {
+export interface DecodedList {
+  entries: ListEntry[];
+  /** entries dropped because an earlier one had the same id (the first wins) */
+  duplicates: number;
+}
+
+/**
+ * Entries without an id are dropped: nothing can be tracked without one. A repeated id is
+ * dropped too: two entries would make duplicate series with conflicting values.
+ */
+export function decodeList(body: unknown): DecodedList | string {
   if (!Array.isArray(body)) return 'container list is not an array';
-  const out: ListEntry[] = [];
+  const entries: ListEntry[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
   for (const raw of body) {
     const c = asRecord(raw);
     const id = str(c.Id);
     if (!/^[0-9a-f]{12,64}$/i.test(id)) continue;
-    const names = Array.isArray(c.Names) ? c.Names : [];
-    const first = str(names[0]).replace(/^\/+/, '').trim();
+    if (seen.has(id)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(id);
     const state = str(c.State).toLowerCase();
-    out.push({
+    entries.push({
       id,
-      name: first !== '' ? first : id.slice(0, 12),
+      name: displayName(c.Names, id),
       image: str(c.Image),
       imageId: str(c.ImageID),
       labels: stringMap(c.Labels),
@@ -39,7 +54,16 @@ export function decodeList(body: unknown): ListEntry[] | string {
       status: str(c.Status),
     });
   }
-  return out;
+  return { entries, duplicates };
+}
+
+/**
+ * As the docker CLI picks it: the name without a second "/" ("/web", not the legacy link
+ * alias "/other/web"), else the first name, else the id's first 12 characters.
+ */
+export function displayName(names: unknown, id: string): string {
+  const list = (Array.isArray(names) ? names : []).map((n) => str(n).replace(/^\/+/, '').trim()).filter((n) => n !== '');
+  return list.find((n) => !n.includes('/')) ?? list[0] ?? id.slice(0, 12);
 }
 
 export function decodeInspect(body: unknown): InspectSummary {
@@ -54,12 +78,8 @@ export function decodeInspect(body: unknown): InspectSummary {
     exitCode: num(s.ExitCode),
     oomKilled: s.OOMKilled === true,
     health: HEALTH.has(health) ? (health as HealthStatus) : undefined,
-    memoryLimit: num(h.Memory),
-    memoryReservation: num(h.MemoryReservation),
-    memorySwap: num(h.MemorySwap),
-    cpuQuota: num(h.CpuQuota),
-    cpuPeriod: num(h.CpuPeriod),
-    cpuShares: num(h.CpuShares),
+    restartPolicy: str(asRecord(h.RestartPolicy).Name) || 'no',
+    limits: effectiveLimits(h),
   };
 }
 

@@ -1,7 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Transport } from '../transport/types.ts';
+import { roundDuration } from '../util/duration.ts';
 
 /**
  * The only code that talks to a daemon: read-only GETs of the Engine API over one host's
@@ -16,8 +17,16 @@ import type { Transport } from '../transport/types.ts';
 export const MAX_API_VERSION = '1.51';
 /** `one-shot` stats (no second sample, no 1 s extra wait) exist from this version on. */
 export const ONE_SHOT_API_VERSION = '1.41';
-/** Refuse bodies larger than this: a list of thousands of containers stays well under it. */
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MiB = 1024 * 1024;
+
+/**
+ * Largest body accepted per kind of call; a larger one fails that call (and is counted and
+ * logged as its container's or list's failure). A real stats body is 2-10 KB and an inspect
+ * 5-30 KB, so 1 MiB is generous; a list entry is 1-2 KB, so 32 MiB is 16,000+ containers.
+ * Without caps a daemon answering 30 MB of nested arrays kept a parse busy for 40 s.
+ */
+export const BODY_CAPS = { daemon: MiB, list: 32 * MiB, inspect: MiB, stats: MiB } as const;
+export type BodyKind = keyof typeof BODY_CAPS;
 
 export class EngineError extends Error {
   constructor(
@@ -80,7 +89,7 @@ export class EngineClient {
 
   /** GET /version (unversioned path, which every daemon accepts) and pin the version to speak. */
   async negotiate(timeoutMs: number): Promise<VersionInfo> {
-    const v = asRecord(await this.getJson('/version', timeoutMs, false));
+    const v = asRecord(await this.getJson('/version', timeoutMs, 'daemon', false));
     const info: VersionInfo = {
       apiVersion: str(v.ApiVersion),
       minApiVersion: str(v.MinAPIVersion),
@@ -101,21 +110,21 @@ export class EngineClient {
   }
 
   info(timeoutMs: number): Promise<unknown> {
-    return this.getJson('/info', timeoutMs);
+    return this.getJson('/info', timeoutMs, 'daemon');
   }
 
   listContainers(timeoutMs: number): Promise<unknown> {
-    return this.getJson('/containers/json?all=1', timeoutMs);
+    return this.getJson('/containers/json?all=1', timeoutMs, 'list');
   }
 
   inspect(id: string, timeoutMs: number): Promise<unknown> {
-    return this.getJson(`/containers/${encodeURIComponent(id)}/json`, timeoutMs);
+    return this.getJson(`/containers/${encodeURIComponent(id)}/json`, timeoutMs, 'inspect');
   }
 
   /** Raw stats body: parsed later, off the main thread. */
   statsRaw(id: string, timeoutMs: number): Promise<Buffer> {
     const q = this.oneShot ? 'stream=false&one-shot=true' : 'stream=false';
-    return this.get(`/containers/${encodeURIComponent(id)}/stats?${q}`, timeoutMs);
+    return this.get(`/containers/${encodeURIComponent(id)}/stats?${q}`, timeoutMs, 'stats');
   }
 
   /** Fail everything in flight now and every later request. */
@@ -123,8 +132,8 @@ export class EngineClient {
     this.#closed.abort();
   }
 
-  async getJson(path: string, timeoutMs: number, versioned = true): Promise<unknown> {
-    const body = await this.get(path, timeoutMs, versioned);
+  async getJson(path: string, timeoutMs: number, kind: BodyKind, versioned = true): Promise<unknown> {
+    const body = await this.get(path, timeoutMs, kind, versioned);
     try {
       return JSON.parse(body.toString('utf8')) as unknown;
     } catch {
@@ -136,7 +145,9 @@ export class EngineClient {
    * One shared shutdown signal plus a plain timer per request: AbortSignal.any() per request
    * kept memory growing on Node 20 (measured: +40 MB per million).
    */
-  get(path: string, timeoutMs: number, versioned = true): Promise<Buffer> {
+  get(path: string, timeoutMs: number, kind: BodyKind, versioned = true): Promise<Buffer> {
+    const cap = BODY_CAPS[kind];
+    const tooLarge = () => new EngineError(`GET ${path}: ${kind} body larger than its ${cap / MiB} MiB cap`);
     const fullPath = versioned ? this.#prefix + path : path;
     const options: RequestOptions = {
       ...this.#transport.requestOptions,
@@ -147,33 +158,46 @@ export class EngineClient {
       headers: { accept: 'application/json' },
     };
     return new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => req.destroy(new EngineError(`GET ${path}: timed out after ${timeoutMs / 1000}s`)), timeoutMs);
+      let req: ClientRequest | undefined;
+      const timer = setTimeout(() => req?.destroy(new EngineError(`GET ${path}: timed out after ${roundDuration(timeoutMs)}`)), timeoutMs);
       const fail = (err: Error) => {
         clearTimeout(timer);
         reject(wrap(path, err));
       };
-      const req = this.#request(options, (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_BODY_BYTES) {
-            res.destroy(new EngineError(`GET ${path}: response larger than ${MAX_BODY_BYTES} bytes`));
+      try {
+        req = this.#request(options, (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('error', fail);
+          // Refused before reading when the daemon says the size up front.
+          if (Number(res.headers['content-length']) > cap) {
+            res.destroy(tooLarge());
             return;
           }
-          chunks.push(chunk);
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > cap) {
+              res.destroy(tooLarge());
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('end', () => {
+            clearTimeout(timer);
+            const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) resolve(body);
+            else reject(new EngineError(`GET ${path}: HTTP ${status}${daemonMessage(body)}`, status));
+          });
         });
-        res.on('error', fail);
-        res.on('end', () => {
-          clearTimeout(timer);
-          const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) resolve(body);
-          else reject(new EngineError(`GET ${path}: HTTP ${status}${daemonMessage(body)}`, status));
-        });
-      });
-      req.on('error', fail);
-      req.end();
+        req.on('error', fail);
+        req.end();
+      } catch (err) {
+        // The agent may throw while connecting (tls.connect on bad TLS material): a failed
+        // request like any other, and the timer must not fire on a request that never was.
+        req?.destroy();
+        fail(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 }

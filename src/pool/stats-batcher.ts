@@ -4,11 +4,16 @@
 // was 50 tasks per scrape where a handful carry the same bodies.
 import { FIELD_COUNT, type NetworkSample, type ParseResult } from '../../workers/stats-layout.ts';
 
-/** Parses up to chunkSize bodies as one task; row i belongs to bodies[i]. */
-export type RunChunk = (bodies: Uint8Array[]) => Promise<ParseResult>;
+/**
+ * Parses up to chunkSize bodies as one task, stopped when `signal` aborts; row i belongs to
+ * bodies[i]; `hostStarts` are the rows where each request's bodies begin (each gets its own
+ * parse budget).
+ */
+export type RunChunk = (bodies: Uint8Array[], signal?: AbortSignal, hostStarts?: number[]) => Promise<ParseResult>;
 
 interface Request {
   bodies: Uint8Array[];
+  signal?: AbortSignal;
   resolve(r: ParseResult): void;
   reject(err: unknown): void;
 }
@@ -46,6 +51,7 @@ export class StatsBatcher {
         const done = (): void => signal.removeEventListener('abort', onAbort);
         req = {
           bodies,
+          signal,
           resolve: (r) => (done(), resolve(r)),
           reject: (e) => (done(), reject(e)),
         };
@@ -63,10 +69,11 @@ export class StatsBatcher {
   flush(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    const requests = this.#pending;
-    if (requests.length === 0) return;
+    // a request that gave up while waiting for its window is not parsed at all
+    const requests = this.#pending.filter((r) => r.signal?.aborted !== true);
     this.#pending = [];
     this.#pendingBodies = 0;
+    if (requests.length === 0) return;
 
     // Requests in order, each split across chunk boundaries where it must be.
     const chunks: Uint8Array[][] = [[]];
@@ -88,9 +95,25 @@ export class StatsBatcher {
       }
       return segs;
     });
-    const results = chunks.map((c) => (c.length === 0 ? Promise.resolve(EMPTY) : this.run(c)));
+    // A request that gives up (its probe's deadline) stops the tasks carrying its bodies, so
+    // one host's slow bodies cannot keep a worker from the others; those run again alone.
+    const stops = chunks.map(() => new AbortController());
+    const unlisten: (() => void)[] = [];
+    requests.forEach((req, i) => {
+      const signal = req.signal;
+      if (signal === undefined) return;
+      for (const s of segments[i]!) {
+        const stop = (): void => stops[s.chunk]!.abort(signal.reason);
+        signal.addEventListener('abort', stop, { once: true });
+        unlisten.push(() => signal.removeEventListener('abort', stop));
+      }
+    });
+    const hostStarts = chunks.map((): number[] => []);
+    for (const segs of segments) for (const s of segs) hostStarts[s.chunk]!.push(s.row);
+    const results = chunks.map((c, k) => (c.length === 0 ? Promise.resolve(EMPTY) : this.run(c, stops[k]!.signal, hostStarts[k])));
     // every rejection is also awaited below; this keeps one awaited twice from counting as unhandled
     for (const r of results) r.catch(() => {});
+    void Promise.allSettled(results).then(() => unlisten.forEach((f) => f()));
 
     requests.forEach(async (req, i) => {
       const segs = segments[i]!;
@@ -98,14 +121,16 @@ export class StatsBatcher {
         const parts = await Promise.all(segs.map((s) => results[s.chunk]!.then((r) => rows(r, s.row, s.count))));
         req.resolve(parts.length === 1 ? parts[0]! : concatResults(parts));
       } catch (err) {
-        // A failed task (a worker died or threw) must not fail the other hosts that shared it:
-        // each of them runs again alone, so only the request that caused it fails.
+        // Given up: rejected already by its own signal, nothing to run again.
+        if (req.signal?.aborted) return;
+        // A failed task (a worker died or threw, or another host gave up on it) must not fail
+        // the other hosts that shared it: each runs again alone, so only its cause fails.
         if (!segs.some((s) => owners[s.chunk]! > 1)) {
           req.reject(err);
           return;
         }
         try {
-          req.resolve(await this.#runAlone(req.bodies));
+          req.resolve(await this.#runAlone(req.bodies, req.signal));
         } catch (again) {
           req.reject(again);
         }
@@ -113,9 +138,9 @@ export class StatsBatcher {
     });
   }
 
-  async #runAlone(bodies: Uint8Array[]): Promise<ParseResult> {
+  async #runAlone(bodies: Uint8Array[], signal: AbortSignal | undefined): Promise<ParseResult> {
     const parts: Promise<ParseResult>[] = [];
-    for (let i = 0; i < bodies.length; i += this.chunkSize) parts.push(this.run(bodies.slice(i, i + this.chunkSize)));
+    for (let i = 0; i < bodies.length; i += this.chunkSize) parts.push(this.run(bodies.slice(i, i + this.chunkSize), signal));
     return parts.length === 1 ? parts[0]! : concatResults(await Promise.all(parts));
   }
 }

@@ -5,9 +5,9 @@ import { setMaxListeners } from 'node:events';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { parseBatch } from '../../workers/parse-stats.ts';
+import { DEADLINE_REASON, parseBatch } from '../../workers/parse-stats.ts';
 import type { ParseResult, ParseTask } from '../../workers/stats-layout.ts';
-import { StatsBatcher, concatResults } from './stats-batcher.ts';
+import { StatsBatcher } from './stats-batcher.ts';
 
 export interface StatsPoolOptions {
   /** Worker threads; 0 parses on the main thread. */
@@ -46,12 +46,12 @@ export class StatsPool {
 
   private constructor(
     private readonly pool: Piscina<ParseTask, ParseResult> | null,
-    private readonly chunkSize: number,
+    chunkSize: number,
     batchWindowMs: number,
   ) {
     // Every task in flight listens on it (piscina removes each listener when its task ends).
     setMaxListeners(0, this.broken.signal);
-    this.batcher = pool === null ? null : new StatsBatcher((bodies) => this.run(bodies, undefined), chunkSize, batchWindowMs);
+    this.batcher = pool === null ? null : new StatsBatcher((bodies, signal, hostStarts) => this.run(bodies, signal, hostStarts), chunkSize, batchWindowMs);
   }
 
   static create(opts: StatsPoolOptions): StatsPool {
@@ -97,20 +97,25 @@ export class StatsPool {
   }
 
   /**
-   * Row i of the result belongs to bodies[i]. Rejects if a worker fails, if the pool is
-   * closed or cannot start, or when `signal` aborts (e.g. the caller's probe deadline).
+   * Row i of the result belongs to bodies[i]. Rejects if a worker fails, if the pool is closed
+   * or cannot start, or at `deadline` (unix ms; the caller's probe deadline): a worker still
+   * parsing then is stopped (piscina ends the thread and starts another). On the main thread
+   * nothing can interrupt a parse: bodies not started by the deadline fail instead.
    */
-  async parse(bodies: Uint8Array[], signal?: AbortSignal): Promise<ParseResult> {
+  async parse(bodies: Uint8Array[], deadline = Infinity): Promise<ParseResult> {
     if (this.closing !== null) throw new Error('stats pool is closed');
     if (this.failure !== null) throw this.failure;
     if (bodies.length === 0) return { values: new Float64Array(0), errors: [], networks: [] };
-    if (this.batcher !== null) return this.batcher.submit(bodies, signal);
-    if (bodies.length <= this.chunkSize) return this.run(bodies, signal);
-    const parts: Promise<ParseResult>[] = [];
-    for (let i = 0; i < bodies.length; i += this.chunkSize) {
-      parts.push(this.run(bodies.slice(i, i + this.chunkSize), signal));
+    const batcher = this.batcher;
+    if (batcher === null) return parseBatch(pack(bodies), deadline);
+    if (deadline === Infinity) return batcher.submit(bodies);
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new Error(`stats parse: ${DEADLINE_REASON}`)), Math.max(0, deadline - Date.now()));
+    try {
+      return await batcher.submit(bodies, ac.signal);
+    } finally {
+      clearTimeout(timer);
     }
-    return concatResults(await Promise.all(parts));
   }
 
   close(): Promise<void> {
@@ -120,18 +125,30 @@ export class StatsPool {
     return this.closing;
   }
 
-  private async run(bodies: Uint8Array[], signal: AbortSignal | undefined): Promise<ParseResult> {
+  /** One task on a worker thread. */
+  private async run(bodies: Uint8Array[], signal: AbortSignal | undefined, hostStarts: number[] | undefined): Promise<ParseResult> {
     signal?.throwIfAborted();
-    const task = pack(bodies);
-    if (this.pool === null) return parseBatch(task);
-    const abort = signal === undefined ? this.broken.signal : AbortSignal.any([this.broken.signal, signal]);
+    if (this.failure !== null) throw this.failure; // `broken` aborted already: it would not fire again
+    if (this.pool === null) throw new Error('stats pool: no threads'); // parse() parses those itself
+    const task = pack(bodies, hostStarts);
+    const transferList = [task.buf.buffer, task.offsets.buffer, ...(task.hostStarts ? [task.hostStarts.buffer] : [])];
+    // Either signal stops the task; listeners by hand, not AbortSignal.any(): one of those per
+    // task would hang on the pool's long-lived `broken` signal (Node 20 grew memory with them).
+    const stop = new AbortController();
+    const onStop = (): void => stop.abort(signal?.reason);
+    const onBroken = (): void => stop.abort(this.broken.signal.reason);
+    signal?.addEventListener('abort', onStop, { once: true });
+    this.broken.signal.addEventListener('abort', onBroken, { once: true });
     try {
-      return await this.pool.run(task, { transferList: [task.buf.buffer, task.offsets.buffer], signal: abort });
+      return await this.pool.run(task, { transferList, signal: stop.signal });
     } catch (err) {
       if (this.failure !== null) throw this.failure;
       if (signal?.aborted) throw signal.reason;
       const msg = err instanceof Error ? err.message : String(err);
       throw new Error(`stats worker failed (batch of ${bodies.length}): ${msg}`, { cause: err });
+    } finally {
+      signal?.removeEventListener('abort', onStop);
+      this.broken.signal.removeEventListener('abort', onBroken);
     }
   }
 }
@@ -140,10 +157,11 @@ export class StatsPool {
 interface OwnedTask extends ParseTask {
   buf: Uint8Array<ArrayBuffer>;
   offsets: Uint32Array<ArrayBuffer>;
+  hostStarts?: Uint32Array<ArrayBuffer>;
 }
 
 /** One owned buffer (never a pooled Buffer slab: transferring one would copy the slab). */
-export function pack(bodies: Uint8Array[]): OwnedTask {
+export function pack(bodies: Uint8Array[], hostStarts?: number[]): OwnedTask {
   let total = 0;
   for (const b of bodies) total += b.byteLength;
   if (total > 0xffffffff) throw new RangeError(`stats batch of ${total} bytes exceeds 4 GiB offsets`);
@@ -157,5 +175,5 @@ export function pack(bodies: Uint8Array[]): OwnedTask {
     pos += b.byteLength;
     offsets[2 * i + 1] = pos;
   }
-  return { buf, offsets };
+  return hostStarts && hostStarts.length > 1 ? { buf, offsets, hostStarts: Uint32Array.from(hostStarts) } : { buf, offsets };
 }

@@ -13,6 +13,8 @@ export class ContainerTracker {
   error: string | null = null;
   /** this probe's outcome: false hides the container's series until its next good update */
   ok = false;
+  /** interfaces its last stats body had beyond the cap (logged once per change) */
+  droppedInterfaces = 0;
   #inspectedAt = 0;
   #inspectedState = '';
   #inspectedHealth = '';

@@ -6,19 +6,23 @@ import type { ContainerSnapshot, DaemonInfo, HostCounters, HostSnapshot } from '
 import type { Transport } from '../transport/types.ts';
 import { newHistogram, observe } from '../util/histogram.ts';
 import { requestTurn } from '../util/turns.ts';
-import { FIELD_COUNT, type ParseResult } from '../../workers/stats-layout.ts';
+import { F, FIELD_COUNT, MAX_INTERFACES, type ParseResult } from '../../workers/stats-layout.ts';
+import { roundDuration } from '../util/duration.ts';
 import { ContainerTracker } from './container-tracker.ts';
 import type { ContainerPredicate } from './filter.ts';
 
 /** Turns raw stats bodies into samples; the worker pool in production. */
 export interface StatsParser {
-  parse(bodies: Uint8Array[]): Promise<ParseResult>;
+  /** Rejects, or fails the bodies not parsed, at `deadline` (unix ms). */
+  parse(bodies: Uint8Array[], deadline: number): Promise<ParseResult>;
 }
 
 /** Daemon facts (cores, memory, versions) change rarely: refresh them this often, and after a failure. */
 const INFO_REFRESH_MS = 5 * 60_000;
 /** A one-shot stats call waits for the daemon's next 1 s sampling tick. */
 const MIN_STATS_TIMEOUT_MS = 1500;
+/** Even a probe that reaches its parse past its deadline gets this long (real bodies: ~20 us each). */
+const MIN_PARSE_MS = 1000;
 
 interface ProbeResult {
   ok: boolean;
@@ -39,6 +43,7 @@ export class HostTracker {
   readonly counters: HostCounters = {
     listFailed: 0,
     containerFailed: new Map(),
+    droppedInterfaces: 0,
     inlineTimeouts: 0,
     lateProbes: 0,
     probeDuration: newHistogram(),
@@ -61,6 +66,8 @@ export class HostTracker {
   #info: DaemonInfo | null = null;
   #infoAt = 0;
   #hostError: string | null = null;
+  /** repeated ids in the last list, logged once per change */
+  #duplicates = 0;
   #closing = false;
 
   constructor(deps: {
@@ -95,12 +102,14 @@ export class HostTracker {
     if (result) return this.#snapshot(result);
 
     // Past the deadline: the probe goes on in the background; serve what is still fresh enough.
+    // The host is down for this scrape all the same (no probe succeeded for it): an alert on
+    // up == 0 must not see 1, 0, 1... through an outage. The snapshot's age says how old it is.
     this.counters.inlineTimeouts++;
     this.#probeLate = true;
     const good = this.#lastGood;
-    const error = `probe exceeded the ${this.#cfg.timeoutMs / 1000}s deadline`;
+    const error = `probe exceeded the ${roundDuration(this.#cfg.timeoutMs)} deadline`;
     if (good && Date.now() - good.finishedAt <= this.#cfg.maxStalenessMs) {
-      return this.#snapshot({ ...good, error: `${error}; serving the probe of ${((Date.now() - good.finishedAt) / 1000).toFixed(1)}s ago` });
+      return this.#snapshot({ ...good, ok: false, error: `${error}; serving the probe of ${roundDuration(Date.now() - good.finishedAt)} ago` });
     }
     return this.#snapshot({ ok: false, error, containers: null, containerCount: 0, finishedAt: Date.now(), durationSeconds: this.#cfg.timeoutMs / 1000 });
   }
@@ -170,7 +179,8 @@ export class HostTracker {
     try {
       const decoded = decodeList(await this.#client.listContainers(this.#callTimeoutMs));
       if (typeof decoded === 'string') throw new EngineError(decoded);
-      entries = decoded;
+      entries = decoded.entries;
+      this.#noteDuplicates(decoded.duplicates);
     } catch (err) {
       observe(this.counters.listDuration, (performance.now() - listStart) / 1000);
       this.counters.listFailed++;
@@ -184,7 +194,7 @@ export class HostTracker {
     // they would need two sockets per container at once, and at fleet scale file descriptors
     // run out (measured: 200 hosts x 50 containers hit a 20k limit on the first probe).
     await this.#inspectPhase(tracked);
-    await this.#statsPhase(tracked, this.#statsTimeoutMs(start));
+    await this.#statsPhase(tracked, start);
 
     const now = Date.now() / 1000;
     const containers: ContainerSnapshot[] = [];
@@ -213,6 +223,8 @@ export class HostTracker {
         this.#log.debug({ container: entry.name, id: entry.id }, 'new container');
       } else {
         t.updateIdentity(entry);
+        const failed = this.counters.containerFailed.get(entry.id);
+        if (failed) failed.name = t.ident.name; // a rename moves its series
       }
       t.ok = true;
       tracked.push([entry, t]);
@@ -221,7 +233,7 @@ export class HostTracker {
       if (!seen.has(id) || !this.#include(t.ident)) {
         this.#containers.delete(id);
         // Its failure counter goes with it: churn must not grow this map without bound.
-        this.counters.containerFailed.delete(t.ident.name);
+        this.counters.containerFailed.delete(id);
         this.#log.debug({ container: t.ident.name, id }, 'container gone');
       }
     }
@@ -246,7 +258,8 @@ export class HostTracker {
     );
   }
 
-  async #statsPhase(tracked: [ListEntry, ContainerTracker][], timeoutMs: number): Promise<void> {
+  async #statsPhase(tracked: [ListEntry, ContainerTracker][], probeStart: number): Promise<void> {
+    const timeoutMs = this.#statsTimeoutMs(probeStart);
     const wanted: ContainerTracker[] = [];
     const bodies: Uint8Array[] = [];
     await Promise.all(
@@ -270,9 +283,12 @@ export class HostTracker {
     );
     if (bodies.length === 0) return;
 
+    // The parse ends at the probe's deadline: a daemon's bodies must not keep a worker (or the
+    // main thread) from the other hosts.
+    const parseMs = Math.max(probeStart + this.#cfg.timeoutMs - performance.now(), MIN_PARSE_MS);
     let parsed: ParseResult;
     try {
-      parsed = await this.#parser.parse(bodies);
+      parsed = await this.#parser.parse(bodies, Date.now() + parseMs);
     } catch (err) {
       for (const t of wanted) this.#containerFailed(t, err);
       return;
@@ -284,8 +300,27 @@ export class HostTracker {
         this.#containerFailed(t, new EngineError(`stats: ${error}`));
         continue;
       }
-      t.stats = { values: parsed.values.subarray(i * FIELD_COUNT, (i + 1) * FIELD_COUNT), networks: parsed.networks[i] ?? [] };
+      const values = parsed.values.subarray(i * FIELD_COUNT, (i + 1) * FIELD_COUNT);
+      t.stats = { values, networks: parsed.networks[i] ?? [] };
+      this.#noteDroppedInterfaces(t, values[F.droppedInterfaces]!);
     }
+  }
+
+  /** Counted every probe, logged once per change of the container's count. */
+  #noteDroppedInterfaces(t: ContainerTracker, dropped: number): void {
+    const n = dropped > 0 ? dropped : 0;
+    if (n > 0) this.counters.droppedInterfaces += n;
+    if (n !== t.droppedInterfaces && n > 0) {
+      this.#log.warn({ container: t.ident.name, interfaces: n + MAX_INTERFACES, kept: MAX_INTERFACES }, 'container reports more network interfaces than the cap: the rest are not exported');
+    }
+    t.droppedInterfaces = n;
+  }
+
+  #noteDuplicates(duplicates: number): void {
+    if (duplicates > 0 && duplicates !== this.#duplicates) {
+      this.#log.warn({ duplicates }, 'container list repeats container ids: the first entry of each is used');
+    }
+    this.#duplicates = duplicates;
   }
 
   #containerFailed(t: ContainerTracker, err: unknown): void {
@@ -293,7 +328,9 @@ export class HostTracker {
     // Removed between list and call: it simply vanishes at the next list. Shutdown: not news.
     if ((err instanceof EngineError && err.status === 404) || this.#closing) return;
     const name = t.ident.name;
-    this.counters.containerFailed.set(name, (this.counters.containerFailed.get(name) ?? 0) + 1);
+    const failed = this.counters.containerFailed.get(t.ident.id);
+    if (failed) failed.count++;
+    else this.counters.containerFailed.set(t.ident.id, { name, count: 1 });
     const msg = message(err);
     if (msg !== t.error) {
       this.#log.warn({ container: name, err: msg }, 'container update failed');
@@ -316,6 +353,7 @@ export class HostTracker {
       error: r.error,
       info: this.#info,
       containers: r.containers,
+      snapshotAgeSeconds: r.containers ? Math.max(0, Date.now() - r.finishedAt) / 1000 : NaN,
       containerCount: r.containerCount,
       lastSuccess: this.#lastGood ? this.#lastGood.finishedAt / 1000 : NaN,
       lastDurationSeconds: r.durationSeconds,

@@ -9,6 +9,7 @@ import { Backoff } from './ssh-backoff.ts';
 import { loadHostKeyPolicy, type HostKeyPolicy } from './ssh-host-key.ts';
 import { Slots } from './ssh-slots.ts';
 import type { Transport, TransportStats } from './types.ts';
+import { roundDuration } from '../util/duration.ts';
 
 const { Client } = ssh2;
 
@@ -25,7 +26,7 @@ type State =
   | { kind: 'idle' }
   | { kind: 'connecting'; ready: Promise<SshClient> }
   | { kind: 'up'; client: SshClient }
-  | { kind: 'waiting'; retryAt: number; reason: string; timer: NodeJS.Timeout }
+  | { kind: 'waiting'; reason: string; timer: NodeJS.Timeout }
   | { kind: 'closed' };
 
 /**
@@ -165,12 +166,13 @@ class SshTunnel {
     }
   }
 
+  /**
+   * While waiting to retry: the same text as the failure that started the wait, so a host's
+   * error changes (and is logged) once per outage cause, not at every scrape. When the next
+   * attempt is due is in the transport's own log line (retryInMs), not here.
+   */
   private notConnectedError(): Error {
-    if (this.state.kind === 'waiting') {
-      const wait = Math.max(0, this.state.retryAt - Date.now());
-      const inText = wait < 1000 ? `${wait}ms` : `${Math.ceil(wait / 1000)}s`;
-      return new Error(`ssh ${this.name}: not connected (retry in ${inText}): ${this.state.reason}`);
-    }
+    if (this.state.kind === 'waiting') return new Error(`ssh ${this.name}: ${this.state.reason}`);
     if (this.state.kind === 'closed') return new Error(`ssh ${this.name}: transport closed`);
     return new Error(`ssh ${this.name}: not connected${this.lastError ? `: ${this.lastError}` : ''}`);
   }
@@ -254,7 +256,7 @@ class SshTunnel {
     if (refusal) return refusal;
     if (policy.noCommonAlgorithm && /no matching host key/i.test(err.message)) return policy.noCommonAlgorithm;
     if (err.level === 'client-authentication') return `authentication failed for ${this.target} (offered ${auth.offered})`;
-    if (/waiting for handshake/i.test(err.message)) return `no SSH handshake with ${this.target} within connect_timeout ${this.ep.ssh.connectTimeoutMs}ms`;
+    if (/waiting for handshake/i.test(err.message)) return `no SSH handshake with ${this.target} within connect_timeout ${roundDuration(this.ep.ssh.connectTimeoutMs)}`;
     return err.message;
   }
 
@@ -273,7 +275,7 @@ class SshTunnel {
     const err = new Error(`ssh ${this.name}: connection lost: ${reason}`);
     this.failInFlight(err);
     this.lastError = reason;
-    const delay = this.scheduleRetry(reason);
+    const delay = this.scheduleRetry(`connection lost: ${reason}`);
     this.log.warn({ host: this.name, target: this.target, err: reason, retryInMs: delay }, 'ssh: connection lost');
   }
 
@@ -294,7 +296,7 @@ class SshTunnel {
     }, delay);
     // The exporter's server keeps the process alive; a pending retry alone should not.
     timer.unref();
-    this.state = { kind: 'waiting', retryAt: Date.now() + delay, reason, timer };
+    this.state = { kind: 'waiting', reason, timer };
     return delay;
   }
 

@@ -24,3 +24,10 @@ export function formatDuration(ms: number): string {
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
 }
+
+/** For messages: "57ms", "1.2s", "16s" (never "7.196348276999999s"). */
+export function roundDuration(ms: number): string {
+  const whole = Math.round(ms);
+  if (whole < 1000) return `${whole}ms`;
+  return `${Math.round(ms / 100) / 10}s`;
+}

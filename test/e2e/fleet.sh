@@ -195,7 +195,7 @@ start_containers() {
   # on the anon LRU, so they count in usage and in the working set (usage - inactive_file).
   # Then a file on its disk layer: page cache, mostly inactive_file, in usage but not in the
   # working set, so a working set computed without subtracting it is caught.
-  bg run_a --name e2e-mem --memory 64m --shm-size 128m "$IMAGE" sh -c \
+  bg run_a --name e2e-mem --memory 64m --pids-limit 64 --shm-size 128m "$IMAGE" sh -c \
     "dd if=/dev/zero of=/dev/shm/fill bs=1M count=$MEM_WRITE_MIB 2>/dev/null && dd if=/dev/zero of=/cache bs=1M count=$MEM_CACHE_MIB 2>/dev/null && echo filled; $IDLE"
   bg run_a --name e2e-healthy --health-cmd true --health-interval 1s --health-retries 1 \
     "$IMAGE" sh -c "$IDLE"
@@ -208,6 +208,15 @@ start_containers() {
   bg run_a --name e2e-compose --label com.docker.compose.project=e2eproj \
     --label com.docker.compose.service=web "$IMAGE" sh -c "$IDLE"
   bg run_a --name e2e-doomed "$IMAGE" sh -c "$IDLE"
+  # dd's 48 MiB buffer cannot fit in 32 MiB without swap: the kernel's OOM killer kills it.
+  # e2e-oom: a child, every 10 s; PID 1 lives on (an `oom` event each time; Docker 20.10 leaves
+  # State.OOMKilled false). e2e-oomkilled: PID 1 itself, once: exited 137, OOMKilled true.
+  bg run_a --name e2e-oom --memory 32m --memory-swap 32m "$IMAGE" sh -c \
+    'trap "exit 0" TERM; while :; do dd if=/dev/zero of=/dev/null bs=48M count=1 2>/dev/null; sleep 10; done'
+  bg run_a --name e2e-oomkilled --memory 32m --memory-swap 32m "$IMAGE" \
+    dd if=/dev/zero of=/dev/null bs=48M count=1
+  # A busy loop under --cpus 0.1: throttled in nearly every CFS period.
+  bg run_a --name e2e-throttled --cpus 0.1 "$IMAGE" sh -c 'while :; do :; done'
   bg start_net_pair
   local n
   for n in 1 2; do
@@ -224,6 +233,7 @@ client_received() { # at least $1 bytes received on the client's eth0
 }
 health_is() { [ "$(dk a inspect -f '{{.State.Health.Status}}' "$1")" = "$2" ]; }
 logs_have() { dk a logs "$1" 2>&1 | grep -q "$2"; }
+oom_killed() { [ "$(dk a inspect -f '{{.State.Status}} {{.State.OOMKilled}}' "$1")" = "exited true" ]; }
 exited_with() { [ "$(dk a inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$1")" = "exited $2" ]; }
 
 # The memory container must really hold what it wrote, in its own cgroup (v1 or v2).
@@ -364,6 +374,7 @@ cmd_up() {
   wait_for 30 "e2e-healthy to be healthy" health_is e2e-healthy healthy
   wait_for 30 "e2e-unhealthy to be unhealthy" health_is e2e-unhealthy unhealthy
   wait_for 30 "e2e-exit3 to exit with 3" exited_with e2e-exit3 3
+  wait_for 30 "e2e-oomkilled to be OOM-killed" oom_killed e2e-oomkilled
   wait_for 30 "e2e-mem to fill /dev/shm" logs_have e2e-mem filled
   wait_for 30 "e2e-net-client to receive from e2e-net-server" client_received 65536
   check_memory_charged

@@ -1,13 +1,11 @@
 // A real Prometheus (Debian's) scraping the exporter both ways: /metrics, and /probe with the
 // multi-target relabelling. Checked through Prometheus' HTTP API; promtool lints the exposition.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { stringify } from 'yaml';
-import { freePort, hostA, hostB, httpGet, startExporter, type Exporter } from './lib/exporter.ts';
-import { HOST_A, HOST_B, loadFleet, RUN_DIR } from './lib/fleet.ts';
+import { hostA, hostB, startExporter, type Exporter } from './lib/exporter.ts';
+import { HOST_A, HOST_B, loadFleet } from './lib/fleet.ts';
+import { probeJob, startPrometheus, type Prometheus } from './lib/prometheus.ts';
 
 const fleet = loadFleet();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -18,75 +16,25 @@ interface Target {
   lastError: string;
   scrapeUrl: string;
 }
-interface VectorResult {
-  metric: Record<string, string>;
-  value: [number, string];
-}
 
 let exp: Exporter;
-let prom: ChildProcess | undefined;
-let promUrl = '';
-const promDir = join(RUN_DIR, 'prometheus');
-
-async function api<T>(path: string): Promise<T> {
-  const r = await httpGet(`${promUrl}${path}`, 10_000);
-  assert.equal(r.status, 200, `Prometheus ${path}: HTTP ${r.status}: ${r.body.slice(0, 200)}`);
-  const j = JSON.parse(r.body) as { status: string; data: T };
-  assert.equal(j.status, 'success');
-  return j.data;
-}
-
-const query = (q: string) => api<{ result: VectorResult[] }>(`/api/v1/query?query=${encodeURIComponent(q)}`).then((d) => d.result);
+let prom: Prometheus | undefined;
 
 before(async () => {
   exp = await startExporter('prometheus', [hostA(fleet), hostB(fleet)]);
-  rmSync(promDir, { recursive: true, force: true });
-  mkdirSync(join(promDir, 'tsdb'), { recursive: true });
-  const config = {
+  prom = await startPrometheus('scrape', {
     global: { scrape_interval: '2s', scrape_timeout: '2s', evaluation_interval: '2s' },
-    scrape_configs: [
-      { job_name: 'fleet', static_configs: [{ targets: [exp.address] }] },
-      {
-        job_name: 'fleet-probe',
-        metrics_path: '/probe',
-        static_configs: [{ targets: [HOST_A, HOST_B] }],
-        relabel_configs: [
-          { source_labels: ['__address__'], target_label: '__param_target' },
-          { source_labels: ['__param_target'], target_label: 'instance' },
-          { target_label: '__address__', replacement: exp.address },
-        ],
-      },
-    ],
-  };
-  const configFile = join(promDir, 'prometheus.yml');
-  writeFileSync(configFile, stringify(config));
-  const port = await freePort();
-  promUrl = `http://127.0.0.1:${port}`;
-  const out = openSync(join(promDir, 'prometheus.log'), 'a');
-  prom = spawn('prometheus', [`--config.file=${configFile}`, `--storage.tsdb.path=${join(promDir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`], {
-    stdio: ['ignore', out, out],
+    scrape_configs: [{ job_name: 'fleet', static_configs: [{ targets: [exp.address] }] }, probeJob('fleet-probe', exp.address, [HOST_A, HOST_B])],
   });
-  closeSync(out);
-  if (prom.pid) writeFileSync(join(RUN_DIR, 'pids', 'prometheus.pid'), `${prom.pid}\n`);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    assert.equal(prom.exitCode, null, `prometheus exited: ${readFileSync(join(promDir, 'prometheus.log'), 'utf8').slice(-1500)}`);
-    const ready = await httpGet(`${promUrl}/-/ready`, 2_000).then((r) => r.status === 200, () => false);
-    if (ready) break;
-    assert.ok(Date.now() < deadline, 'Prometheus not ready within 30 s');
-    await sleep(300);
-  }
 });
 
 after(async () => {
-  if (prom && prom.exitCode === null) {
-    const done = new Promise((r) => prom!.once('exit', r));
-    prom.kill('SIGTERM');
-    await done;
-    rmSync(join(RUN_DIR, 'pids', 'prometheus.pid'), { force: true });
-  }
+  await prom?.stop();
   if (exp && exp.child.exitCode === null) await exp.stop();
 });
+
+const api = <T>(path: string) => prom!.api<T>(path);
+const query = (q: string) => prom!.query(q);
 
 describe('Prometheus scraping the exporter', { timeout: 120_000 }, () => {
   test('promtool check metrics accepts the exposition', async () => {

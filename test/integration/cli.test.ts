@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { makeCerts } from '../support/certs.ts';
 import { startFakeEngine } from '../support/fake-engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-cli-'));
@@ -28,6 +29,22 @@ test('a bad config exits 1 before listening, naming file, key and host, never th
   assert.match(p.err(), new RegExp(`${file.replace(/[.]/g, '\\.')}: hosts\\[0\\]\\.tls\\.key \\(host "b"\\): cannot read /nope/key\\.pem`));
   assert.match(p.err(), /hosts\[1\]\.url \(host "s"\)/);
   assert.doesNotMatch(p.err(), /hunter2/);
+  assert.doesNotMatch(p.err(), /listening/);
+});
+
+test('a TLS key that is not a key exits 1 before listening, naming host, key and file (issue 8)', async () => {
+  const certs = await makeCerts(join(dir, 'certs'));
+  const key = join(dir, 'garbage-key.pem');
+  writeFileSync(key, 'not a key\n', { mode: 0o600 });
+  const file = join(dir, 'badkey.yml');
+  writeFileSync(file, `hosts:\n  - name: b\n    url: tcp://127.0.0.1:2376\n    tls: {ca: ${certs.paths.ca}, cert: ${certs.paths.clientCert}, key: ${key}}\n`);
+  const p = run([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0']);
+  // before the fix it listened, and crashed only at the first probe: do not wait for ever
+  const killer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
+  const code = await p.exited;
+  clearTimeout(killer);
+  assert.equal(code, 1, p.err());
+  assert.match(p.err(), /hosts\[0\]\.tls\.key \(host "b"\): .*garbage-key\.pem is not a PEM private key: DECODER routines::unsupported/);
   assert.doesNotMatch(p.err(), /listening/);
 });
 

@@ -1,6 +1,6 @@
 // The exporter against fake Engine API daemons: a unix socket and mutual TLS on 127.0.0.1.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -282,6 +282,26 @@ test('a client certificate from another CA is refused: that host is down', async
   assert.equal(value(text, 'docker_host_up', 'host="b"'), 0);
   assert.equal(value(text, 'container_info', 'name="x"'), undefined);
   assert.equal(b.requests.total, 0, 'no request got through');
+});
+
+test('TLS material that went bad after config load: that host is down with the file named, the process lives (issue 8)', async () => {
+  const b = await engine('tls', [{ name: 'x', state: 'running' }]);
+  const good = await engine('unix', [{ name: 'g', state: 'running' }]);
+  const badKey = join(dir, 'bad-key.pem');
+  writeFileSync(badKey, 'not a key\n', { mode: 0o600 });
+  const host = tlsHost('b', b);
+  if (host.endpoint.kind === 'tcp') host.endpoint.tls = { ...host.endpoint.tls!, key: badKey };
+  // parse on the main thread: a worker thread's first start under tsx alone can take 400 ms
+  const { url } = await start({ ...config([host, unixHost('g', good)], { timeoutMs: 300 }), pool: { threads: 0 } });
+  for (let i = 0; i < 3; i++) {
+    const text = (await scrape(url)).text;
+    assert.equal(value(text, 'docker_host_up', 'host="b"'), 0);
+    assert.equal(value(text, 'container_info', 'name="g"'), 1, 'the other host is whole');
+    // past the per-request timeout: before the fix its timer crashed the process here
+    await new Promise((r) => setTimeout(r, 700));
+  }
+  assert.match((await scrape(url, '/')).text, /tls\.key: .*bad-key\.pem is not a PEM private key: DECODER routines::unsupported/);
+  assert.equal(b.requests.total, 0);
 });
 
 test('API version: negotiated per daemon; one-shot only from 1.41', async () => {

@@ -362,7 +362,7 @@ describe('ssh transport (real sshd)', () => {
     assert.equal(t.stats!().connected, false);
     // Down: fails fast (either waiting for the retry, or the retry itself is refused).
     const t0 = Date.now();
-    await assert.rejects(get(t, '/_ping'), { message: /^ssh web-01: (not connected \(retry in \d+m?s\): |connect ECONNREFUSED)/ });
+    await assert.rejects(get(t, '/_ping'), { message: /^ssh web-01: (connection lost: |connect ECONNREFUSED)/ });
     assert.ok(Date.now() - t0 < 500);
 
     await sshd.restart();
@@ -409,6 +409,7 @@ describe('ssh transport faults sshd cannot produce', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ssh-silent-'));
     try {
       const key = await makeKey(dir, 'k');
+      const logs = memoryLog();
       const t = createSshTransport(
         {
           name: 'silent',
@@ -420,14 +421,21 @@ describe('ssh transport faults sshd cannot produce', () => {
             ssh: { socketPath: '/var/run/docker.sock', identityFile: key.path, insecureIgnoreHostKey: false, hostKeyFingerprint: 'SHA256:x', keepaliveIntervalMs: 1000, connectTimeoutMs: 200 },
           },
         },
-        memoryLog().log,
+        logs.log,
         { maxInFlight: 4, backoff: { initialMs: 5_000, maxMs: 5_000 } },
       );
       const t0 = Date.now();
-      await assert.rejects(get(t, '/_ping'), { message: `ssh silent: no SSH handshake with u@127.0.0.1:${port} within connect_timeout 200ms` });
+      const error = `ssh silent: no SSH handshake with u@127.0.0.1:${port} within connect_timeout 200ms`;
+      await assert.rejects(get(t, '/_ping'), { message: error });
       assert.ok(Date.now() - t0 < 1500);
-      await assert.rejects(get(t, '/_ping'), { message: /^ssh silent: not connected \(retry in [45]s\): no SSH handshake/ });
+      // While waiting to retry: the same text, with no countdown in it (issue 8: a countdown
+      // made the host's error new at every scrape, so it was logged at every scrape).
+      await assert.rejects(get(t, '/_ping'), { message: error });
+      await new Promise((r) => setTimeout(r, 1100));
+      await assert.rejects(get(t, '/_ping'), { message: error });
       assert.equal(t.stats!().failures, 1);
+      // when the next attempt is due is in the transport's own log line
+      assert.match(logs.text(), /"retryInMs":5000,"msg":"ssh: connect failed"/);
       await t.close();
       await assert.rejects(get(t, '/_ping'), { message: 'ssh silent: transport closed' });
     } finally {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,10 @@ const fixtures = path.join(repo, 'test/fixtures/config');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dfe-config-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-// Files every test config may point at: cert material and ssh files (placeholders, never parsed).
+// Files every test config may point at: real TLS material (loaded at config time; test-only,
+// long-lived, from test/fixtures/config/tls) and ssh files (placeholders, never parsed there).
+// Secret files are private, as they should be: the loader warns about open ones.
+const fixtureTls = (f: string): string => fs.readFileSync(path.join(fixtures, 'tls', f), 'utf8');
 const files = {
   ca: path.join(tmp, 'ca.pem'),
   cert: path.join(tmp, 'cert.pem'),
@@ -22,7 +26,10 @@ const files = {
   knownHosts: path.join(tmp, 'known_hosts'),
   passphrase: path.join(tmp, 'passphrase'),
 };
-for (const f of Object.values(files)) fs.writeFileSync(f, 'placeholder\n');
+for (const f of Object.values(files)) fs.writeFileSync(f, 'placeholder\n', { mode: 0o600 });
+for (const f of ['ca', 'cert', 'key'] as const) fs.writeFileSync(files[f], fixtureTls(`${f}.pem`));
+// git keeps no modes but the executable bit: make the fixture secrets private as a user would
+for (const f of ['tls/key.pem', 'ssh/id_ed25519', 'ssh/passphrase']) fs.chmodSync(path.join(fixtures, f), 0o600);
 const missing = path.join(tmp, 'no-such-file.pem');
 const FINGERPRINT = 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s';
 
@@ -97,9 +104,8 @@ describe('config/example.yml', () => {
     const text = fs.readFileSync(example, 'utf8').replaceAll('/etc/docker-fleet-exporter', tmp);
     fs.mkdirSync(path.join(tmp, 'tls'), { recursive: true });
     fs.mkdirSync(path.join(tmp, 'ssh'), { recursive: true });
-    for (const f of ['tls/ca.pem', 'tls/cert.pem', 'tls/key.pem', 'ssh/id_ed25519', 'ssh/known_hosts']) {
-      fs.writeFileSync(path.join(tmp, f), 'placeholder\n');
-    }
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) fs.writeFileSync(path.join(tmp, 'tls', f), fixtureTls(f), { mode: 0o600 });
+    for (const f of ['ssh/id_ed25519', 'ssh/known_hosts']) fs.writeFileSync(path.join(tmp, f), 'placeholder\n', { mode: 0o600 });
     const { config, warnings } = configOf(load(text, { SSH_AUTH_SOCK: '/run/agent.sock' }));
     assert.deepEqual(warnings, []);
     assert.deepEqual(config, {
@@ -330,7 +336,7 @@ describe('no config file: the local daemon from DOCKER_HOST', () => {
 
   test('DOCKER_HOST=tcp://... with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH', () => {
     const certDir = fs.mkdtempSync(path.join(tmp, 'certs-'));
-    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) fs.writeFileSync(path.join(certDir, f), 'placeholder\n');
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) fs.writeFileSync(path.join(certDir, f), fixtureTls(f), { mode: 0o600 });
     const r = loadConfig({ env: { DOCKER_HOST: 'tcp://docker.example', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certDir } });
     assert.deepEqual(localHost(r).endpoint, {
       kind: 'tcp',
@@ -603,6 +609,96 @@ describe('rejections name the file, the key and the host', () => {
   });
 });
 
+describe('TLS material is loaded at config time (issue 8)', () => {
+  // Key material made here: node:crypto writes every form a user may hand over by mistake.
+  const pair = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const secret = 'tls-Pa55-not-for-logs';
+  const write = (name: string, data: string | Buffer, mode = 0o600): string => {
+    const f = path.join(tmp, name);
+    fs.writeFileSync(f, data, { mode });
+    fs.chmodSync(f, mode);
+    return f;
+  };
+  const keys = {
+    garbage: write('tls-garbage.pem', 'this is not a key\n'),
+    der: write('tls-key.der', pair.privateKey.export({ format: 'der', type: 'pkcs8' })),
+    encrypted: write('tls-enc.pem', crypto.createPrivateKey(fixtureTls('key.pem')).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: secret })),
+    other: write('tls-other.pem', pair.privateKey.export({ format: 'pem', type: 'pkcs8' })),
+  };
+  const passFile = write('tls-pass', `${secret}\n`);
+  const wrongPassFile = write('tls-wrong-pass', 'nope\n');
+  const withKey = (key: string, extra = '') => hostYaml(tlsHost(extra).replace(files.key, key));
+
+  test('a key that is garbage, DER, or another key than the certificate\'s is an error naming host, key and file', () => {
+    for (const key of [keys.garbage, keys.der]) {
+      const e = oneError(load(withKey(key)), 'hosts[0].tls.key (host "build-01")', key, 'not a PEM private key');
+      assert.match(e, /DECODER routines::unsupported/);
+    }
+    oneError(load(withKey(keys.other)), 'hosts[0].tls.key (host "build-01")', keys.other, `does not match the certificate ${files.cert}`);
+  });
+
+  test('a certificate or CA file that holds no certificate is an error', () => {
+    oneError(load(hostYaml(tlsHost().replace(files.cert, keys.garbage))), 'hosts[0].tls.cert (host "build-01")', keys.garbage, 'not a PEM certificate');
+    oneError(load(hostYaml(tlsHost().replace(files.ca, files.key))), 'hosts[0].tls.ca (host "build-01")', files.key, 'holds no PEM certificate');
+  });
+
+  test('an encrypted key needs tls.passphrase_file or tls.passphrase_env; a wrong one is named, never shown', () => {
+    oneError(load(withKey(keys.encrypted)), 'hosts[0].tls.key (host "build-01")', keys.encrypted, 'is encrypted', 'passphrase_file');
+    const wrongFile = oneError(load(withKey(keys.encrypted, `      passphrase_file: ${wrongPassFile}\n`)), 'hosts[0].tls.passphrase_file (host "build-01")', wrongPassFile, keys.encrypted, 'wrong passphrase');
+    const wrongEnv = oneError(load(withKey(keys.encrypted, '      passphrase_env: TLS_PASS\n'), { TLS_PASS: 'nope' }), 'hosts[0].tls.passphrase_env', 'TLS_PASS', 'wrong passphrase');
+    assert.ok(!`${wrongFile}${wrongEnv}`.includes('nope'));
+
+    for (const [extra, env] of [[`      passphrase_file: ${passFile}\n`, {}], ['      passphrase_env: TLS_PASS\n', { TLS_PASS: secret }]] as const) {
+      const { config, warnings } = configOf(load(withKey(keys.encrypted, extra), env));
+      assert.deepEqual(warnings, []);
+      const ep = config.hosts[0]!.endpoint;
+      assert.equal(ep.kind, 'tcp');
+      const tls = ep.kind === 'tcp' ? ep.tls : undefined;
+      assert.deepEqual(tls?.passphraseFile ?? tls?.passphraseEnv, extra.includes('file') ? passFile : 'TLS_PASS');
+      assert.ok(!JSON.stringify(config).includes(secret));
+    }
+  });
+
+  test('tls passphrase keys follow the ssh rules: one of them, with a key, a set variable', () => {
+    oneError(load(withKey(keys.encrypted, '      passphrase_env: NOT_SET_ANYWHERE\n')), 'hosts[0].tls.passphrase_env (host "build-01")', 'NOT_SET_ANYWHERE is not set');
+    oneError(load(withKey(keys.encrypted, '      passphrase_env: "bad name"\n')), 'hosts[0].tls.passphrase_env', 'not an environment variable name');
+    oneError(load(withKey(keys.encrypted, `      passphrase_env: P\n      passphrase_file: ${passFile}\n`), { P: secret }), 'hosts[0].tls.passphrase_env', 'exclude each other');
+    const noKey = `  - name: b\n    url: tcp://h:2376\n    tls: { ca: ${files.ca}, passphrase_file: ${passFile} }\n`;
+    oneError(load(hostYaml(noKey)), 'hosts[0].tls.passphrase_file', 'needs key');
+    oneError(load(withKey(keys.encrypted, `      passphrase_file: ${missing}\n`)), 'hosts[0].tls.passphrase_file', 'cannot read');
+  });
+
+  test('DOCKER_CERT_PATH material is checked the same way', () => {
+    const certDir = fs.mkdtempSync(path.join(tmp, 'certs-'));
+    fs.writeFileSync(path.join(certDir, 'ca.pem'), fixtureTls('ca.pem'));
+    fs.writeFileSync(path.join(certDir, 'cert.pem'), fixtureTls('cert.pem'));
+    fs.writeFileSync(path.join(certDir, 'key.pem'), 'garbage\n', { mode: 0o600 });
+    const e = oneError(loadConfig({ env: { DOCKER_HOST: 'tcp://h', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certDir } }), 'DOCKER_CERT_PATH', `${certDir}/key.pem`);
+    assert.match(e, /DECODER routines::unsupported/);
+  });
+});
+
+describe('secret files readable by group or others: a warning, as ssh gives', () => {
+  test('tls.key, ssh.identity_file and passphrase files', () => {
+    const open = (name: string, data: string): string => {
+      const f = path.join(tmp, name);
+      fs.writeFileSync(f, data);
+      fs.chmodSync(f, 0o644);
+      return f;
+    };
+    const key = open('open-key.pem', fixtureTls('key.pem'));
+    const pass = open('open-pass', 'x\n');
+    const id = open('open-id', 'placeholder\n');
+    const { warnings } = configOf(load(hostYaml(tlsHost().replace(files.key, key) + sshHost(`      identity_file: ${id}\n      passphrase_file: ${pass}\n      known_hosts: ${files.knownHosts}\n`))));
+    assert.equal(warnings.length, 3, warnings.join('\n'));
+    assert.match(warnings[0]!, new RegExp(`hosts\\[0\\]\\.tls\\.key \\(host "build-01"\\): UNPROTECTED PRIVATE KEY FILE: ${key} is accessible by group or others \\(mode 0644\\)`));
+    assert.match(warnings[1]!, /hosts\[1\]\.ssh\.identity_file \(host "web-01"\): UNPROTECTED PRIVATE KEY FILE/);
+    assert.match(warnings[2]!, /hosts\[1\]\.ssh\.passphrase_file \(host "web-01"\): UNPROTECTED PASSPHRASE FILE/);
+    // private files: no warning (the other tests load 0600 files without one)
+    assert.deepEqual(configOf(load(hostYaml(tlsHost()))).warnings, []);
+  });
+});
+
 describe('file problems', () => {
   test('missing file', () => {
     const file = path.join(tmp, 'absent.yml');
@@ -616,6 +712,17 @@ describe('file problems', () => {
 
   test('duplicate YAML keys are an error, not a silent override', () => {
     oneError(load(`collection:\n  timeout: 5s\n  timeout: 9s\n${hostYaml(local)}`), 'line 3', 'unique');
+  });
+
+  test('a YAML alias bomb is a config error naming the file, not a stack trace', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    }
+    const file = writeConfig(`${levels.join('\n')}\n${hostYaml(local)}`);
+    const e = oneError(loadConfig({ file, env: {} }), file);
+    assert.match(e, /alias/i);
   });
 
   test('invalid JSON, a non-mapping top level, an unknown extension', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { decodeInspect, decodeList, dockerTime, healthMarker, uptimeUpperBound } from '../../src/docker/decode.ts';
 import { chooseApiVersion } from '../../src/docker/engine-client.ts';
+import type { ContainerLimits } from '../../src/model.ts';
 
 const ID = 'a'.repeat(64);
 
@@ -12,10 +13,36 @@ test('list: display name is the first name without "/", else the first 12 chars 
     { Id: 'c'.repeat(64), Names: ['/  '], State: 'weird' },
     { Names: ['/no-id'] },
   ]);
-  assert.ok(Array.isArray(out));
-  assert.deepEqual(out.map((e) => e.name), ['web', 'bbbbbbbbbbbb', 'cccccccccccc']);
-  assert.deepEqual(out[0]!.labels, { a: 'b' }, 'non-string label values are dropped');
-  assert.equal(out[2]!.state, 'dead', 'an unknown state is not passed through');
+  assert.ok(typeof out !== 'string');
+  const entries = out.entries;
+  assert.deepEqual(entries.map((e) => e.name), ['web', 'bbbbbbbbbbbb', 'cccccccccccc']);
+  assert.deepEqual(entries[0]!.labels, { a: 'b' }, 'non-string label values are dropped');
+  assert.equal(entries[2]!.state, 'dead', 'an unknown state is not passed through');
+});
+
+test('list: the name is picked as the docker CLI does, not a legacy link alias (issue 8)', () => {
+  const names = (n: unknown) => {
+    const out = decodeList([{ Id: ID, Names: n, State: 'running' }]);
+    assert.ok(typeof out !== 'string');
+    return out.entries[0]!.name;
+  };
+  assert.equal(names(['/db/web_alias', '/web']), 'web', 'the alias of a link comes first in Names here');
+  assert.equal(names(['/web', '/db/web_alias']), 'web');
+  assert.equal(names(['/a/b', '/c/d']), 'a/b', 'no plain name: the first');
+  assert.equal(names(['', '/x']), 'x');
+  assert.equal(names('not a list'), 'aaaaaaaaaaaa');
+});
+
+test('list: a repeated id is dropped, the first entry wins, and it is counted (issue 8)', () => {
+  const out = decodeList([
+    { Id: ID, Names: ['/first'], State: 'running' },
+    { Id: 'b'.repeat(64), Names: ['/other'], State: 'running' },
+    { Id: ID, Names: ['/second'], State: 'exited' },
+    { Id: ID, Names: ['/third'], State: 'exited' },
+  ]);
+  assert.ok(typeof out !== 'string');
+  assert.deepEqual(out.entries.map((e) => [e.name, e.state]), [['first', 'running'], ['other', 'running']]);
+  assert.equal(out.duplicates, 2);
 });
 
 test('list: a body that is not an array is an error value, not an exception', () => {
@@ -34,8 +61,9 @@ test('inspect: fields, zero times and missing health', () => {
   assert.equal(s.exitCode, 3);
   assert.equal(s.oomKilled, true);
   assert.equal(s.health, undefined);
-  assert.equal(s.memoryLimit, 67108864);
-  assert.equal(s.memorySwap, -1);
+  assert.equal(s.limits.memoryBytes, 67108864);
+  assert.ok(Number.isNaN(s.limits.memorySwapBytes), 'MemorySwap -1: unlimited, no series');
+  assert.equal(s.restartPolicy, 'no', 'no RestartPolicy: "no", as Docker defaults');
   assert.equal(decodeInspect({ State: { Health: { Status: 'unhealthy' } } }).health, 'unhealthy');
   assert.equal(decodeInspect({ State: { Health: { Status: 'none' } } }).health, undefined);
   assert.ok(Number.isNaN(decodeInspect(null).restartCount), 'garbage gives NaN, not a throw');
@@ -70,4 +98,44 @@ test('API version: the daemon\'s, capped at ours, never below its minimum', () =
   assert.equal(chooseApiVersion('1.99', '1.24'), '1.51');
   assert.equal(chooseApiVersion('1.99', '1.60'), '1.60', 'a future daemon that refuses our newest version');
   assert.equal(chooseApiVersion('garbage', ''), '1.51');
+});
+
+describe('limits as the kernel applies them (HostConfig -> cgroup)', () => {
+  // Each case: what `docker run` flags write into HostConfig on API 1.43, and what the cgroup
+  // then holds (v1: cpu.cfs_quota_us/cfs_period_us, memory.*limit_in_bytes, memory.memsw.*,
+  // pids.max, cpuset.cpus; v2: cpu.max, memory.max, memory.low, memory.swap.max + memory.max, pids.max).
+  const none = { Memory: 0, MemoryReservation: 0, MemorySwap: 0, NanoCpus: 0, CpuQuota: 0, CpuPeriod: 0, CpuShares: 0, PidsLimit: null, CpusetCpus: '' };
+  const cases: [string, Record<string, unknown>, Partial<ContainerLimits>][] = [
+    ['no flags', {}, { cpuQuota: NaN, cpuPeriod: 100000, cpuShares: 1024, memoryBytes: NaN, memorySwapBytes: NaN, pids: NaN, cpusetCpus: NaN }],
+    ['--cpus 0.5', { NanoCpus: 500_000_000 }, { cpuQuota: 50000, cpuPeriod: 100000 }],
+    ['--cpus 1.5', { NanoCpus: 1_500_000_000 }, { cpuQuota: 150000, cpuPeriod: 100000 }],
+    ['--cpu-quota 25000 (no period)', { CpuQuota: 25000 }, { cpuQuota: 25000, cpuPeriod: 100000 }],
+    ['--cpu-quota 20000 --cpu-period 50000', { CpuQuota: 20000, CpuPeriod: 50000 }, { cpuQuota: 20000, cpuPeriod: 50000 }],
+    ['--cpu-period 50000 alone: no quota, but the period applies', { CpuPeriod: 50000 }, { cpuQuota: NaN, cpuPeriod: 50000 }],
+    ['--cpu-quota -1 is no quota', { CpuQuota: -1 }, { cpuQuota: NaN, cpuPeriod: 100000 }],
+    ['--cpu-shares 512', { CpuShares: 512 }, { cpuShares: 512 }],
+    ['--memory 64m (default swap: as much again)', { Memory: 67108864 }, { memoryBytes: 67108864, memorySwapBytes: 134217728 }],
+    ['--memory 64m --memory-swap -1', { Memory: 67108864, MemorySwap: -1 }, { memoryBytes: 67108864, memorySwapBytes: NaN }],
+    ['--memory 64m --memory-swap 100m', { Memory: 67108864, MemorySwap: 104857600 }, { memorySwapBytes: 104857600 }],
+    ['--memory-reservation 32m', { MemoryReservation: 33554432 }, { memoryReservationBytes: 33554432, memoryBytes: NaN }],
+    ['--pids-limit 50', { PidsLimit: 50 }, { pids: 50 }],
+    ['--pids-limit -1', { PidsLimit: -1 }, { pids: NaN }],
+    ['PidsLimit 0 (API < 1.41 meaning unlimited)', { PidsLimit: 0 }, { pids: NaN }],
+    ['--cpuset-cpus 0', { CpusetCpus: '0' }, { cpusetCpus: 1 }],
+    ['--cpuset-cpus 0-2,4', { CpusetCpus: '0-2,4' }, { cpusetCpus: 4 }],
+  ];
+  for (const [what, hc, want] of cases) {
+    test(what, () => {
+      const got = decodeInspect({ HostConfig: { ...none, ...hc } }).limits;
+      for (const [k, v] of Object.entries(want)) assert.deepEqual(got[k as keyof ContainerLimits], v, `${what}: ${k}`);
+    });
+  }
+  test('garbage fields give no limit, not a throw', () => {
+    const got = decodeInspect({ HostConfig: { Memory: 'lots', NanoCpus: {}, CpusetCpus: 'a-b', PidsLimit: 'x' } }).limits;
+    assert.ok(Number.isNaN(got.memoryBytes) && Number.isNaN(got.cpuQuota) && Number.isNaN(got.cpusetCpus) && Number.isNaN(got.pids));
+    assert.equal(got.cpuPeriod, 100000);
+  });
+  test('restart policy', () => {
+    assert.equal(decodeInspect({ HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 } } }).restartPolicy, 'on-failure');
+  });
 });

@@ -8,7 +8,9 @@ import { F, FIELD_COUNT } from '../../workers/stats-layout.ts';
 
 const inspect = (over: Partial<InspectSummary> = {}): InspectSummary => ({
   restartCount: 2, startedAt: 1_800_000_000, finishedAt: NaN, exitCode: 0, oomKilled: false,
-  memoryLimit: 67108864, memoryReservation: 0, memorySwap: -1, cpuQuota: 0, cpuPeriod: 0, cpuShares: 0, ...over,
+  restartPolicy: 'no',
+  limits: { memoryBytes: 67108864, memoryReservationBytes: NaN, memorySwapBytes: NaN, cpuQuota: NaN, cpuPeriod: 100000, cpuShares: 1024, pids: NaN, cpusetCpus: NaN },
+  ...over,
 });
 
 function container(name: string, state: ContainerState, over: Partial<InspectSummary> = {}, withStats = true): ContainerSnapshot {
@@ -28,9 +30,9 @@ function container(name: string, state: ContainerState, over: Partial<InspectSum
 }
 
 function host(name: string, containers: ContainerSnapshot[] | null, up = true): HostSnapshot {
-  const counters = { listFailed: 1, containerFailed: new Map([['flaky', 3]]), inlineTimeouts: 0, lateProbes: 0, probeDuration: newHistogram(), listDuration: newHistogram(), inspectDuration: newHistogram(), statsDuration: newHistogram() };
+  const counters = { listFailed: 1, containerFailed: new Map([['f'.repeat(64), { name: 'flaky', count: 3 }]]), droppedInterfaces: 0, inlineTimeouts: 0, lateProbes: 0, probeDuration: newHistogram(), listDuration: newHistogram(), inspectDuration: newHistogram(), statsDuration: newHistogram() };
   observe(counters.probeDuration, 0.6);
-  return { host: name, labels: { dc: 'eu-1' }, up, info: null, containers, containerCount: containers?.length ?? 0, lastSuccess: 1_800_000_100, lastDurationSeconds: 0.6, counters };
+  return { host: name, labels: { dc: 'eu-1' }, up, info: null, containers, snapshotAgeSeconds: containers ? 0 : NaN, containerCount: containers?.length ?? 0, lastSuccess: 1_800_000_100, lastDurationSeconds: 0.6, counters };
 }
 
 async function render(hosts: HostSnapshot[]): Promise<string> {
@@ -90,4 +92,19 @@ test('the exposition, self metrics included, passes promtool check metrics', asy
   assert.match(text, /^docker_fleet_exporter_build_info\{version="test",nodejs="v\d+/m);
   assert.match(text, /^process_cpu_seconds_total /m);
   execFileSync('promtool', ['check', 'metrics'], { input: text });
+});
+
+test('limits: a series only where the kernel has a limit; period always; restart policy as info', async () => {
+  const limited = container('lim', 'running', { restartPolicy: 'on-failure', limits: { memoryBytes: 67108864, memoryReservationBytes: NaN, memorySwapBytes: 134217728, cpuQuota: 50000, cpuPeriod: 100000, cpuShares: 1024, pids: 50, cpusetCpus: 1 } });
+  const text = await render([host('a', [limited, container('free', 'running')])]);
+  assert.match(text, /^container_spec_cpu_quota\{[^}]*name="lim"[^}]*\} 50000$/m);
+  assert.doesNotMatch(text, /^container_spec_cpu_quota\{[^}]*name="free"/m, 'no quota: no series (a 0 would read as "no CPU allowed")');
+  assert.match(text, /^container_spec_cpu_period\{[^}]*name="free"[^}]*\} 100000$/m, 'the kernel default period');
+  assert.match(text, /^container_spec_pids_limit\{[^}]*name="lim"[^}]*\} 50$/m);
+  assert.doesNotMatch(text, /^container_spec_pids_limit\{[^}]*name="free"/m);
+  assert.match(text, /^container_spec_cpuset_cpus\{[^}]*name="lim"[^}]*\} 1$/m);
+  assert.match(text, /^container_spec_memory_swap_limit_bytes\{[^}]*name="lim"[^}]*\} 134217728$/m);
+  assert.doesNotMatch(text, /^container_spec_memory_reservation_limit_bytes\{/m);
+  assert.match(text, /^container_restart_policy_info\{host="a",dc="eu-1",name="lim",id="lim0+",policy="on-failure"\} 1$/m);
+  assert.match(text, /^container_restart_policy_info\{[^}]*name="free"[^}]*policy="no"\} 1$/m);
 });

@@ -58,6 +58,7 @@ describe('parseBatch', () => {
       blkReadBytes: 2 * 18821120, // "Read" on two devices; Sync/Async/Total ignored
       blkWriteBytes: 2 * 4096000,
       readTime: Date.parse('2026-11-29T01:52:10.482Z') / 1000,
+      droppedInterfaces: 0,
     });
     assert.deepEqual(r.networks, [
       [{ iface: 'eth0', rxBytes: 734218823, rxPackets: 912345, rxErrors: 0, rxDropped: 7, txBytes: 201938471, txPackets: 655432, txErrors: 0, txDropped: 0 }],
@@ -87,6 +88,7 @@ describe('parseBatch', () => {
       blkReadBytes: 104857600 + 1048576, // lowercase "read", summed over devices
       blkWriteBytes: 52428800 + 8192,
       readTime: Date.parse('2026-11-29T01:52:11.093Z') / 1000,
+      droppedInterfaces: 0,
     });
   });
 
@@ -106,6 +108,33 @@ describe('parseBatch', () => {
         ['eth1', 1048576, 524288, 1, 2],
       ],
     );
+  });
+
+  it('keeps the first 64 interfaces and counts the rest (issue 8)', () => {
+    const nets = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`veth${String(i).padStart(4, '0')}`, { rx_bytes: i, tx_bytes: 1 }]));
+    const r = parse(modified('v2', (b) => (b.networks = nets(5000))), modified('v2', (b) => (b.networks = nets(64))));
+    assert.deepEqual(r.errors, [null, null]);
+    assert.equal(r.networks[0]!.length, 64);
+    assert.equal(r.networks[0]![63]!.iface, 'veth0063');
+    assert.equal(row(r, 0)[F.droppedInterfaces], 4936);
+    assert.equal(r.networks[1]!.length, 64);
+    assert.equal(row(r, 1)[F.droppedInterfaces], 0);
+  });
+
+  it('gives each host of a task its own parse budget: a slow host loses its later bodies, the next host parses (issue 8)', () => {
+    // 1 MiB of flat arrays: ~50 ms to parse here, so over a 20 ms budget after the first
+    const slow = `{"x":[${Array(350_000).fill('[]').join(',')}]}`;
+    const task = pack([slow, slow, slow, fixture('v2'), fixture('v1')].map((b) => enc.encode(b)), [0, 3]);
+    const r = parseBatch(task, Infinity, 20);
+    assert.equal(r.errors[0], null);
+    assert.deepEqual(r.errors.slice(1, 3), ["not parsed: this host's stats took over 20ms to parse", "not parsed: this host's stats took over 20ms to parse"]);
+    assert.deepEqual(r.errors.slice(3), [null, null], 'the next host starts with its own budget');
+    assert.equal(row(r, 4)[F.cgroupVersion], 1);
+  });
+
+  it('fails the bodies not started by the deadline', () => {
+    const r = parseBatch(pack([enc.encode(fixture('v2'))]), Date.now() - 1);
+    assert.deepEqual(r.errors, ["not parsed: the probe's deadline passed"]);
   });
 
   it('treats null blkio, missing networks and empty pids_stats as absent', () => {

@@ -101,4 +101,39 @@ describe('StatsBatcher', () => {
     pre.abort(new Error('already'));
     await assert.rejects(batcher.submit(bodiesFor(3, 1), pre.signal), /already/);
   });
+
+  it('a request that gives up stops the task it shares; the other hosts run again alone (issue 8)', async () => {
+    const calls: string[][] = [];
+    const stopped: unknown[] = [];
+    const plain = fakeRun(calls);
+    // a body "hang" never finishes unless its task is stopped (a worker stuck in a parse)
+    const run = (bodies: Uint8Array[], signal?: AbortSignal): Promise<ParseResult> => {
+      if (!bodies.some((b) => dec.decode(b) === 'hang')) return plain(bodies);
+      calls.push(bodies.map((b) => dec.decode(b)));
+      return new Promise((_, reject) => signal?.addEventListener('abort', () => (stopped.push(signal.reason), reject(signal.reason))));
+    };
+    const batcher = new StatsBatcher(run, 256, 5);
+    const ac = new AbortController();
+    const bad = batcher.submit([enc.encode('hang')], ac.signal);
+    const good = batcher.submit(bodiesFor(2, 2), new AbortController().signal);
+    const noSignal = batcher.submit(bodiesFor(3, 1));
+    await new Promise((r) => setTimeout(r, 30)); // flushed, the shared task is stuck
+    assert.deepEqual(calls, [['hang', '2000', '2001', '3000']]);
+    ac.abort(new Error('probe deadline'));
+    await assert.rejects(bad, /probe deadline/);
+    assert.deepEqual(cpu(await good), [2000, 2001]);
+    assert.deepEqual(cpu(await noSignal), [3000]);
+    assert.equal(stopped.length, 1, 'the shared task was stopped');
+    // the host that gave up is not run again
+    assert.deepEqual(calls.slice(1).map((c) => c.join()).sort(), ['2000,2001', '3000']);
+  });
+
+  it('tells each task where each host\'s bodies begin, so each gets its own parse budget', async () => {
+    const starts: (number[] | undefined)[] = [];
+    const plain = fakeRun([]);
+    const batcher = new StatsBatcher((bodies, _signal, hostStarts) => (starts.push(hostStarts), plain(bodies)), 4, 5);
+    await Promise.all([batcher.submit(bodiesFor(1, 1)), batcher.submit(bodiesFor(2, 2)), batcher.submit(bodiesFor(3, 3))]);
+    // 1 + 2 fill 3 of 4 rows; host 3 does not fit whole, so it starts the next task
+    assert.deepEqual(starts, [[0, 1], [0]]);
+  });
 });

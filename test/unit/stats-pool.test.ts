@@ -88,6 +88,20 @@ describe('StatsPool with threads', () => {
 });
 
 describe('StatsPool on the main thread (threads = 0)', () => {
+  it('bounds the work: bodies not started by the deadline fail, deep nesting fails fast (issue 8)', async () => {
+    const pool = StatsPool.create({ threads: 0 });
+    const late = await pool.parse([enc.encode(fixture('v2')), enc.encode(fixture('v1'))], Date.now() - 1);
+    assert.deepEqual(late.errors, ["not parsed: the probe's deadline passed", "not parsed: the probe's deadline passed"]);
+    // 1 MiB of nested arrays: JSON.parse took ~780 ms on it here; refused before parsing
+    const deep = enc.encode(`{"x":${'['.repeat(500_000)}${']'.repeat(500_000)}}`);
+    const t0 = performance.now();
+    const r = await pool.parse([deep, enc.encode(fixture('v2'))], Date.now() + 60_000);
+    assert.ok(performance.now() - t0 < 300, `took ${performance.now() - t0} ms`);
+    assert.deepEqual(r.errors, ['body nests deeper than 32 levels', null]);
+    assert.equal(r.values[FIELD_COUNT + F.cgroupVersion], 2);
+    await pool.close();
+  });
+
   it('gives the same results as the pure function', async () => {
     const pool = StatsPool.create({ threads: 0, chunkSize: 100 });
     const bodies = mixedBodies(300);
@@ -103,6 +117,23 @@ describe('StatsPool lifecycle and failures', () => {
     dir = mkdtempSync(join(tmpdir(), 'stats-pool-test-'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A stand-in worker: runs `onBody` (which sees `text`) per body, then answers a row of ones each. */
+  function writeWorker(name: string, onBody: string): string {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      `export default function (task) {
+         const n = task.offsets.length / 2;
+         for (let i = 0; i < n; i++) {
+           const text = new TextDecoder().decode(task.buf.subarray(task.offsets[2 * i], task.offsets[2 * i + 1]));
+           ${onBody}
+         }
+         return { values: new Float64Array(n * ${FIELD_COUNT}).fill(1), errors: new Array(n).fill(null), networks: new Array(n).fill([]) };
+       }\n`,
+    );
+    return file;
+  }
 
   it('close() twice resolves, and parse() after close rejects', async () => {
     const pool = StatsPool.create({ threads: 1 });
@@ -122,19 +153,7 @@ describe('StatsPool lifecycle and failures', () => {
 
   it('a worker that dies or throws rejects that batch only, and the pool keeps working', async () => {
     // Exits its thread on a body "die", throws on "throw", else answers a row of ones per body.
-    const file = join(dir, 'failing-worker.mjs');
-    writeFileSync(
-      file,
-      `export default function (task) {
-         const n = task.offsets.length / 2;
-         for (let i = 0; i < n; i++) {
-           const text = new TextDecoder().decode(task.buf.subarray(task.offsets[2 * i], task.offsets[2 * i + 1]));
-           if (text === 'die') process.exit(7);
-           if (text === 'throw') throw new Error('boom in worker');
-         }
-         return { values: new Float64Array(n * ${FIELD_COUNT}).fill(1), errors: new Array(n).fill(null), networks: new Array(n).fill([]) };
-       }\n`,
-    );
+    const file = writeWorker('failing-worker.mjs', `if (text === 'die') process.exit(7);\n if (text === 'throw') throw new Error('boom in worker');`);
     const pool = StatsPool.create({ threads: 1, workerUrl: pathToFileURL(file) });
     try {
       await assert.rejects(pool.parse([enc.encode('die')]), /^Error: stats worker failed \(batch of 1\): worker exited with code: 7$/);
@@ -168,18 +187,25 @@ describe('StatsPool lifecycle and failures', () => {
     }
   });
 
-  it('a caller abort rejects with the caller reason, and the pool keeps working', async () => {
-    const pool = StatsPool.create({ threads: 1 });
+  it('a parse still running at its deadline is stopped; a host sharing its task still gets its rows (issue 8)', async () => {
+    // Spins for ever on a body "spin" (as JSON.parse did on 30 MB of nested arrays), else a row of ones.
+    const file = writeWorker('spinning-worker.mjs', `if (text === 'spin') for (;;) {}`);
+    const pool = StatsPool.create({ threads: 1, workerUrl: pathToFileURL(file), batchWindowMs: 50 });
     try {
-      const ac = new AbortController();
-      ac.abort(new Error('probe deadline'));
-      await assert.rejects(pool.parse([enc.encode(fixture('v2'))], ac.signal), /probe deadline/);
-      const late = new AbortController();
-      const p = pool.parse([enc.encode(fixture('v2'))], late.signal);
-      late.abort(new Error('probe deadline 2'));
-      await assert.rejects(p, /probe deadline 2/);
-      const r = await pool.parse([enc.encode(fixture('v1'))]);
-      assert.equal(r.values[F.cgroupVersion], 1);
+      await pool.parse([enc.encode('warm')]); // the thread is up: the deadline measures the parse only
+      const t0 = Date.now();
+      // within one batch window: both go to the worker as one task
+      const bad = pool.parse([enc.encode('spin')], Date.now() + 400);
+      const good = pool.parse([enc.encode('a'), enc.encode('b')], Date.now() + 60_000);
+      await assert.rejects(bad, /stats parse: not parsed: the probe's deadline passed/);
+      const stopped = Date.now() - t0;
+      assert.ok(stopped < 3000, `rejected after ${stopped} ms`);
+      const g = await good;
+      assert.deepEqual(g.errors, [null, null]);
+      assert.equal(g.values[0], 1);
+      // the spinning thread was ended and replaced: the pool still parses
+      const again = await pool.parse([enc.encode('c')], Date.now() + 60_000);
+      assert.deepEqual(again.errors, [null]);
     } finally {
       await pool.close();
     }

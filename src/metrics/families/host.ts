@@ -2,6 +2,7 @@
 import type { Histogram, HostSnapshot } from '../../model.ts';
 import { escapeLabelValue, formatValue, labelText, type Exposition } from '../exposition.ts';
 import { hostLabels, type Collector } from '../family.ts';
+import { MAX_INTERFACES } from '../../../workers/stats-layout.ts';
 
 interface HostMetric {
   name: string;
@@ -11,13 +12,15 @@ interface HostMetric {
 }
 
 const METRICS: readonly HostMetric[] = [
-  { name: 'docker_host_up', type: 'gauge', help: 'Whether the last probe of the Docker daemon succeeded (1) or not (0).', value: (h) => (h.up ? 1 : 0) },
+  { name: 'docker_host_up', type: 'gauge', help: 'Whether the probe of the Docker daemon serving this scrape succeeded (1) or not (0); 0 while a late host is served its last snapshot.', value: (h) => (h.up ? 1 : 0) },
+  { name: 'docker_host_snapshot_age_seconds', type: 'gauge', help: 'Age of the container data served for the host: about 0 from a fresh probe, more while a late host is served its last snapshot; absent when none is served.', value: (h) => h.snapshotAgeSeconds },
   { name: 'machine_cpu_cores', type: 'gauge', help: 'Number of CPU cores of the Docker host, as the daemon reports (NCPU).', value: (h) => h.info?.ncpu ?? NaN },
   { name: 'machine_memory_bytes', type: 'gauge', help: 'Memory of the Docker host in bytes, as the daemon reports (MemTotal).', value: (h) => h.info?.memTotal ?? NaN },
   { name: 'docker_containers', type: 'gauge', help: 'Number of containers that exist.', value: (h) => (h.containers ? h.containerCount : NaN) },
   { name: 'docker_probe_list_containers_failed_total', type: 'counter', help: 'How many times the attempt to list all containers has failed.', value: (h) => h.counters.listFailed },
   { name: 'docker_probe_inline_timeouts_total', type: 'counter', help: 'Total number of times we have forced the scrape to happen in the background and returned outdated data because performing an update inline took too long.', value: (h) => h.counters.inlineTimeouts },
   { name: 'docker_probe_late_completions_total', type: 'counter', help: 'Probes that finished in the background after their scrape had been served without them.', value: (h) => h.counters.lateProbes },
+  { name: 'docker_probe_dropped_interfaces_total', type: 'counter', help: `Network interfaces left out of container stats beyond the cap of ${MAX_INTERFACES} per container, summed over probes.`, value: (h) => h.counters.droppedInterfaces },
   { name: 'docker_probe_successfully_completed_time', type: 'gauge', help: 'When the last Docker probe was successfully completed, unix seconds.', value: (h) => h.lastSuccess },
   { name: 'docker_ssh_connected', type: 'gauge', help: 'Whether the SSH tunnel to the host is connected (ssh:// hosts only).', value: (h) => (h.transport ? (h.transport.connected ? 1 : 0) : NaN) },
   { name: 'docker_ssh_connects_total', type: 'counter', help: 'SSH connections established to the host (ssh:// hosts only).', value: (h) => h.transport?.connects ?? NaN },
@@ -62,7 +65,11 @@ export const hostFamily: Collector = {
     });
     out.family('docker_probe_container_failed_total', 'counter', 'Number of times the exporter failed to collect information about a specific container.');
     hosts.forEach((h, i) => {
-      for (const [name, n] of h.counters.containerFailed) out.sample('docker_probe_container_failed_total', `${labels[i]},name="${escapeLabelValue(name)}"`, n);
+      // Kept by id, shown by the current name; two ids under one name (a name reused while
+      // both are listed) would otherwise be two series with the same labels.
+      const byName = new Map<string, number>();
+      for (const { name, count } of h.counters.containerFailed.values()) byName.set(name, (byName.get(name) ?? 0) + count);
+      for (const [name, n] of byName) out.sample('docker_probe_container_failed_total', `${labels[i]},name="${escapeLabelValue(name)}"`, n);
     });
     for (const m of HISTOGRAMS) {
       out.family(m.name, 'histogram', m.help);

@@ -59,6 +59,22 @@ export function createStateFamily(containerLabels: readonly string[]): Collector
     }
   }
 
+  /** One series per container with its current value as a label. */
+  function* stateInfo(out: Exposition, hosts: readonly HostSnapshot[], name: string, help: string, label: string, pick: (c: ContainerSnapshot) => string): Generator<void> {
+    out.family(name, 'gauge', help);
+    const nameBuf = nameBytes(name);
+    const suffixes = new Map<string, Buffer>();
+    for (const h of hosts) {
+      for (const c of h.containers ?? []) {
+        const value = pick(c);
+        let suffix = suffixes.get(value);
+        if (suffix === undefined) suffixes.set(value, (suffix = labelBytes(`${label}="${escapeLabelValue(value)}"`)));
+        out.sampleBytes(nameBuf, idCache.get(c.ident)!, 1, suffix);
+      }
+      yield;
+    }
+  }
+
   return {
     name: 'state',
     *collect(hosts, out) {
@@ -70,6 +86,7 @@ export function createStateFamily(containerLabels: readonly string[]): Collector
       }
       yield* writeContainerMetrics(hosts, out, METRICS, idLabels, idCache);
       yield* stateSet(out, hosts, 'container_state', 'Container state as a state set: 1 for the current state, 0 for the others.', 'state', STATES, (c) => c.state);
+      yield* stateInfo(out, hosts, 'container_restart_policy_info', 'Restart policy of the container (HostConfig.RestartPolicy.Name); the value is always 1.', 'policy', (c) => c.inspect.restartPolicy);
       // No series for a container without a healthcheck.
       yield* stateSet(out, hosts, 'container_health_status', 'Healthcheck status as a state set: 1 for the current status, 0 for the others.', 'status', HEALTH, (c) => c.inspect.health);
     },

@@ -83,3 +83,81 @@ export function netDev(pid: number, iface: string): NetDev {
   }
   throw new Error(`/proc/${pid}/net/dev: no interface ${iface}`);
 }
+
+/** cgroup v2: the files of one container's directory (exported for fixtures of v2 hosts). */
+export function limitsV2(dir: string): CgroupLimits {
+  const [quota, period] = text(join(dir, 'cpu.max')).split(' ') as [string, string];
+  const memory = maxOrNumber(join(dir, 'memory.max'));
+  const swap = maxOrNumber(join(dir, 'memory.swap.max'));
+  const low = num(join(dir, 'memory.low'));
+  const cpuset = text(join(dir, 'cpuset.cpus'));
+  return {
+    cpuQuota: quota === 'max' ? NaN : Number(quota),
+    cpuPeriod: Number(period),
+    memoryBytes: memory,
+    memoryReservationBytes: low > 0 ? low : NaN,
+    // v2 limits swap alone; Docker's MemorySwap (and cgroup v1) is memory plus swap
+    memorySwapBytes: memory + swap,
+    pids: maxOrNumber(join(dir, 'pids.max')),
+    // empty: none requested, the parent's set applies
+    cpusetCpus: countCpus(cpuset),
+    cpusetInherited: cpuset === '',
+  };
+}
+
+/** The limits the kernel applies to the container's cgroup; NaN where there is none. */
+export interface CgroupLimits {
+  cpuQuota: number;
+  cpuPeriod: number;
+  memoryBytes: number;
+  memoryReservationBytes: number;
+  /** memory plus swap */
+  memorySwapBytes: number;
+  pids: number;
+  /** CPUs in the cgroup's cpuset */
+  cpusetCpus: number;
+  /** the cpuset is the parent's (the kernel has no "unset": an unrestricted one inherits) */
+  cpusetInherited: boolean;
+}
+
+/** cgroup v1 writes "no limit" as the page-rounded maximum of an int64. */
+const V1_UNLIMITED = 2 ** 62;
+const text = (file: string): string => readFileSync(file, 'utf8').trim();
+const v1Limit = (file: string): number => {
+  const v = num(file);
+  return v >= V1_UNLIMITED ? NaN : v;
+};
+const maxOrNumber = (file: string): number => {
+  const t = text(file);
+  return t === 'max' ? NaN : Number(t);
+};
+/** "0-2,4" -> 4 */
+function countCpus(list: string): number {
+  if (list === '') return NaN;
+  let n = 0;
+  for (const part of list.split(',')) {
+    const [a, b] = part.split('-').map(Number) as [number, number | undefined];
+    n += b === undefined ? 1 : b - a + 1;
+  }
+  return n;
+}
+
+export function limits(pid: number): CgroupLimits {
+  if (cgroupV2) return limitsV2(cgroupDir(pid, 'cpu'));
+  const cpu = cgroupDir(pid, 'cpu');
+  const mem = cgroupDir(pid, 'memory');
+  const quota = num(join(cpu, 'cpu.cfs_quota_us'));
+  const cpuset = cgroupDir(pid, 'cpuset');
+  const own = text(join(cpuset, 'cpuset.cpus'));
+  const inherited = text(join(cpuset, '..', 'cpuset.cpus'));
+  return {
+    cpuQuota: quota < 0 ? NaN : quota,
+    cpuPeriod: num(join(cpu, 'cpu.cfs_period_us')),
+    memoryBytes: v1Limit(join(mem, 'memory.limit_in_bytes')),
+    memoryReservationBytes: v1Limit(join(mem, 'memory.soft_limit_in_bytes')),
+    memorySwapBytes: v1Limit(join(mem, 'memory.memsw.limit_in_bytes')),
+    pids: maxOrNumber(join(cgroupDir(pid, 'pids'), 'pids.max')),
+    cpusetCpus: countCpus(own),
+    cpusetInherited: own === inherited,
+  };
+}

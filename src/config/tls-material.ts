@@ -1,0 +1,120 @@
+// The TLS material of a tcp:// host, loaded the way its connections use it. A key that is not a
+// PEM key (garbage, DER), is encrypted without a passphrase, or does not match its certificate
+// is then a config error naming the file, instead of a throw at the first probe's connect.
+// Measured on Node 20: createSecureContext() accepts a `ca` holding no certificate at all
+// (garbage, a key, DER) without a word, so the CA file is checked on its own.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { TlsFiles } from './types.ts';
+
+/** The tls.* key a problem belongs to. */
+export type TlsKey = 'ca' | 'cert' | 'key' | 'passphrase_file' | 'passphrase_env';
+
+export interface TlsProblem {
+  key: TlsKey;
+  /** Names the file; never contains a passphrase or key material. */
+  message: string;
+}
+
+export type TlsLoad = { ok: true; context: SecureContext } | { ok: false; problems: TlsProblem[] };
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRYPTED/m;
+
+/** "error:1E08010C:DECODER routines::unsupported" -> "DECODER routines::unsupported" */
+function reason(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.replace(/^error:[0-9A-F]+:/, '');
+}
+
+function errCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? 'error';
+}
+
+/** Reads, checks and combines the files; `env` holds passphrase_env's variable. */
+export function loadTlsContext(tls: TlsFiles, env: NodeJS.ProcessEnv): TlsLoad {
+  const problems: TlsProblem[] = [];
+  const read = (key: TlsKey, file: string | undefined): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      problems.push({ key, message: `cannot read ${file} (${errCode(err)})` });
+      return undefined;
+    }
+  };
+  const ca = read('ca', tls.ca);
+  const cert = read('cert', tls.cert);
+  const key = read('key', tls.key);
+
+  if (ca !== undefined) {
+    const blocks = ca.toString('latin1').match(PEM_CERT) ?? [];
+    if (blocks.length === 0) problems.push({ key: 'ca', message: `${tls.ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` });
+    for (const [i, block] of blocks.entries()) {
+      try {
+        new X509Certificate(block);
+      } catch (err) {
+        problems.push({ key: 'ca', message: `certificate ${i + 1} in ${tls.ca} cannot be read: ${reason(err)}` });
+        break;
+      }
+    }
+  }
+  if (cert !== undefined) {
+    try {
+      createSecureContext({ cert });
+    } catch (err) {
+      problems.push({ key: 'cert', message: `${tls.cert} is not a PEM certificate: ${reason(err)}` });
+    }
+  }
+
+  const passphrase = readPassphrase(tls, env, problems);
+  if (key !== undefined && passphrase !== null) {
+    const encrypted = ENCRYPTED_PEM.test(key.toString('latin1'));
+    try {
+      createSecureContext({ key, passphrase });
+    } catch (err) {
+      if (encrypted && passphrase === undefined) {
+        problems.push({ key: 'key', message: `${tls.key} is encrypted: set tls.passphrase_file or tls.passphrase_env` });
+      } else if (encrypted) {
+        // Names where the passphrase came from, never the passphrase.
+        const from = tls.passphraseFile !== undefined ? 'passphrase_file' : 'passphrase_env';
+        const source = tls.passphraseFile ?? tls.passphraseEnv;
+        problems.push({ key: from, message: `the passphrase from ${source} does not decrypt ${tls.key} (wrong passphrase?)` });
+      } else {
+        problems.push({ key: 'key', message: `${tls.key} is not a PEM private key: ${reason(err)}` });
+      }
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  try {
+    const context = createSecureContext({ ca, cert, key, passphrase: passphrase ?? undefined });
+    return { ok: true, context };
+  } catch (err) {
+    // Each part loaded alone: what is left is the pair.
+    return { ok: false, problems: [{ key: 'key', message: `${tls.key} does not match the certificate ${tls.cert}: ${reason(err)}` }] };
+  }
+}
+
+/** undefined: none configured; null: configured and unusable (a problem was recorded). */
+function readPassphrase(tls: TlsFiles, env: NodeJS.ProcessEnv, problems: TlsProblem[]): string | undefined | null {
+  if (tls.passphraseFile !== undefined) {
+    try {
+      // Files written by `echo` end in a newline that is not part of the passphrase.
+      return readFileSync(tls.passphraseFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      problems.push({ key: 'passphrase_file', message: `cannot read ${tls.passphraseFile} (${errCode(err)})` });
+      return null;
+    }
+  }
+  if (tls.passphraseEnv !== undefined) {
+    const value = env[tls.passphraseEnv];
+    if (value === undefined) {
+      problems.push({ key: 'passphrase_env', message: `environment variable ${tls.passphraseEnv} is not set` });
+      return null;
+    }
+    return value;
+  }
+  return undefined;
+}
