@@ -21,7 +21,7 @@ COPY src src
 COPY workers workers
 # What the runtime stage needs, in one directory: one COPY there (each step of the classic builder
 # costs seconds on the vfs storage driver).
-RUN npm run build && npm prune --omit=dev && mkdir /out && mv package.json node_modules dist /out/
+RUN npm run build && npm prune --omit=dev --offline --no-audit --no-fund && mkdir /out && mv package.json node_modules dist /out/
 
 FROM node:20-bookworm-slim
 WORKDIR /app

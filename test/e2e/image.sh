@@ -131,16 +131,43 @@ cmd_build() { # cmd_build <socket> <tag>
       --change 'CMD ["node"]' "$tar" "$from" >/dev/null
     log "imported $from in $((SECONDS - t0))s"
   fi
-  local -a args=(build --network host --force-rm -t "$tag")
+  local -a args=(build --network host -t "$tag")
   local ca; ca="$(extra_ca)"
   if [ -n "$ca" ]; then
     args+=(--build-arg "EXTRA_CA_CERTS=$ca")
     log "EXTRA_CA_CERTS: $(printf '%s\n' "$ca" | grep -c 'BEGIN CERTIFICATE') certificate(s)"
   fi
+  local cli; cli="$(buildkit_cli)"
+  if [ -n "$cli" ]; then
+    log "builder: BuildKit, through $cli"
+    args+=(--progress=plain)
+    export DOCKER_BUILDKIT=1
+  else
+    cli=docker
+    log "builder: classic (no docker CLI here drives BuildKit)"
+    args+=(--force-rm)
+    export DOCKER_BUILDKIT=0
+  fi
   local t1=$SECONDS
-  # The classic builder: the one every docker CLI here has (BuildKit needs buildx on CLI >= 23).
-  DOCKER_BUILDKIT=0 dk "${args[@]}" "$REPO" || die "docker build failed"
+  DOCKER_HOST="unix://$socket" DOCKER_CONTEXT= DOCKER_TLS_VERIFY= DOCKER_CERT_PATH= \
+    "$cli" "${args[@]}" "$REPO" || die "docker build failed"
   log "built $tag in $((SECONDS - t1))s ($((SECONDS - t0))s with the base)"
+}
+
+# A docker CLI that builds with BuildKit, or nothing. Measured here (vfs storage, 2 busy cores):
+# this Dockerfile in 15 s with BuildKit, 150-290 s with the classic builder, which commits a
+# container (a full copy of the image on vfs) for every step. CLI >= 23 drives BuildKit only
+# through the buildx plugin; Debian's docker.io CLI (20.10) has it built in.
+# E2E_IMAGE_BUILDER=classic forces the classic builder.
+buildkit_cli() {
+  [ "${E2E_IMAGE_BUILDER:-}" != classic ] || return 0
+  if docker buildx version >/dev/null 2>&1; then command -v docker; return; fi
+  local cli major
+  for cli in "$(command -v docker)" /usr/bin/docker; do
+    [ -x "$cli" ] || continue
+    major="$("$cli" --version 2>/dev/null | sed -nE 's/^Docker version ([0-9]+)\..*/\1/p')"
+    if [ -n "$major" ] && [ "$major" -ge 18 ] && [ "$major" -lt 23 ]; then printf '%s\n' "$cli"; return; fi
+  done
 }
 
 case "${1:-}" in
