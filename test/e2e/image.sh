@@ -127,9 +127,10 @@ cmd_build() { # cmd_build <socket> <tag>
   dk() { DOCKER_HOST="unix://$socket" DOCKER_CONTEXT= DOCKER_TLS_VERIFY= DOCKER_CERT_PATH= docker "$@"; }
   if dk image inspect "$from" >/dev/null 2>&1; then log "$from already in the daemon"
   else
+    local ti=$SECONDS
     dk import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
       --change 'CMD ["node"]' "$tar" "$from" >/dev/null
-    log "imported $from in $((SECONDS - t0))s"
+    log "imported $from in $((SECONDS - ti))s"
   fi
   local -a args=(build --network host -t "$tag")
   local ca; ca="$(extra_ca)"
