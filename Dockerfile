@@ -19,8 +19,9 @@ RUN set -e; \
     rm -f .extra-ca.pem
 COPY src src
 COPY workers workers
-# What the runtime stage needs, in one directory: one COPY there (each step of the classic builder
-# costs seconds on the vfs storage driver).
+# --offline: npm ci's cache has all prune needs; online, prune went back to the registry (without
+# the proxy CA here) and spent ~2 min in retries. /out: what the runtime stage needs, for one COPY
+# (each step of the classic builder copies the whole image on the vfs storage driver).
 RUN npm run build && npm prune --omit=dev --offline --no-audit --no-fund && mkdir /out && mv package.json node_modules dist /out/
 
 FROM node:20-bookworm-slim

@@ -47,7 +47,9 @@ let url = '';
 
 before(async () => {
   await buildImage();
-  address = `127.0.0.1:${await freePort()}`;
+  let port = await freePort();
+  while (port === 9417) port = await freePort(); // the image's default: the test needs another
+  address = `127.0.0.1:${port}`;
   url = `http://${address}`;
   const socketGroup = statSync(fleet.a.socket).gid;
   await docker([
@@ -114,7 +116,6 @@ describe('the image, built from the Dockerfile and run against daemon A', { time
   test('HEALTHCHECK: the image\'s command is healthy at the non-default address it follows', async () => {
     const image = await engineGet<{ Config: { Healthcheck?: { Test: string[] } } }>(fleet.a.socket, `/images/${encodeURIComponent(TAG)}/json`);
     assert.deepEqual(image.Config.Healthcheck?.Test, ['CMD', 'node', '/app/dist/src/cli.js', 'healthcheck']);
-    assert.notEqual(address.split(':')[1], '9417', 'the test address differs from the default');
     let i = await inspectIt();
     const deadline = Date.now() + 60_000;
     while (i.State.Health?.Status !== 'healthy' && Date.now() < deadline) {
