@@ -34,8 +34,10 @@ export type CliResult =
   | { kind: 'error'; message: string };
 
 export const helpText = `usage: docker-fleet-exporter [<flags>]
+       docker-fleet-exporter healthcheck [<flags>]
 
 Prometheus exporter for a fleet of Docker daemons (unix socket, TCP with mutual TLS, SSH).
+healthcheck: exit 0 if the server these flags configure answers /healthz, else 1.
 
 Flags:
   -h, --help                 Show this help and exit.
