@@ -1,0 +1,191 @@
+// Hosts from the Docker CLI's context store (docker/cli, cli/context/store), each context a host
+// named after it. The store, as `docker context create` writes it (docker 28 here):
+//   <dir>/contexts/meta/<sha256 hex of the name>/meta.json
+//     {"Name":"prod-1","Metadata":{...},"Endpoints":{"docker":{"Host":"tcp://h:2376","SkipTLSVerify":false}}}
+//   <dir>/contexts/tls/<sha256 hex of the name>/docker/{ca,cert,key}.pem   (those given, if any)
+// <dir> is $DOCKER_CONFIG, else ~/.docker. What becomes of a context:
+//   unix://...  that socket
+//   tcp://...   TLS when the store holds TLS files or SkipTLSVerify is set, as the docker CLI
+//               decides (cli/context/docker/load.go tlsConfig); SkipTLSVerify is
+//               insecure_skip_verify; no files and no SkipTLSVerify is plain TCP
+//   ssh://...   the docker CLI runs `ssh`, which reads ~/.ssh/config; the exporter speaks SSH
+//               itself, so how it logs in comes from the block's `ssh` settings (the keys of a
+//               host's ssh block), and the host key is verified as for any host: known_hosts
+//               defaults to ~/.ssh/known_hosts, the file `ssh` checks.
+// The `default` context is not in the store: it is the docker CLI's name for DOCKER_HOST or the
+// local socket, so it is never imported (list the local daemon under hosts to watch it).
+// The output is hosts[] items as the config file spells them, so explicit and imported hosts
+// pass the same checks and a name in both is a duplicate.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { globToRegExp } from '../tracker/filter.ts';
+
+export interface DockerContextsOptions {
+  /** The store's directory: $DOCKER_CONFIG, else ~/.docker (see contextStoreDir). */
+  dir: string;
+  /** Context name globs (`*`, `?`); empty: every context. */
+  include: readonly string[];
+  /** Applied after include. */
+  exclude: readonly string[];
+  /** Static labels of every imported host. */
+  labels?: Record<string, unknown>;
+  /** A host's `ssh` block, for every ssh:// context. */
+  ssh?: Record<string, unknown>;
+  /** For the default known_hosts. */
+  homeDir: string;
+}
+
+export interface ImportedHost {
+  context: string;
+  /** The meta.json it came from, for messages. */
+  file: string;
+  /** A hosts[] item as the config file spells it. */
+  item: Record<string, unknown>;
+}
+
+/** A problem with the store or one context; `context` once the context's name is known. */
+export interface ContextIssue {
+  context?: string;
+  file: string;
+  message: string;
+}
+
+export interface ContextsResult {
+  hosts: ImportedHost[];
+  issues: ContextIssue[];
+  warnings: ContextIssue[];
+}
+
+/** A meta.json is a few hundred bytes; anything this big is not one. */
+const MAX_META_BYTES = 1 << 20;
+const TLS_FILES = ['ca', 'cert', 'key'] as const;
+const HOST_KEY_SETTINGS = ['known_hosts', 'host_key_fingerprint', 'insecure_ignore_host_key'];
+
+/** Where the docker CLI keeps its configuration: $DOCKER_CONFIG, else ~/.docker. */
+export function contextStoreDir(env: NodeJS.ProcessEnv, homeDir: string): string {
+  const dir = env['DOCKER_CONFIG'];
+  return dir !== undefined && dir !== '' ? dir : path.join(homeDir, '.docker');
+}
+
+/** The directory name the store gives a context: the sha256 hex of its name. */
+export function contextId(name: string): string {
+  return createHash('sha256').update(name, 'utf8').digest('hex');
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const code = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? 'error';
+
+export function readDockerContexts(opts: DockerContextsOptions): ContextsResult {
+  const result: ContextsResult = { hosts: [], issues: [], warnings: [] };
+  const metaDir = path.join(opts.dir, 'contexts', 'meta');
+  try {
+    if (!fs.statSync(opts.dir).isDirectory()) {
+      result.issues.push({ file: opts.dir, message: `${opts.dir} is not a directory` });
+      return result;
+    }
+  } catch (err) {
+    result.issues.push({ file: opts.dir, message: `cannot read the Docker context store ${opts.dir} (${code(err)})` });
+    return result;
+  }
+  let ids: string[];
+  try {
+    ids = fs.readdirSync(metaDir).sort();
+  } catch (err) {
+    // No context was ever created: the docker CLI makes contexts/ with the first.
+    if (code(err) === 'ENOENT') result.warnings.push({ file: metaDir, message: `no Docker contexts in ${opts.dir} (no ${metaDir})` });
+    else result.issues.push({ file: metaDir, message: `cannot read ${metaDir} (${code(err)})` });
+    return result;
+  }
+
+  const include = opts.include.map(globToRegExp);
+  const exclude = opts.exclude.map(globToRegExp);
+  const wanted = (name: string) => (include.length === 0 || include.some((re) => re.test(name))) && !exclude.some((re) => re.test(name));
+  let found = 0;
+  for (const id of ids) {
+    const file = path.join(metaDir, id, 'meta.json');
+    const meta = readMeta(file);
+    if (meta === undefined) continue; // as the docker CLI: a directory without meta.json is no context
+    if ('message' in meta) {
+      result.issues.push(meta);
+      continue;
+    }
+    found++;
+    if (!wanted(meta.name)) continue;
+    const imported = toHost(meta, file, opts);
+    if ('message' in imported) result.issues.push(imported);
+    else result.hosts.push(imported);
+  }
+  if (found > 0 && result.hosts.length === 0 && result.issues.length === 0) {
+    result.warnings.push({ file: metaDir, message: `none of the ${found} Docker contexts in ${opts.dir} matches include/exclude` });
+  }
+  result.hosts.sort((a, b) => (a.context < b.context ? -1 : a.context > b.context ? 1 : 0));
+  return result;
+}
+
+interface Meta {
+  name: string;
+  host: string;
+  skipTlsVerify: boolean;
+}
+
+function readMeta(file: string): Meta | ContextIssue | undefined {
+  let text: string;
+  try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_META_BYTES) return { file, message: `${file} is ${size} bytes: not a context's meta.json` };
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (code(err) === 'ENOENT') return undefined;
+    return { file, message: `cannot read ${file} (${code(err)})` };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    return { file, message: `${file} is not valid JSON: ${(err as Error).message}` };
+  }
+  if (!isObject(data) || typeof data['Name'] !== 'string' || data['Name'] === '') {
+    return { file, message: `${file} has no "Name": not a context's meta.json` };
+  }
+  const name = data['Name'];
+  const endpoints = data['Endpoints'];
+  const docker = isObject(endpoints) ? endpoints['docker'] : undefined;
+  if (!isObject(docker) || typeof docker['Host'] !== 'string' || docker['Host'] === '') {
+    return { context: name, file, message: `context "${name}" has no docker endpoint (Endpoints.docker.Host) in ${file}` };
+  }
+  const skip = docker['SkipTLSVerify'];
+  if (skip !== undefined && typeof skip !== 'boolean') {
+    return { context: name, file, message: `context "${name}": Endpoints.docker.SkipTLSVerify must be true or false in ${file}` };
+  }
+  return { name, host: docker['Host'], skipTlsVerify: skip === true };
+}
+
+function toHost(meta: Meta, file: string, opts: DockerContextsOptions): ImportedHost | ContextIssue {
+  const item: Record<string, unknown> = { name: meta.name, url: meta.host };
+  if (opts.labels !== undefined) item['labels'] = opts.labels;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(meta.host)?.[1]?.toLowerCase();
+  if (scheme === 'tcp') {
+    // the docker CLI looks TLS files up by the name's hash, whatever directory meta.json is in
+    const tlsDir = path.join(opts.dir, 'contexts', 'tls', contextId(meta.name), 'docker');
+    const tls: Record<string, unknown> = {};
+    for (const f of TLS_FILES) {
+      const pem = path.join(tlsDir, `${f}.pem`);
+      try {
+        fs.accessSync(pem);
+        tls[f] = pem;
+      } catch (err) {
+        if (code(err) !== 'ENOENT') return { context: meta.name, file: pem, message: `context "${meta.name}": cannot read ${pem} (${code(err)})` };
+      }
+    }
+    if (meta.skipTlsVerify) tls['insecure_skip_verify'] = true;
+    if (Object.keys(tls).length > 0) item['tls'] = tls;
+  } else if (scheme === 'ssh') {
+    const ssh: Record<string, unknown> = { ...opts.ssh };
+    if (!HOST_KEY_SETTINGS.some((k) => ssh[k] !== undefined && ssh[k] !== null)) {
+      ssh['known_hosts'] = path.join(opts.homeDir, '.ssh', 'known_hosts');
+    }
+    item['ssh'] = ssh;
+  }
+  return { context: meta.name, file, item };
+}
