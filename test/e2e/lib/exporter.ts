@@ -32,14 +32,18 @@ export interface HttpResult {
 }
 
 export async function httpGet(url: string, timeoutMs = 30_000): Promise<HttpResult> {
+  return httpRequest('GET', url, timeoutMs);
+}
+
+export async function httpRequest(method: string, url: string, timeoutMs = 30_000): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', timeout: timeoutMs }, (res) => {
+    const req = request(url, { method, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timed out after ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: timed out after ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
   });
@@ -70,6 +74,9 @@ export interface Exporter {
   readonly address: string;
   readonly child: ChildProcess;
   readonly logFile: string;
+  readonly configFile: string;
+  /** Rewrites the config file (to reload it). */
+  writeConfig(hosts: HostEntry[], extra?: Record<string, unknown>): void;
   scrape(path?: string): Promise<Exposition & { body: string; seconds: number }>;
   get(path: string): Promise<HttpResult>;
   /** SIGTERM; resolves with the exit code. */
@@ -77,23 +84,32 @@ export interface Exporter {
   logTail(lines?: number): string;
 }
 
+export interface StartOptions {
+  /** more command-line flags */
+  args?: string[];
+  /** more environment variables */
+  env?: Record<string, string>;
+}
+
 /** Writes a config naming `hosts` and starts the exporter on it; resolves once /healthz answers. */
-export async function startExporter(tag: string, hosts: HostEntry[], extra: Record<string, unknown> = {}): Promise<Exporter> {
+export async function startExporter(tag: string, hosts: HostEntry[], extra: Record<string, unknown> = {}, opts: StartOptions = {}): Promise<Exporter> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   const dir = join(RUN_DIR, `exporter-${tag}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'config.yml');
-  writeFileSync(configFile, stringify({ collection: { timeout: '8s' }, ...extra, hosts }));
+  const writeConfig = (hosts: HostEntry[], extra: Record<string, unknown> = {}) =>
+    writeFileSync(configFile, stringify({ collection: { timeout: '8s' }, ...extra, ...(hosts.length > 0 ? { hosts } : {}) }));
+  writeConfig(hosts, extra);
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const logFile = join(dir, 'exporter.log');
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [CLI, '--config.file', configFile, '--web.listen-address', address, '--log.level', 'info'], {
+  const child = spawn(process.execPath, [CLI, '--config.file', configFile, '--web.listen-address', address, '--log.level', 'info', ...(opts.args ?? [])], {
     cwd: REPO_DIR,
     stdio: ['ignore', out, out],
     // The tests' own DOCKER_* must not leak into a process that builds its clients explicitly.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...opts.env },
   });
   closeSync(out);
   // fleet.sh down stops what a crashed test run left behind, by these pid files.
@@ -131,6 +147,8 @@ export async function startExporter(tag: string, hosts: HostEntry[], extra: Reco
     address,
     child,
     logFile,
+    configFile,
+    writeConfig,
     logTail,
     get: (path: string) => httpGet(`${url}${path}`),
     async scrape(path = '/metrics') {

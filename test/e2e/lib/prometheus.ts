@@ -92,3 +92,22 @@ export function probeJob(jobName: string, exporterAddress: string, hosts: string
     ],
   };
 }
+
+/**
+ * The README's http_sd /probe job: targets from the exporters' /sd, `instance` = host, the
+ * exporter's address from __meta_docker_fleet_exporter_address (so one job serves N replicas),
+ * honor_labels so the static labels on the target and in the series do not clash.
+ */
+export function sdProbeJob(jobName: string, sdUrls: string[]): object {
+  return {
+    job_name: jobName,
+    metrics_path: '/probe',
+    honor_labels: true,
+    http_sd_configs: sdUrls.map((url) => ({ url, refresh_interval: '2s' })),
+    relabel_configs: [
+      { source_labels: ['__address__'], target_label: '__param_target' },
+      { source_labels: ['__param_target'], target_label: 'instance' },
+      { source_labels: ['__meta_docker_fleet_exporter_address'], target_label: '__address__' },
+    ],
+  };
+}
