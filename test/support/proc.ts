@@ -1,5 +1,5 @@
-// What the kernel says about a child process: CPU of all its threads, and memory.
-import { readFileSync } from 'node:fs';
+// What the kernel says about a child process: CPU of all its threads, memory, open files.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const CLK_TCK = 100; // USER_HZ on Linux
 
@@ -21,4 +21,14 @@ export function memory(pid: number): { peakRss: number; rss: number } {
     return m ? Number(m[1]) * 1024 : NaN;
   };
   return { peakRss: kb('VmHWM'), rss: kb('VmRSS') };
+}
+
+/** Resets VmHWM to the current RSS (Linux >= 4.0; the process's owner or root), so the next read is the peak since now. */
+export function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
+/** Open file descriptors of `pid` (sockets included). */
+export function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
 }
