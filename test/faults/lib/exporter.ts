@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { memory, openFds, resetPeakRss } from '../../support/proc.ts';
+import { raisePriority } from './healthz.ts';
 
 export const REPO_DIR = fileURLToPath(new URL('../../..', import.meta.url));
 /** FAULTS_EXPORTER_CLI runs another build (e.g. main's, to see which tests fail there). */
@@ -113,6 +114,7 @@ export async function startExporter(o: ExporterOptions): Promise<RunningExporter
     { cwd: REPO_DIR, stdio: ['ignore', out, out], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' } },
   );
   closeSync(out);
+  raisePriority(child.pid);
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   const logTail = (lines = 20): string => {

@@ -1,7 +1,7 @@
 // A child process asking the exporter's /healthz on a fixed period, on a new connection each
-// time as a health checker does, and timing each answer. Out of the test process so that the
-// test's own work (parsing big expositions, driving hundreds of sockets) never shows up as a
-// slow /healthz.
+// time as a health checker does, and timing each answer, together with the same request to a
+// control server. Out of the test process so that the test's own work (parsing big
+// expositions, driving hundreds of sockets) never shows up as a slow /healthz.
 import { get } from 'node:http';
 import { serve } from '../../support/ipc.ts';
 
@@ -12,6 +12,8 @@ export interface HealthSample {
   ms: number;
   /** set when there was no 200 "ok" answer */
   error?: string;
+  /** the same request to the control server (control-server.ts), sent at the same moment */
+  controlMs: number;
 }
 
 let running = false;
@@ -32,13 +34,18 @@ function once(url: string, timeoutMs: number): Promise<string | undefined> {
   });
 }
 
-async function sample(url: string, everyMs: number): Promise<void> {
+async function timed(url: string): Promise<{ ms: number; error?: string }> {
+  const start = performance.now();
+  const error = await once(url, 30_000);
+  return error === undefined ? { ms: performance.now() - start } : { ms: performance.now() - start, error };
+}
+
+async function sample(url: string, controlUrl: string, everyMs: number): Promise<void> {
   const t0 = performance.now();
   while (running) {
     const start = performance.now();
-    const error = await once(url, 30_000);
-    const ms = performance.now() - start;
-    samples.push(error === undefined ? { at: start - t0, ms } : { at: start - t0, ms, error });
+    const [exporter, control] = await Promise.all([timed(url), timed(controlUrl)]);
+    samples.push({ at: start - t0, ...exporter, controlMs: control.ms });
     const wait = everyMs - (performance.now() - start);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
@@ -46,10 +53,10 @@ async function sample(url: string, everyMs: number): Promise<void> {
 
 serve({
   start(arg) {
-    const { url, everyMs } = arg as { url: string; everyMs: number };
+    const { url, controlUrl, everyMs } = arg as { url: string; controlUrl: string; everyMs: number };
     running = true;
     samples = [];
-    loop = sample(url, everyMs);
+    loop = sample(url, controlUrl, everyMs);
   },
   async stop(): Promise<HealthSample[]> {
     running = false;
