@@ -95,7 +95,8 @@ export function checkGoodHost(e: Exposition, prev: GoodHostState | undefined, re
     expectValue(e, 'container_info', { host, name, id: c.id, image: c.image }, 1, problems);
     expectValue(e, 'container_state', { host, name, state: c.state }, 1, problems);
     expectValue(e, 'container_exit_code', { host, name }, c.exitCode, problems);
-    expectValue(e, 'container_spec_memory_limit_bytes', { host, name }, c.limits.memory, problems);
+    // (without a limit: absent since issue 16, 0 before; either is whole)
+    if (c.limits.memory > 0) expectValue(e, 'container_spec_memory_limit_bytes', { host, name }, c.limits.memory, problems);
     if (c.health) expectValue(e, 'container_health_status', { host, name, status: c.health }, 1, problems);
     if (!running) {
       if (select(e, 'container_cpu_usage_seconds_total', { host, name }).length > 0) problems.push(`${name} is exited but has CPU series`);
