@@ -1,11 +1,11 @@
 // Fake daemons misbehaving every way the issue lists, each next to the good host: hang, stall
 // after headers, a body that never ends, 200 MB, nested arrays, thousands of interfaces,
 // duplicate ids, invalid JSON, wrong types. See README.md in this directory.
-import { sha256Hex, type ContainerInput } from '../support/stats-bodies.ts';
+import type { ContainerInput } from '../support/stats-bodies.ts';
+import { containerId } from './lib/checks.ts';
+import { MB } from './lib/load.ts';
 import { containersFailed, containersServed, faultScenarios, hostDown, hostUp, interfacesCapped, namesOnce, type BadHost } from './lib/scenario.ts';
 
-const MB = 1e6;
-const idOf = (name: string): string => sha256Hex(`container:${name}`);
 
 /** Three running containers: `<host>-a` and `<host>-b` get the faults, `<host>-ok` never does. */
 function containers(host: string): ContainerInput[] {
@@ -45,7 +45,7 @@ const WRONG_TYPES = {
 };
 /** A list of garbage entries around one real container whose fields all have the wrong type. */
 const wrongTypedList = (name: string): string =>
-  JSON.stringify([42, null, 'x', [], { Id: 7 }, { Id: idOf(name), Names: `/${name}`, State: { running: true }, Labels: [1], Image: 5, Status: null }]);
+  JSON.stringify([42, null, 'x', [], { Id: 7 }, { Id: containerId(name), Names: `/${name}`, State: { running: true }, Labels: [1], Image: 5, Status: null }]);
 
 faultScenarios([
   {

@@ -3,13 +3,16 @@
 // everything wrong with it at once.
 import { spawnSync } from 'node:child_process';
 import { parseExposition, select, show, type Exposition, type Sample } from '../../e2e/lib/exposition.ts';
-import { containerFrom, type ContainerInput } from '../../support/stats-bodies.ts';
+import { containerFrom, sha256Hex, type ContainerInput } from '../../support/stats-bodies.ts';
 
 export { parseExposition, select, show, type Exposition, type Sample };
 
 const MiB = 1024 * 1024;
 
 export const GOOD_HOST = 'good';
+
+/** The id the fake gives a container named `name` that was added without one. */
+export const containerId = (name: string): string => sha256Hex(`container:${name}`);
 
 /** The well-behaved host next to every bad one: two running containers and an exited one. */
 export const GOOD_CONTAINERS: ContainerInput[] = [
