@@ -11,7 +11,7 @@ import { sha256Hex, type ContainerInput } from '../support/stats-bodies.ts';
 import { GOOD_CONTAINERS, GOOD_HOST, hostKeys, select, type GoodHostState } from './lib/checks.ts';
 import { startDaemons, type ContainerOp, type Daemons, type MethodReport } from './lib/daemons.ts';
 import { startExporter, type RunningExporter } from './lib/exporter.ts';
-import { healthProblem, HEALTHZ_LIMIT_MS, sampleHealthz, type HealthReport, type HealthSampler } from './lib/healthz.ts';
+import { healthProblem, healthSummary, HEALTHZ_LIMIT_MS, sampleHealthz, type HealthReport, type HealthSampler } from './lib/healthz.ts';
 import { mb } from './lib/load.ts';
 import { DEADLINE_MS, note, SCRAPE_MARGIN_MS, scrapeOnce, type ScrapeRecord } from './lib/scenario.ts';
 
@@ -86,7 +86,7 @@ describe(`container churn for ${SCRAPES} scrapes (${REPLACED} replaced, ${RENAME
       if (n > 0) await bad!.mutate(HOST, churnOps(n, steadyIds));
       const out = await scrapeOnce(exp, state, reference, []);
       // timed from the end of the first scrape on, as in every test (lib/scenario.ts says why)
-      sampler ??= await sampleHealthz(exp.url);
+      sampler ??= await sampleHealthz(exp.url, exp.pid);
       scrapes.push(out.rec);
       state = out.state ?? state;
       if (!out.e) {
@@ -100,6 +100,7 @@ describe(`container churn for ${SCRAPES} scrapes (${REPLACED} replaced, ${RENAME
       if (n === SETTLED || n === SCRAPES - 1) rss.push(exp.memory().rss);
     }
     health = await sampler!.stop();
+    note(healthSummary(health));
     note(`churn: host series ${Math.min(...hostSeries.slice(SETTLED))}-${Math.max(...hostSeries.slice(SETTLED))}, failure counter series ${failedSeries.at(-1)}, all series ${Math.min(...allSeries.slice(SETTLED))}-${Math.max(...allSeries.slice(SETTLED))}, RSS ${rss.map(mb).join(' -> ')}`);
     methods = [...(await good!.methods()), ...(await bad!.methods())];
     alive = exp.exitStatus();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { duplicateSeries, parseExposition, promtoolProblem } from './lib/checks.ts';
 import { startDaemons, type Daemons, type MethodReport } from './lib/daemons.ts';
 import { startExporter, type RunningExporter } from './lib/exporter.ts';
-import { healthProblem, HEALTHZ_LIMIT_MS, sampleHealthz, type HealthReport } from './lib/healthz.ts';
+import { healthProblem, healthSummary, HEALTHZ_LIMIT_MS, sampleHealthz, type HealthReport } from './lib/healthz.ts';
 import { BIG_HOST, bigBodyProblem, bigContainers, LOAD_DEADLINE_MS, mb, MB, singleScrapePeak, streamGet, type StreamedAnswer } from './lib/load.ts';
 import { note } from './lib/scenario.ts';
 
@@ -53,11 +53,12 @@ describe(`${CLIENTS} concurrent scrapes of 1 host x 1000 containers`, () => {
     exp = await startExporter({ tag: 'concurrent', dir, hosts: [{ name: BIG_HOST, url: daemons!.urls.get(BIG_HOST)! }], collection: { timeout: `${LOAD_DEADLINE_MS}ms` }, flags: { 'web.max-requests': '200' } });
     await streamGet(`${exp.url}/metrics`, 60_000);
     single = await singleScrapePeak(exp);
-    const sampler = await sampleHealthz(exp.url);
+    const sampler = await sampleHealthz(exp.url, exp.pid);
     exp.resetPeak();
     answers = await fire(exp);
     peak = exp.memory().peakRss;
     health = await sampler.stop();
+    note(healthSummary(health));
     note(`concurrent: single scrape ${mb(single.bodyBytes)} body, peak ${mb(single.peak)}; ${CLIENTS} at once: peak ${mb(peak)}, ${answers.map((a) => Math.round(a.ms)).sort((a, b) => a - b).filter((_, i) => i % 10 === 0).join(', ')} ms (every 10th)`);
     last = (await exp.get('/metrics', 60_000)).body;
     methods = await daemons!.methods();

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { GOOD_CONTAINERS, GOOD_HOST, hostKeys, type GoodHostState } from './lib/checks.ts';
 import { startDaemons, type Daemons } from './lib/daemons.ts';
 import { startExporter, type RunningExporter } from './lib/exporter.ts';
-import { healthProblem, HEALTHZ_LIMIT_MS, sampleHealthz, type HealthReport } from './lib/healthz.ts';
+import { healthProblem, healthSummary, HEALTHZ_LIMIT_MS, sampleHealthz, type HealthReport } from './lib/healthz.ts';
 import { DEADLINE_MS, note, SCRAPE_MARGIN_MS, scrapeOnce, type ScrapeRecord } from './lib/scenario.ts';
 
 const DRIBBLERS = 100;
@@ -74,7 +74,7 @@ describe(`slowloris: ${DRIBBLERS} clients dribbling headers a byte every ${BYTE_
     let first = await scrapeOnce(exp, undefined, undefined, []);
     const reference = first.e ? hostKeys(first.e, GOOD_HOST) : undefined;
     let state: GoodHostState | undefined = first.state;
-    const sampler = await sampleHealthz(exp.url);
+    const sampler = await sampleHealthz(exp.url, exp.pid);
     const t0 = performance.now();
     for (let i = 0; i < DRIBBLERS + IDLE; i++) clients.push(await loris(exp.port, i < DRIBBLERS));
     // until every loris is dropped, or past the bound
@@ -85,6 +85,7 @@ describe(`slowloris: ${DRIBBLERS} clients dribbling headers a byte every ${BYTE_
       await new Promise((r) => setTimeout(r, 500));
     }
     health = await sampler.stop();
+    note(healthSummary(health));
     const closed = clients.filter((c) => c.closedAfter !== Infinity).map((c) => c.closedAfter).sort((a, b) => a - b);
     note(`slowloris: ${closed.length} of ${clients.length} dropped, after ${Math.round(closed[0] ?? NaN)}-${Math.round(closed.at(-1) ?? NaN)} ms; ${scrapes.length} scrapes, max ${Math.round(Math.max(...scrapes.map((s) => s.ms)))} ms`);
     alive = exp.exitStatus();

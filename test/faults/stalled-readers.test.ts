@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startDaemons, type Daemons, type MethodReport } from './lib/daemons.ts';
 import { startExporter, type RunningExporter } from './lib/exporter.ts';
-import { healthProblem, HEALTHZ_LIMIT_MS, sampleHealthz, type HealthReport } from './lib/healthz.ts';
+import { healthProblem, healthSummary, HEALTHZ_LIMIT_MS, sampleHealthz, type HealthReport } from './lib/healthz.ts';
 import { BIG_HOST, bigBodyProblem, bigContainers, establishedTo, LOAD_DEADLINE_MS, mb, MB, singleScrapePeak, streamGet, type StreamedAnswer } from './lib/load.ts';
 import { note } from './lib/scenario.ts';
 
@@ -76,7 +76,7 @@ describe(`${CLIENTS} clients that send GET /metrics and never read`, () => {
     await streamGet(`${exp.url}/metrics`, 60_000);
     single = await singleScrapePeak(exp);
     baseConns = establishedTo(exp.port);
-    const sampler = await sampleHealthz(exp.url);
+    const sampler = await sampleHealthz(exp.url, exp.pid);
     exp.resetPeak();
     const t0 = performance.now();
     sockets.push(...(await Promise.all(Array.from({ length: CLIENTS }, () => stalledClient(exp.port)))));
@@ -94,6 +94,7 @@ describe(`${CLIENTS} clients that send GET /metrics and never read`, () => {
     peak = exp.memory().peakRss;
     rssAfterDrop = exp.memory().rss;
     health = await sampler.stop();
+    note(healthSummary(health));
     note(`stalled: single scrape peak ${mb(single.peak)}; stalled peak ${mb(peak)}, RSS at the end ${mb(rssAfterDrop)}; connections ${baseConns} -> ${maxConns}, back after ${Math.round(droppedAfter)} ms; scrapes ${scrapes.map((s) => Math.round(s.ms)).join(', ')} ms`);
     methods = await daemons!.methods();
     alive = exp.exitStatus();

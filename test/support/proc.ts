@@ -32,3 +32,10 @@ export function resetPeakRss(pid: number): void {
 export function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
+
+/** CPU time (user + system) of the main thread of `pid` alone, its event loop: ms, in 10 ms ticks. */
+export function mainThreadCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(rest[11]) + Number(rest[12])) * 1000) / CLK_TCK;
+}

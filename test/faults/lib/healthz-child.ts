@@ -1,8 +1,9 @@
 // A child process asking the exporter's /healthz on a fixed period, on a new connection each
-// time as a health checker does, and timing each answer, together with the same request to a
-// control server. Out of the test process so that the test's own work (parsing big
+// time as a health checker does, timing each answer and the CPU time the exporter's main
+// thread spent meanwhile. Out of the test process so that the test's own work (parsing big
 // expositions, driving hundreds of sockets) never shows up as a slow /healthz.
 import { get } from 'node:http';
+import { mainThreadCpuMs } from '../../support/proc.ts';
 import { serve } from '../../support/ipc.ts';
 
 export interface HealthSample {
@@ -10,10 +11,10 @@ export interface HealthSample {
   at: number;
   /** ms from request to the complete answer */
   ms: number;
+  /** CPU ms of the exporter's main thread (its event loop) from request to answer */
+  cpuMs: number;
   /** set when there was no 200 "ok" answer */
   error?: string;
-  /** the same request to the control server (control-server.ts), sent at the same moment */
-  controlMs: number;
 }
 
 let running = false;
@@ -34,18 +35,22 @@ function once(url: string, timeoutMs: number): Promise<string | undefined> {
   });
 }
 
-async function timed(url: string): Promise<{ ms: number; error?: string }> {
-  const start = performance.now();
-  const error = await once(url, 30_000);
-  return error === undefined ? { ms: performance.now() - start } : { ms: performance.now() - start, error };
-}
-
-async function sample(url: string, controlUrl: string, everyMs: number): Promise<void> {
+async function sample(url: string, pid: number, everyMs: number): Promise<void> {
+  const cpu = (): number => {
+    try {
+      return mainThreadCpuMs(pid);
+    } catch {
+      return NaN; // the exporter is gone: the request fails too, and that is what counts
+    }
+  };
   const t0 = performance.now();
   while (running) {
     const start = performance.now();
-    const [exporter, control] = await Promise.all([timed(url), timed(controlUrl)]);
-    samples.push({ at: start - t0, ...exporter, controlMs: control.ms });
+    const cpu0 = cpu();
+    const error = await once(url, 30_000);
+    const s: HealthSample = { at: start - t0, ms: performance.now() - start, cpuMs: cpu() - cpu0 };
+    if (error !== undefined) s.error = error;
+    samples.push(s);
     const wait = everyMs - (performance.now() - start);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
@@ -53,10 +58,10 @@ async function sample(url: string, controlUrl: string, everyMs: number): Promise
 
 serve({
   start(arg) {
-    const { url, controlUrl, everyMs } = arg as { url: string; controlUrl: string; everyMs: number };
+    const { url, pid, everyMs } = arg as { url: string; pid: number; everyMs: number };
     running = true;
     samples = [];
-    loop = sample(url, controlUrl, everyMs);
+    loop = sample(url, pid, everyMs);
   },
   async stop(): Promise<HealthSample[]> {
     running = false;

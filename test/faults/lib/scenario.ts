@@ -13,7 +13,7 @@ import { checkGoodHost, containerId, duplicateSeries, GOOD_CONTAINERS, GOOD_HOST
 import { startDaemons, type ContainerOp, type Daemons, type MethodReport } from './daemons.ts';
 import { startExporter, type RunningExporter } from './exporter.ts';
 import { MB, mb } from './load.ts';
-import { healthProblem, HEALTHZ_LIMIT_MS, sampleHealthz, type HealthReport, type HealthSampler } from './healthz.ts';
+import { healthProblem, healthSummary, HEALTHZ_LIMIT_MS, sampleHealthz, type HealthReport, type HealthSampler } from './healthz.ts';
 
 /** collection.timeout of every scenario: short, so hanging daemons cost the suite little. */
 export const DEADLINE_MS = 2000;
@@ -197,7 +197,7 @@ async function runScenario(s: FaultScenario, dir: string, good: Daemons, badDaem
       const out = await scrapeOnce(exp, state, undefined, []);
       // /healthz is timed from the end of the first scrape on: before it, the process is still
       // starting (worker threads, first connections, JIT) and answers in up to ~250 ms
-      sampler ??= await sampleHealthz(exp.url);
+      sampler ??= await sampleHealthz(exp.url, exp.pid);
       warm.push(out.rec);
       state = out.state ?? state;
       if (out.e && out.rec.good.length === 0) reference = hostKeys(out.e, GOOD_HOST);
@@ -225,6 +225,7 @@ async function runScenario(s: FaultScenario, dir: string, good: Daemons, badDaem
     const aliveAtEnd = exp.exitStatus();
     for (const b of s.bad) await badDaemons.clearFaults(b.name);
     const health = await sampler!.stop();
+    note(`${s.title}: ${healthSummary(health)}`);
     const methods = [...(await good.methods()), ...(await badDaemons.methods())];
     const promtool = lastBody === undefined ? 'no faulty scrape answered' : promtoolProblem(lastBody);
     const logTail = exp.logTail(6);
