@@ -1,16 +1,19 @@
-// What the kernel says about a child process: CPU of all its threads, memory, open files.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// What the kernel says about a child process: CPU of all its threads or of its main thread, memory.
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const CLK_TCK = 100; // USER_HZ on Linux
 
-/** utime + stime of every thread of `pid` (workers and libuv's pool included), in microseconds. */
-export function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** utime + stime in clock ticks, from a /proc stat file. */
+function cpuTicks(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
   // fields after the ")" closing the command name: state is field 3, utime 14, stime 15
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(rest[11]);
-  const stime = Number(rest[12]);
-  return ((utime + stime) * 1e6) / CLK_TCK;
+  return Number(rest[11]) + Number(rest[12]);
+}
+
+/** utime + stime of every thread of `pid` (workers and libuv's pool included), in microseconds. */
+export function cpuMicros(pid: number): number {
+  return (cpuTicks(`/proc/${pid}/stat`) * 1e6) / CLK_TCK;
 }
 
 /** VmHWM (peak RSS) and VmRSS, in bytes. */
@@ -28,14 +31,7 @@ export function resetPeakRss(pid: number): void {
   writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
 
-/** Open file descriptors of `pid` (sockets included). */
-export function openFds(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
-}
-
 /** CPU time (user + system) of the main thread of `pid` alone, its event loop: ms, in 10 ms ticks. */
 export function mainThreadCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(rest[11]) + Number(rest[12])) * 1000) / CLK_TCK;
+  return (cpuTicks(`/proc/${pid}/task/${pid}/stat`) * 1000) / CLK_TCK;
 }

@@ -1,6 +1,6 @@
 // The built exporter as a user runs it (`node dist/src/cli.js --config.file …`), a real child
-// process, so that its crashes, RSS and file descriptors are real. Logs go to a file in the
-// test's directory for post-mortems.
+// process, so that its crashes and memory are real. Logs go to a file in the test's directory
+// for post-mortems.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { memory, openFds, resetPeakRss } from '../../support/proc.ts';
+import { memory, resetPeakRss } from '../../support/proc.ts';
 import { raisePriority } from './healthz.ts';
 
 export const REPO_DIR = fileURLToPath(new URL('../../..', import.meta.url));
@@ -51,7 +51,6 @@ export interface RunningExporter {
   exitStatus(): string;
   memory(): { rss: number; peakRss: number };
   resetPeak(): void;
-  fds(): number;
   get(path: string, timeoutMs?: number): Promise<HttpAnswer>;
   /** SIGTERM; SIGKILL after 10 s; resolves with the exit code (null when killed). */
   stop(): Promise<number | null>;
@@ -153,7 +152,6 @@ export async function startExporter(o: ExporterOptions): Promise<RunningExporter
     exitStatus,
     memory: () => memory(pid),
     resetPeak: () => resetPeakRss(pid),
-    fds: () => openFds(pid),
     get: (path, timeoutMs = 30_000) => httpGet(`${url}${path}`, timeoutMs),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
