@@ -5,7 +5,7 @@
 import { MetricsRenderer } from '../src/metrics/registry.ts';
 import type { ContainerSnapshot, HostSnapshot } from '../src/model.ts';
 import { newHistogram } from '../src/util/histogram.ts';
-import { F, FIELD_COUNT } from '../workers/stats-layout.ts';
+import { F, FIELD_COUNT } from '../src/stats/layout.ts';
 import { sampleContainers } from '../test/support/stats-bodies.ts';
 import { percentile, round } from './stats.ts';
 

@@ -6,7 +6,7 @@ import { Fleet } from './fleet.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
 import { MetricsRenderer } from './metrics/registry.ts';
-import { StatsPool } from './pool/stats-pool.ts';
+import { StatsPool } from './stats/pool.ts';
 import { VERSION } from './version.ts';
 
 export interface Exporter {

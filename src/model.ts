@@ -1,6 +1,6 @@
 // Snapshots: plain data produced by the trackers and consumed by the metric families.
 // Families never call a daemon; trackers never know metric names.
-import type { NetworkSample } from '../workers/stats-layout.ts';
+import type { NetworkSample } from './stats/layout.ts';
 import type { TransportStats } from './transport/types.ts';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -41,7 +41,7 @@ export interface ContainerLimits {
 }
 
 export interface StatsSample {
-  /** FIELD_COUNT numbers, indexed by F (workers/stats-layout.ts); NaN = absent. */
+  /** FIELD_COUNT numbers, indexed by F (stats/layout.ts); NaN = absent. */
   values: Float64Array;
   networks: NetworkSample[];
 }

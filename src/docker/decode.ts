@@ -2,7 +2,7 @@
 // NaN/empty, never an exception, so one odd daemon or container cannot break a probe.
 import type { ContainerState, DaemonInfo, HealthStatus, InspectSummary } from '../model.ts';
 import type { VersionInfo } from './engine-client.ts';
-import { asRecord, num, str } from './engine-client.ts';
+import { asRecord, num, str } from '../util/json.ts';
 import { effectiveLimits } from './limits.ts';
 
 export interface ListEntry {

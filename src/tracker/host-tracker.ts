@@ -6,7 +6,7 @@ import type { ContainerSnapshot, DaemonInfo, HostCounters, HostSnapshot } from '
 import type { Transport } from '../transport/types.ts';
 import { newHistogram, observe } from '../util/histogram.ts';
 import { requestTurn } from '../util/turns.ts';
-import { F, FIELD_COUNT, MAX_INTERFACES, type ParseResult } from '../../workers/stats-layout.ts';
+import { F, FIELD_COUNT, MAX_INTERFACES, type ParseResult } from '../stats/layout.ts';
 import { roundDuration } from '../util/duration.ts';
 import { ContainerTracker } from './container-tracker.ts';
 import type { ContainerPredicate } from './filter.ts';

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { MetricsRenderer } from '../../src/metrics/registry.ts';
 import type { ContainerSnapshot, ContainerState, HostSnapshot } from '../../src/model.ts';
 import { newHistogram, observe } from '../../src/util/histogram.ts';
-import { F, FIELD_COUNT } from '../../workers/stats-layout.ts';
+import { F, FIELD_COUNT } from '../../src/stats/layout.ts';
 
 // Changed deliberately by issue 8 (docker_host_up's HELP; docker_host_snapshot_age_seconds and
 // docker_probe_dropped_interfaces_total) and issue 16 (container_spec_* as the kernel applies them;

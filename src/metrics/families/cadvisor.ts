@@ -1,7 +1,7 @@
 // cAdvisor's names and units, so dashboards built on cAdvisor work against this exporter.
 import type { ContainerIdentity, ContainerSnapshot } from '../../model.ts';
-import type { NetworkSample } from '../../../workers/stats-layout.ts';
-import { F } from '../../../workers/stats-layout.ts';
+import type { NetworkSample } from '../../stats/layout.ts';
+import { F } from '../../stats/layout.ts';
 import { escapeLabelValue, labelBytes, nameBytes } from '../exposition.ts';
 import { PAUSE_MASK, stat, writeContainerMetrics, type Collector, type ContainerMetric } from '../family.ts';
 

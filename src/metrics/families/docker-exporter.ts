@@ -4,7 +4,7 @@
 // promtool's lint, so the two CPU totals are counters. restart_count stays a gauge in meaning
 // but is written untyped: the lint reserves _count for histograms except on untyped metrics.
 import type { ContainerIdentity, ContainerSnapshot } from '../../model.ts';
-import { F } from '../../../workers/stats-layout.ts';
+import { F } from '../../stats/layout.ts';
 import { stat, writeContainerMetrics, type Collector, type ContainerMetric } from '../family.ts';
 
 /** The seed tested Running before Restarting, so 0.5 never showed (its issue #13); the list state is exclusive. */

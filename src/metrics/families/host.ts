@@ -2,7 +2,7 @@
 import type { Histogram, HostSnapshot } from '../../model.ts';
 import { escapeLabelValue, formatValue, labelText, type Exposition } from '../exposition.ts';
 import { hostLabels, type Collector } from '../family.ts';
-import { MAX_INTERFACES } from '../../../workers/stats-layout.ts';
+import { MAX_INTERFACES } from '../../stats/layout.ts';
 
 interface HostMetric {
   name: string;
