@@ -5,7 +5,7 @@ import type { ExporterConfig } from './config/types.ts';
 import { Fleet } from './fleet.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
-import { MetricsRenderer } from './metrics/registry.ts';
+import { MetricsRenderer } from './metrics/renderer.ts';
 import { StatsPool } from './stats/pool.ts';
 import { VERSION } from './version.ts';
 

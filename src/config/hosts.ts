@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { reservedLabels } from '../metrics/families/index.ts';
 import { parseDuration } from '../util/duration.ts';
 import { loadTlsContext } from './tls-material.ts';
 import type { Endpoint, HostConfig, SshOptions, TlsFiles } from './types.ts';
@@ -16,7 +17,6 @@ import {
   HOST_KEYS,
   HOST_NAME,
   LABEL_NAME,
-  RESERVED_LABELS,
   SSH_DEFAULTS,
   SSH_FINGERPRINT,
   SSH_KEYS,
@@ -296,12 +296,14 @@ function labelsOf(item: Record<string, unknown>, out: ItemIssues): Record<string
   const labels = block(item, 'labels', out);
   if (labels === undefined) return {};
   const entries: [string, string][] = [];
+  const reserved = reservedLabels();
   for (const [name, value] of Object.entries(labels)) {
     const at = `labels.${name}`;
+    const prefix = reserved.prefixes.find((p) => name.startsWith(p.prefix));
     if (!LABEL_NAME.test(name)) out.add(at, `${JSON.stringify(name)} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)`);
     else if (name.startsWith('__')) out.add(at, 'label names starting with "__" are reserved by Prometheus');
-    else if (name.startsWith('container_label_')) out.add(at, 'label names starting with "container_label_" are the exported Docker labels')
-    else if (RESERVED_LABELS.has(name)) out.add(at, `"${name}" is a label the exporter sets itself (reserved: ${[...RESERVED_LABELS].join(', ')})`);
+    else if (prefix !== undefined) out.add(at, `label names starting with "${prefix.prefix}" are ${prefix.what}`);
+    else if (reserved.names.has(name)) out.add(at, `"${name}" is a label the exporter sets itself (reserved: ${[...reserved.names].join(', ')})`);
     else if (typeof value !== 'string') out.add(at, `must be a string, got ${kindOf(value)} (quote numbers and booleans)`);
     else entries.push([name, value]);
   }

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import convict from 'convict';
 import { parseDuration } from '../util/duration.ts';
-import type { FamilyName } from './types.ts';
+import { optionalFamilyNames, type FamilyName } from '../metrics/families/index.ts';
 
 /** One problem (or warning) found in the configuration, before it is formatted for display. */
 export interface ConfigIssue {
@@ -36,7 +36,6 @@ interface FilterFile {
   labels: string[];
 }
 
-export const FAMILY_NAMES: readonly FamilyName[] = ['docker_exporter', 'cadvisor', 'state'];
 
 // ---- hosts[] item schema -------------------------------------------------------------------
 
@@ -64,12 +63,6 @@ export const SSH_DEFAULTS = {
 /** Host names become the `host` label value: keep them short and shell/URL friendly. */
 export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-/** Labels the exporter itself puts on series; a static host label must not collide with them. */
-export const RESERVED_LABELS: ReadonlySet<string> = new Set([
-  'host', 'name', 'id', 'image', 'image_id', 'interface', 'state', 'status', 'le',
-  // docker_host_info's labels
-  'server_version', 'api_version', 'os', 'kernel_version', 'architecture', 'storage_driver', 'cgroup_version',
-]);
 /** OpenSSH's `ssh-keygen -lf` form: 32 bytes of SHA-256 as unpadded base64 (43 chars; the last
  * one carries 2 zero bits, hence its restricted alphabet). */
 export const SSH_FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$/;
@@ -123,9 +116,9 @@ const nonEmptyString = (value: unknown): string | undefined =>
   typeof value === 'string' && value.length > 0 ? undefined : `must be a non-empty string, got ${kindOf(value)}`;
 
 const familiesCheck = listCheck((value) =>
-  typeof value === 'string' && (FAMILY_NAMES as readonly string[]).includes(value)
+  typeof value === 'string' && optionalFamilyNames().includes(value)
     ? undefined
-    : `must be one of ${FAMILY_NAMES.join(', ')}, got ${typeof value === 'string' ? JSON.stringify(value) : kindOf(value)}`,
+    : `must be one of ${optionalFamilyNames().join(', ')}, got ${typeof value === 'string' ? JSON.stringify(value) : kindOf(value)}`,
 );
 
 /** Container label filters: "key" (present) or "key=value". */
@@ -191,7 +184,7 @@ export function configSchema(sink: IssueSink, checkHosts: HostsCheck) {
       concurrency: leaf('collection.concurrency', 256, 'Engine API requests in flight per host.', integerCheck(1)),
     },
     metrics: {
-      families: leaf('metrics.families', [...FAMILY_NAMES], 'Metric families to export.', familiesCheck),
+      families: leaf('metrics.families', optionalFamilyNames(), 'Metric families to export.', familiesCheck),
       container_labels: leaf(
         'metrics.container_labels',
         ['com.docker.compose.project', 'com.docker.compose.service'],

@@ -1,5 +1,6 @@
 // The validated, normalized configuration the rest of the exporter consumes.
 // Durations are milliseconds here; the file speaks Prometheus durations ("8s").
+import type { FamilyName } from '../metrics/families/index.ts';
 
 export interface TlsFiles {
   /** Paths, never contents: messages and logs may name them. */
@@ -54,7 +55,6 @@ export interface CollectionConfig {
   concurrency: number;
 }
 
-export type FamilyName = 'docker_exporter' | 'cadvisor' | 'state';
 
 export interface ContainerFilter {
   /** Globs on the container name (`*` and `?`). */

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Counter, Gauge } from 'prom-client';
 import type { Fleet } from '../fleet.ts';
 import type { Logger } from '../log.ts';
-import { CONTENT_TYPE, type MetricsRenderer } from '../metrics/registry.ts';
+import { CONTENT_TYPE, type MetricsRenderer } from '../metrics/renderer.ts';
 import { formatDuration } from '../util/duration.ts';
 import { landingPage } from './landing.ts';
 import { parseRequestTarget } from './request-target.ts';

@@ -8,7 +8,8 @@ import { ChannelSocket } from './ssh-channel-socket.ts';
 import { Backoff } from './ssh-backoff.ts';
 import { loadHostKeyPolicy, type HostKeyPolicy } from './ssh-host-key.ts';
 import { Slots } from './ssh-slots.ts';
-import type { Transport, TransportStats } from './types.ts';
+import type { ConnectionStats } from '../model.ts';
+import type { Transport } from './types.ts';
 import { roundDuration } from '../util/duration.ts';
 
 const { Client } = ssh2;
@@ -89,7 +90,7 @@ class SshTunnel {
    * lost one; failures: connection attempts that failed (a drop itself is not one: it shows
    * as `connected` false, then as a reconnect or as failures).
    */
-  stats(): TransportStats {
+  stats(): ConnectionStats {
     return { connected: this.state.kind === 'up', ...this.counters, lastError: this.lastError };
   }
 

@@ -1,4 +1,5 @@
 import type { Agent } from 'node:http';
+import type { ConnectionStats } from '../model.ts';
 
 /**
  * How bytes reach one daemon. Each transport (unix, tcp, ssh) yields a keep-alive
@@ -15,14 +16,6 @@ export interface Transport {
     port?: number;
   };
   /** Connection state and counters, for transports that have them (ssh). */
-  stats?(): TransportStats;
+  stats?(): ConnectionStats;
   close(): Promise<void>;
-}
-
-export interface TransportStats {
-  connected: boolean;
-  connects: number;
-  reconnects: number;
-  failures: number;
-  lastError?: string;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { MetricsRenderer } from '../../src/metrics/registry.ts';
+import { MetricsRenderer } from '../../src/metrics/renderer.ts';
 import type { ContainerSnapshot, ContainerState, HostSnapshot, InspectSummary } from '../../src/model.ts';
 import { newHistogram, observe } from '../../src/util/histogram.ts';
 import { F, FIELD_COUNT } from '../../src/stats/layout.ts';

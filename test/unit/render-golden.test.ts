@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { MetricsRenderer } from '../../src/metrics/registry.ts';
+import { MetricsRenderer } from '../../src/metrics/renderer.ts';
 import type { ContainerSnapshot, ContainerState, HostSnapshot } from '../../src/model.ts';
 import { newHistogram, observe } from '../../src/util/histogram.ts';
 import { F, FIELD_COUNT } from '../../src/stats/layout.ts';
