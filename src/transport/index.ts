@@ -1,20 +1,39 @@
-import type { HostConfig } from '../config/types.ts';
-import type { Logger } from '../log.ts';
-import { createSshTransport } from './ssh.ts';
-import { createTcpTransport } from './tcp.ts';
-import type { Transport } from './types.ts';
-import { createUnixTransport } from './unix.ts';
+// THE map of transports, one line each: a URL scheme and what reaches a daemon by it. The config
+// reads hosts[].url and the transport's block through it, and the fleet creates transports
+// through it. Another transport (a test's) registers itself the same way.
+import { sshTransport } from './ssh/index.ts';
+import type { SshEndpoint } from './ssh/options.ts';
+import { tcpTransport, type TcpEndpoint } from './tcp.ts';
+import type { Transport, TransportDeps, TransportDescriptor } from './types.ts';
+import { unixTransport, type UnixEndpoint } from './unix.ts';
 
-/** One transport per host; `maxInFlight` bounds that host's concurrent Engine API requests. */
-export function createTransport(host: HostConfig, log: Logger, maxInFlight: number): Transport {
-  const e = host.endpoint;
-  switch (e.kind) {
-    case 'unix':
-      return createUnixTransport(e.socketPath, maxInFlight);
-    case 'tcp':
-      if (e.tls?.insecureSkipVerify) log.warn({ host: host.name }, 'TLS server certificate verification is OFF (insecure_skip_verify)');
-      return createTcpTransport(e.host, e.port, e.tls, maxInFlight);
-    case 'ssh':
-      return createSshTransport({ name: host.name, endpoint: e }, log, { maxInFlight });
-  }
+/** Where a host's daemon is: one variant per built-in transport, `kind` being its scheme. */
+export type Endpoint = UnixEndpoint | TcpEndpoint | SshEndpoint;
+
+const registry = new Map<string, TransportDescriptor>();
+
+/** Adds a transport; its scheme must be new. */
+export function registerTransport<E extends { kind: string }, U extends { kind: string }>(transport: TransportDescriptor<E, U>): void {
+  if (registry.has(transport.scheme)) throw new Error(`transport "${transport.scheme}://" is registered twice`);
+  registry.set(transport.scheme, transport);
+}
+
+registerTransport(unixTransport);
+registerTransport(tcpTransport);
+registerTransport(sshTransport);
+
+/** In registration order. */
+export function registeredTransports(): readonly TransportDescriptor[] {
+  return [...registry.values()];
+}
+
+export function transportFor(scheme: string): TransportDescriptor | undefined {
+  return registry.get(scheme);
+}
+
+/** One transport per host; `deps.maxInFlight` bounds that host's concurrent Engine API requests. */
+export function createTransport(name: string, endpoint: { kind: string }, deps: TransportDeps): Transport {
+  const transport = registry.get(endpoint.kind);
+  if (transport === undefined) throw new Error(`host ${name}: no transport for ${endpoint.kind}://`);
+  return transport.create(name, endpoint, deps);
 }

@@ -6,7 +6,20 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { TlsFiles } from './types.ts';
+import { errorCode } from '../util/errors.ts';
+
+/** A tcp:// host's `tls` block as the transport uses it. */
+export interface TlsFiles {
+  /** Paths, never contents: messages and logs may name them. */
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** Passphrase of an encrypted key, read from this file... */
+  passphraseFile?: string;
+  /** ...or from this environment variable. Never from the config text. */
+  passphraseEnv?: string;
+  insecureSkipVerify: boolean;
+}
 
 /** The tls.* key a problem belongs to. */
 export type TlsKey = 'ca' | 'cert' | 'key' | 'passphrase_file' | 'passphrase_env';
@@ -28,10 +41,6 @@ function reason(err: unknown): string {
   return msg.replace(/^error:[0-9A-F]+:/, '');
 }
 
-function errCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? 'error';
-}
-
 /** Reads, checks and combines the files; `env` holds passphrase_env's variable. */
 export function loadTlsContext(tls: TlsFiles, env: NodeJS.ProcessEnv): TlsLoad {
   const problems: TlsProblem[] = [];
@@ -40,7 +49,7 @@ export function loadTlsContext(tls: TlsFiles, env: NodeJS.ProcessEnv): TlsLoad {
     try {
       return readFileSync(file);
     } catch (err) {
-      problems.push({ key, message: `cannot read ${file} (${errCode(err)})` });
+      problems.push({ key, message: `cannot read ${file} (${errorCode(err, 'error')})` });
       return undefined;
     }
   };
@@ -104,7 +113,7 @@ function readPassphrase(tls: TlsFiles, env: NodeJS.ProcessEnv, problems: TlsProb
       // Files written by `echo` end in a newline that is not part of the passphrase.
       return readFileSync(tls.passphraseFile, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
-      problems.push({ key: 'passphrase_file', message: `cannot read ${tls.passphraseFile} (${errCode(err)})` });
+      problems.push({ key: 'passphrase_file', message: `cannot read ${tls.passphraseFile} (${errorCode(err, 'error')})` });
       return null;
     }
   }
