@@ -1,6 +1,7 @@
 // The stats parse: raw Engine API stats bodies in, one numeric row per body out. Pure and
 // synchronous; it runs in a worker thread (workers/parse-stats.ts) or on the main thread.
 import { isRecord, jsonKind as kind } from '../util/json.ts';
+import { errorMessage } from '../util/errors.ts';
 import { F, FIELD_COUNT, MAX_INTERFACES, type NetworkSample, type ParseResult, type ParseTask } from './layout.ts';
 
 type Json = Record<string, unknown>;
@@ -113,7 +114,7 @@ function decode(bytes: Uint8Array): string | null {
 }
 
 function reason(err: unknown): string {
-  const msg = err instanceof SyntaxError ? `malformed JSON: ${err.message}` : err instanceof Error ? err.message : String(err);
+  const msg = err instanceof SyntaxError ? `malformed JSON: ${err.message}` : errorMessage(err);
   return msg.length > MAX_REASON ? `${msg.slice(0, MAX_REASON - 3)}...` : msg;
 }
 

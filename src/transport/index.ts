@@ -1,30 +1,33 @@
 // THE map of transports, one line each: a URL scheme and what reaches a daemon by it. The config
 // reads hosts[].url and the transport's block through it, and the fleet creates transports
 // through it. Another transport (a test's) registers itself the same way.
+import { Registry } from '../util/registry.ts';
 import { sshTransport } from './ssh/index.ts';
-import type { SshEndpoint } from './ssh/options.ts';
-import { tcpTransport, type TcpEndpoint } from './tcp.ts';
+import { tcpTransport } from './tcp.ts';
 import type { Transport, TransportDeps, TransportDescriptor } from './types.ts';
-import { unixTransport, type UnixEndpoint } from './unix.ts';
+import { unixTransport } from './unix.ts';
+
+const BUILT_IN = [
+  unixTransport,
+  tcpTransport,
+  sshTransport,
+] as const;
 
 /** Where a host's daemon is: one variant per built-in transport, `kind` being its scheme. */
-export type Endpoint = UnixEndpoint | TcpEndpoint | SshEndpoint;
+export type Endpoint = (typeof BUILT_IN)[number] extends infer D ? (D extends TransportDescriptor<infer E, infer _U> ? E : never) : never;
 
-const registry = new Map<string, TransportDescriptor>();
+const registry = new Registry<TransportDescriptor>((scheme) => `transport "${scheme}://" is registered twice`);
 
 /** Adds a transport; its scheme must be new. */
-export function registerTransport<E extends { kind: string }, U extends { kind: string }>(transport: TransportDescriptor<E, U>): void {
-  if (registry.has(transport.scheme)) throw new Error(`transport "${transport.scheme}://" is registered twice`);
-  registry.set(transport.scheme, transport);
+export function registerTransport(transport: TransportDescriptor): void {
+  registry.add(transport.scheme, transport);
 }
 
-registerTransport(unixTransport);
-registerTransport(tcpTransport);
-registerTransport(sshTransport);
+for (const transport of BUILT_IN) registerTransport(transport);
 
 /** In registration order. */
 export function registeredTransports(): readonly TransportDescriptor[] {
-  return [...registry.values()];
+  return registry.all();
 }
 
 export function transportFor(scheme: string): TransportDescriptor | undefined {

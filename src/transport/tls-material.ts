@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { errorCode } from '../util/errors.ts';
+import { errorCode, errorMessage } from '../util/errors.ts';
 
 /** A tcp:// host's `tls` block as the transport uses it. */
 export interface TlsFiles {
@@ -37,8 +37,7 @@ const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRY
 
 /** "error:1E08010C:DECODER routines::unsupported" -> "DECODER routines::unsupported" */
 function reason(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.replace(/^error:[0-9A-F]+:/, '');
+  return errorMessage(err).replace(/^error:[0-9A-F]+:/, '');
 }
 
 /** Reads, checks and combines the files; `env` holds passphrase_env's variable. */

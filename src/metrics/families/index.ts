@@ -1,6 +1,7 @@
 // THE list of metric families: one line each. A family defined elsewhere (a test's) registers
 // itself at run time the same way; the config's allowed `metrics.families`, their default and
 // the label names a host's static labels must not take all come from here.
+import { Registry } from '../../util/registry.ts';
 import type { FamilyDescriptor } from '../family.ts';
 import { cadvisorFamily } from './cadvisor.ts';
 import { dockerExporterFamily } from './docker-exporter.ts';
@@ -10,11 +11,10 @@ import { stateFamily } from './state.ts';
 /** A registered family's name, as `metrics.families` lists it. */
 export type FamilyName = string;
 
-const registry = new Map<FamilyName, FamilyDescriptor>();
+const registry = new Registry<FamilyDescriptor>((name) => `metric family "${name}" is registered twice`);
 
 export function registerFamily(family: FamilyDescriptor): void {
-  if (registry.has(family.name)) throw new Error(`metric family "${family.name}" is registered twice`);
-  registry.set(family.name, family);
+  registry.add(family.name, family);
 }
 
 registerFamily(hostFamily);
@@ -24,7 +24,7 @@ registerFamily(stateFamily);
 
 /** In registration order. */
 export function registeredFamilies(): readonly FamilyDescriptor[] {
-  return [...registry.values()];
+  return registry.all();
 }
 
 export function familyNamed(name: FamilyName): FamilyDescriptor | undefined {
