@@ -12,8 +12,6 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import type { SshOptions } from '../../src/transport/ssh/options.ts';
-import { Backoff } from '../../src/transport/ssh/backoff.ts';
-import { Slots } from '../../src/transport/ssh/slots.ts';
 import type { SshEndpoint } from '../../src/transport/ssh/options.ts';
 import { createSshTransport } from '../../src/transport/ssh/tunnel.ts';
 import type { Transport } from '../../src/transport/types.ts';
@@ -442,34 +440,6 @@ describe('ssh transport faults sshd cannot produce', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('ssh helpers', () => {
-  test('Backoff doubles from initial up to max, and reset starts over', () => {
-    const b = new Backoff(500, 30_000);
-    assert.deepEqual(Array.from({ length: 9 }, () => b.next()), [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
-    b.reset();
-    assert.equal(b.next(), 500);
-  });
-
-  test('Slots: FIFO waiters, releases are idempotent, failWaiting rejects the queue', T, async () => {
-    const s = new Slots(2);
-    const r1 = await s.acquire();
-    await s.acquire();
-    const order: number[] = [];
-    const w3 = s.acquire().then((r) => (order.push(3), r));
-    const w4 = s.acquire().then((r) => (order.push(4), r));
-    assert.equal(s.waiting, 2);
-    r1();
-    r1(); // a second release must not free a second slot
-    await w3;
-    assert.equal(s.waiting, 1);
-    assert.equal(s.inUse, 2);
-    s.failWaiting(new Error('gone'));
-    await assert.rejects(w4, { message: 'gone' });
-    assert.deepEqual(order, [3]);
-    assert.throws(() => new Slots(0), /maxInFlight must be a positive integer/);
   });
 });
 
