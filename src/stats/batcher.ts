@@ -1,7 +1,7 @@
 // Fleet-wide batching of stats parse requests: the bodies hosts submit within a few ms go to
 // the runner together, in chunks of up to chunkSize bodies. Measured at M (50 hosts x 40):
-// piscina's postTask costs ~0.6 ms of main-thread CPU per task, and a task per host per probe
-// was 50 tasks per scrape where a handful carry the same bodies.
+// piscina's postTask costs ~0.6 ms of main-thread CPU per task; a task per host would be 50
+// tasks per scrape where a handful carry the same bodies.
 import { FIELD_COUNT, type NetworkSample, type ParseResult } from './layout.ts';
 import type { RunChunk } from './runner.ts';
 
