@@ -42,8 +42,15 @@ export interface Section<F extends Fields = Fields> {
 
 export type Fields = { readonly [name: string]: Field<unknown> | Section };
 
-/** The internal value a declaration reads to: fields by their declared (camelCase) names. */
-export type ValueOf<N> = N extends Field<infer T> ? T : N extends Section<infer F> ? { -readonly [K in keyof F]: ValueOf<F[K]> } : never;
+/**
+ * The internal value a declaration reads to: fields by their declared (camelCase) names; a field
+ * without a default is an optional property.
+ */
+export type ValueOf<N> = N extends Field<infer T> ? T : N extends Section<infer F> ? SectionValue<F> : never;
+
+type SectionValue<F extends Fields> = { -readonly [K in keyof F as undefined extends ValueOf<F[K]> ? never : K]: ValueOf<F[K]> } & {
+  -readonly [K in keyof F as undefined extends ValueOf<F[K]> ? K : never]?: Exclude<ValueOf<F[K]>, undefined>;
+};
 
 export function section<F extends Fields>(fields: F): Section<F> {
   return { kind: 'section', fields };

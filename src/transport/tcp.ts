@@ -1,9 +1,9 @@
 // tcp://host[:port]: a remote daemon on TCP, plain or with mutual TLS (its `tls` block).
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { bool, checkPassphrase, file, given, passphraseFields, section, type ValueOf } from '../schema/fields.ts';
+import { checkPassphrase, given, type ValueOf } from '../schema/fields.ts';
 import { allGivenPassed, compact } from '../schema/walk.ts';
-import { loadTlsContext, type TlsFiles } from './tls-material.ts';
+import { loadTlsContext, TLS, type TlsFiles } from './tls-material.ts';
 import { keepAliveOptions, type Transport, type TransportBlock, type TransportDescriptor } from './types.ts';
 import { parseAuthority } from './url.ts';
 
@@ -12,14 +12,6 @@ export const TCP_PORT = 2375;
 export const TCP_TLS_PORT = 2376;
 
 export type TcpEndpoint = { kind: 'tcp'; host: string; port: number; tls?: TlsFiles };
-
-const TLS = section({
-  ca: file('ca', 'CA certificate(s) (PEM) the daemon\'s certificate is verified against.'),
-  cert: file('cert', 'Client certificate (PEM).'),
-  key: file('key', 'Client private key (PEM).', 'private key'),
-  ...passphraseFields(),
-  insecureSkipVerify: bool('insecure_skip_verify', 'Skip verifying the daemon\'s certificate (logged as a warning).'),
-});
 
 const tlsBlock: TransportBlock<typeof TLS.fields, TlsFiles> = {
   key: 'tls',

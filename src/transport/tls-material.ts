@@ -1,25 +1,25 @@
-// The TLS material of a tcp:// host, loaded the way its connections use it. A key that is not a
-// PEM key (garbage, DER), is encrypted without a passphrase, or does not match its certificate
-// is then a config error naming the file, instead of a throw at the first probe's connect.
+// The TLS material of a tcp:// host (its `tls` block), loaded the way its connections use it. A
+// key that is not a PEM key (garbage, DER), is encrypted without a passphrase, or does not match
+// its certificate is then a config error naming the file, instead of a throw at the first
+// probe's connect.
 // Measured on Node 20: createSecureContext() accepts a `ca` holding no certificate at all
 // (garbage, a key, DER) without a word, so the CA file is checked on its own.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { bool, file, passphraseFields, section, type ValueOf } from '../schema/fields.ts';
 import { errorCode, errorMessage } from '../util/errors.ts';
 
-/** A tcp:// host's `tls` block as the transport uses it. */
-export interface TlsFiles {
-  /** Paths, never contents: messages and logs may name them. */
-  ca?: string;
-  cert?: string;
-  key?: string;
-  /** Passphrase of an encrypted key, read from this file... */
-  passphraseFile?: string;
-  /** ...or from this environment variable. Never from the config text. */
-  passphraseEnv?: string;
-  insecureSkipVerify: boolean;
-}
+/** A tcp:// host's `tls` block: paths (never contents: messages and logs may name them). */
+export const TLS = section({
+  ca: file('ca', 'CA certificate(s) (PEM) the daemon\'s certificate is verified against.'),
+  cert: file('cert', 'Client certificate (PEM).'),
+  key: file('key', 'Client private key (PEM).', 'private key'),
+  ...passphraseFields(),
+  insecureSkipVerify: bool('insecure_skip_verify', 'Skip verifying the daemon\'s certificate (logged as a warning).'),
+});
+
+export type TlsFiles = ValueOf<typeof TLS>;
 
 /** The tls.* key a problem belongs to. */
 export type TlsKey = 'ca' | 'cert' | 'key' | 'passphrase_file' | 'passphrase_env';

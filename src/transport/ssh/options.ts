@@ -24,23 +24,7 @@ export const SSH = section({
 });
 
 /** The `ssh` block as the transport uses it. */
-export interface SshOptions {
-  /** Remote Docker socket reached through direct-streamlocal. */
-  socketPath: string;
-  identityFile?: string;
-  /** Passphrase of identityFile, read from this file... */
-  passphraseFile?: string;
-  /** ...or from this environment variable. Never from the config text. */
-  passphraseEnv?: string;
-  /** ssh-agent socket; defaults to SSH_AUTH_SOCK when no identity file is given. */
-  agent?: string;
-  knownHosts?: string;
-  /** "SHA256:..." as `ssh-keygen -lf` prints it. */
-  hostKeyFingerprint?: string;
-  insecureIgnoreHostKey: boolean;
-  keepaliveIntervalMs: number;
-  connectTimeoutMs: number;
-}
+export type SshOptions = ValueOf<typeof SSH>;
 
 export type SshEndpoint = { kind: 'ssh'; user: string; host: string; port: number; ssh: SshOptions };
 
