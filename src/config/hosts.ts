@@ -90,7 +90,7 @@ function itemSection(url: Verdict) {
   const fields: Record<string, Field<unknown> | Section> = {
     name: field('name', 'Unique; the `host` label.', undefined, nameCheck, (v) => v as string, 'missing: every host needs a unique name'),
     // read before the others: its scheme says which block applies
-    url: field('url', 'Where the daemon is: unix://, tcp:// or ssh://.', undefined, () => url, (v) => v as string, urlMissing()),
+    url: field('url', 'The daemon\'s URL; its scheme names the transport.', undefined, () => url, (v) => v as string, urlMissing()),
     labels: field('labels', 'Static labels added to every series of this host.', {}, labelsCheck, (v) => ({ ...(v as Record<string, string>) })),
   };
   for (const t of registeredTransports()) if (t.block) fields[t.block.key] = t.block.section;
