@@ -8,8 +8,8 @@ import { keepAliveOptions, type Transport, type TransportBlock, type TransportDe
 import { parseAuthority } from './url.ts';
 
 /** Port defaults as in the docker CLI. */
-export const TCP_PORT = 2375;
-export const TCP_TLS_PORT = 2376;
+const TCP_PORT = 2375;
+const TCP_TLS_PORT = 2376;
 
 export type TcpEndpoint = { kind: 'tcp'; host: string; port: number; tls?: TlsFiles };
 

@@ -289,6 +289,20 @@ describe('ssh transport (real sshd)', () => {
     assert.equal(engine.connections, 0);
   });
 
+  test('known_hosts lines that cannot be read are logged with the file and the line, once per change', T, async () => {
+    const kh = join(dir, 'known_hosts.damaged');
+    const damaged = (n: number) => `${'damaged\n'.repeat(n)}[127.0.0.1]:1 ${sshd.knownHostsLines()[0]!.split(' ').slice(1).join(' ')}\n`;
+    await writeFile(kh, damaged(1)); // the server's key listed for another port: every attempt fails
+    const { t, logs } = transport({ identityFile: clientKey.path, knownHosts: kh });
+    const skippedLogs = () => logs.lines.map((l) => JSON.parse(l) as { msg: string; file?: string; skipped?: string[] }).filter((l) => /known_hosts lines/.test(l.msg));
+    await assert.rejects(get(t, '/_ping'), /not in known_hosts/);
+    await waitFor('three attempts', () => t.stats!().failures >= 3);
+    assert.deepEqual(skippedLogs().map((l) => [l.file, l.skipped]), [[kh, ['line 1: expected "hostnames keytype base64-key"']]]);
+    await writeFile(kh, damaged(2));
+    await waitFor('an attempt that read the new file', () => skippedLogs().length === 2);
+    assert.deepEqual(skippedLogs()[1]!.skipped, ['line 1: expected "hostnames keytype base64-key"', 'line 2: expected "hostnames keytype base64-key"']);
+  });
+
   test('host key by fingerprint, by hashed known_hosts, and by a known_hosts listing only the second key type', T, async () => {
     for (const key of sshd.hostKeys) {
       const { t } = transport({ identityFile: clientKey.path, hostKeyFingerprint: key.fingerprint.replace(/^SHA256:/, 'SHA256:') });

@@ -5,7 +5,7 @@ import { parseAuthority } from '../url.ts';
 import { sshBlock, type SshEndpoint } from './options.ts';
 import { createSshTransport } from './tunnel.ts';
 
-export const SSH_PORT = 22;
+const SSH_PORT = 22;
 
 export const sshTransport: TransportDescriptor<SshEndpoint, Omit<SshEndpoint, 'ssh'>> = {
   scheme: 'ssh',

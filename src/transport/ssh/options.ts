@@ -5,7 +5,7 @@ import type { TransportBlock } from '../types.ts';
 
 /** OpenSSH's `ssh-keygen -lf` form: 32 bytes of SHA-256 as unpadded base64 (43 chars; the last
  * one carries 2 zero bits, hence its restricted alphabet). */
-export const SSH_FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$/;
+const SSH_FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$/;
 
 export const SSH = section({
   socketPath: text('socket_path', 'The Docker socket on the remote host (rootless: /run/user/<uid>/docker.sock).', '/var/run/docker.sock', (v) =>
