@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { globToRegExp } from '../tracker/filter.ts';
+import { globToRegExp } from '../util/glob.ts';
 
 export interface DockerContextsOptions {
   /** The store's directory: $DOCKER_CONFIG, else ~/.docker (see contextStoreDir). */

@@ -6,7 +6,8 @@
 // its connections (an SSH session: no new login), its counters and its containers.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import type { Endpoint, HostConfig } from '../config/types.ts';
+import type { HostConfig } from '../config/types.ts';
+import type { Endpoint } from '../transport/index.ts';
 
 export interface HostChange<H> {
   before: H;
