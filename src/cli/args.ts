@@ -40,7 +40,7 @@ export function helpText(flags: Flags, about: { usage: string; description: stri
   const entries = [
     helpEntry('  -h, --help', 'Show this help and exit.'),
     helpEntry('      --version', 'Show the version and exit.'),
-    ...Object.values(flags).map((f) => helpEntry(`      --${f.name}=${f.shown}`, f.doc, f.env)),
+    ...Object.values(flags).map((f) => helpEntry(`      --${f.name}${f.boolean ? '' : `=${f.shown}`}`, f.doc, f.env)),
   ];
   return `usage: ${about.usage}\n\n${about.description}\n\nFlags:\n${entries.join('')}`;
 }
@@ -48,7 +48,7 @@ export function helpText(flags: Flags, about: { usage: string; description: stri
 /** `argv` without the node and script entries (process.argv.slice(2)). */
 export function parseCliArgs<F extends Flags>(argv: string[], env: NodeJS.ProcessEnv, flags: F, help: string): CliResult<F> {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
-  for (const f of Object.values(flags)) options[f.name] = { type: 'string' };
+  for (const f of Object.values(flags)) options[f.name] = { type: f.boolean ? 'boolean' : 'string' };
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
@@ -63,6 +63,10 @@ export function parseCliArgs<F extends Flags>(argv: string[], env: NodeJS.Proces
   for (const [key, flag] of Object.entries(flags) as [string, Flag<unknown>][]) {
     // Which flag or variable a value came from, so that an error can name it.
     const fromFlag = values[flag.name];
+    if (fromFlag === true) {
+      result[key] = true;
+      continue;
+    }
     const fromEnv = env[flag.env];
     const source = typeof fromFlag === 'string' ? { text: fromFlag, name: `--${flag.name}` } : fromEnv !== undefined && fromEnv !== '' ? { text: fromEnv, name: flag.env } : undefined;
     if (source === undefined) {

@@ -97,7 +97,8 @@ function itemSection(url: Verdict) {
   return section(fields);
 }
 
-function readHost(item: unknown, out: Issues, base: ReadContext): HostConfig | undefined {
+/** One hosts[] item (or an imported one, contexts.ts); every problem goes to `out`. */
+export function readHost(item: unknown, out: Issues, base: ReadContext): HostConfig | undefined {
   if (!isMapping(item)) {
     out.add('', `must be a mapping with name and url, got ${kindOf(item)}`);
     return undefined;
@@ -152,12 +153,15 @@ function readHost(item: unknown, out: Issues, base: ReadContext): HostConfig | u
   return { name: out.host, url: url as string, endpoint, labels: value['labels'] as Record<string, string> };
 }
 
-/** The `hosts` setting: validated and normalized item by item; names must be unique. */
-export function hostsField(base: ReadContext): Field<HostConfig[]> {
+/**
+ * The `hosts` setting: validated and normalized item by item; names must be unique. `imported`:
+ * docker_contexts is given, so the list may be left out or empty (load.ts checks the sum).
+ */
+export function hostsField(base: ReadContext, imported = false): Field<HostConfig[]> {
   let hosts: HostConfig[] = [];
   const check = (value: unknown, ctx: FieldContext): Verdict => {
     if (!Array.isArray(value)) return `must be a list of hosts, got ${kindOf(value)}`;
-    if (value.length === 0) return 'at least one host is required';
+    if (value.length === 0 && !imported) return 'at least one host is required';
     const before = ctx.at.count;
     hosts = [];
     const firstIndex = new Map<string, number>();
@@ -177,5 +181,6 @@ export function hostsField(base: ReadContext): Field<HostConfig[]> {
     });
     return ctx.at.count > before ? false : undefined;
   };
-  return field('hosts', 'The Docker daemons to watch.', undefined, check, () => hosts, 'missing: list at least one host (name and url)');
+  const required = imported ? undefined : 'missing: list at least one host (name and url)';
+  return field('hosts', 'The Docker daemons to watch.', imported ? [] : undefined, check, () => hosts, required);
 }

@@ -4,15 +4,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { isMapping, kindOf, resolveAgainst } from '../schema/fields.ts';
+import { given, isMapping, kindOf, resolveAgainst } from '../schema/fields.ts';
 import { Issues, type ConfigIssue } from '../schema/issues.ts';
 import { defaultsOf } from '../schema/walk.ts';
 import { errorCode } from '../util/errors.ts';
+import { importContexts } from './contexts.ts';
 import { defaultHost, homeDir } from './defaults.ts';
 import { hostsField } from './hosts.ts';
 import { readSection } from './read.ts';
 import { FLAGS, settings, type FlagSettings } from './settings.ts';
-import type { ExporterConfig } from './types.ts';
+import type { ExporterConfig, HostConfig, ShardConfig } from './types.ts';
 
 /** The file, and the flags' values (parsed by the CLI; strings are checked again here). */
 export interface LoadOptions extends Partial<Omit<FlagSettings, 'configFile'>> {
@@ -97,6 +98,34 @@ function flagSettings(opts: LoadOptions): { ok: true; value: Pick<ExporterConfig
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { web, log } };
 }
 
+/** The shard: flags over the file's `shard` block; `where` names where a bad index came from. */
+function shardSettings(file: ShardConfig, opts: LoadOptions): { ok: true; value: ShardConfig } | { ok: false; where: string; error: string } {
+  const count = opts.shardCount ?? file.count;
+  const index = opts.shardIndex ?? file.index;
+  if (index < count) return { ok: true, value: { count, index } };
+  const where = opts.shardIndex !== undefined ? `--${FLAGS.shardIndex.name}` : 'shard.index';
+  const countFrom = opts.shardCount !== undefined ? ` (--${FLAGS.shardCount.name})` : file.count === 1 ? ' (the default)' : '';
+  return { ok: false, where, error: `${index} is not below the shard count ${count}${countFrom}: the index runs from 0 to ${count - 1}` };
+}
+
+/** Listed and imported hosts as one list: a name in both is a duplicate. */
+function mergeHosts(listed: readonly HostConfig[], imported: readonly HostConfig[], raw: Record<string, unknown>, issues: Issues): HostConfig[] {
+  const rawHosts = Array.isArray(raw['hosts']) ? (raw['hosts'] as unknown[]) : [];
+  const listedAt = new Map<string, number>();
+  rawHosts.forEach((item, i) => {
+    const name = isMapping(item) ? item['name'] : undefined;
+    if (typeof name === 'string' && !listedAt.has(name)) listedAt.set(name, i);
+  });
+  const hosts = [...listed];
+  for (const h of imported) {
+    const i = listedAt.get(h.name);
+    if (i === undefined) hosts.push(h);
+    else issues.add('docker_contexts', `context "${h.name}": duplicate host name "${h.name}" (also hosts[${i}].name)`);
+  }
+  if (hosts.length === 0 && issues.count === 0) issues.add('hosts', 'at least one host is required: hosts lists none and docker_contexts imported none');
+  return hosts;
+}
+
 export function loadConfig(opts: LoadOptions): LoadResult {
   const flags = flagSettings(opts);
   if (!flags.ok) return flags;
@@ -105,8 +134,10 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   if (opts.file === undefined) {
     const local = defaultHost(env);
     if (!local.ok) return local;
-    const { hosts: _none, ...defaults } = defaultsOf(settings(hostsField({ env, resolvePath: (p) => p })));
-    return { ok: true, config: { ...defaults, hosts: [local.host], ...flags.value }, warnings: local.warnings };
+    const { hosts: _none, docker_contexts: _imported, ...defaults } = defaultsOf(settings(hostsField({ env, resolvePath: (p) => p })));
+    const shard = shardSettings(defaults.shard, opts);
+    if (!shard.ok) return { ok: false, errors: [`${shard.where}: ${shard.error}`] };
+    return { ok: true, config: { ...defaults, hosts: [local.host], shard: shard.value, ...flags.value }, warnings: local.warnings };
   }
 
   const file = opts.file;
@@ -120,7 +151,17 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   const home = homeDir(env);
   const base = { env, resolvePath: (p: string) => resolveAgainst(p, dir, home) };
   const issues = Issues.root();
-  const value = readSection(raw, settings(hostsField(base)), issues, base);
+  const imports = given(raw, 'docker_contexts');
+  const { docker_contexts: contexts, ...value } = readSection(raw, settings(hostsField(base, imports)), issues, base);
   if (issues.count > 0) return fail(issues.issues);
-  return { ok: true, config: { ...value, ...flags.value }, warnings: issues.warnings.map((w) => formatIssue(file, w)) };
+  const imported = imports ? importContexts(contexts, issues.at('docker_contexts'), base) : [];
+  if (issues.count > 0) return fail(issues.issues);
+  const hosts = mergeHosts(value.hosts, imported, raw, issues);
+  const shard = shardSettings(value.shard, opts);
+  if (!shard.ok) {
+    if (shard.where.startsWith('--')) return { ok: false, errors: [...issues.issues.map((i) => formatIssue(file, i)), `${shard.where}: ${shard.error}`] };
+    issues.add(shard.where, shard.error);
+  }
+  if (issues.count > 0 || !shard.ok) return fail(issues.issues);
+  return { ok: true, config: { ...value, hosts, shard: shard.value, ...flags.value }, warnings: issues.warnings.map((w) => formatIssue(file, w)) };
 }

@@ -6,6 +6,7 @@ import { optionalFamilyNames } from '../metrics/families/index.ts';
 import { duration, integer, kindOf, list, nonEmptyString, section, type Field } from '../schema/fields.ts';
 import { fail, ok, type Flag, type FlagValues } from '../schema/flags.ts';
 import { formatDuration, parseDuration } from '../util/duration.ts';
+import { DOCKER_CONTEXTS } from './contexts.ts';
 import { parseListenAddress } from './listen-address.ts';
 
 function familyCheck(value: unknown): string | undefined {
@@ -26,8 +27,9 @@ const containerFilter = () =>
   });
 
 /**
- * The file's top level; `hosts` is the hosts list's field (hosts.ts). Made at each load: the
- * families registered by then are the allowed values.
+ * The file's top level; `hosts` is the hosts list's field (hosts.ts); the hosts of
+ * `docker_contexts` are imported by contexts.ts. Made at each load: the families registered by
+ * then are the allowed values.
  */
 export function settings<H>(hosts: Field<H>) {
   return section({
@@ -47,6 +49,12 @@ export function settings<H>(hosts: Field<H>) {
       threads: integer('threads', 'Stats parsing threads; 0 = main thread.', os.availableParallelism(), 0),
     }),
     hosts,
+    // a section is named as the file spells it
+    docker_contexts: DOCKER_CONTEXTS,
+    shard: section({
+      count: integer('count', 'Replicas the hosts are split between (--shard.count overrides it).', 1, 1),
+      index: integer('index', 'This replica, from 0 to count - 1 (--shard.index overrides it).', 0, 0),
+    }),
   });
 }
 
@@ -62,6 +70,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 const WRITE_TIMEOUT_MS = 120_000;
 
+const wholeNumber = (min: number) => (text: string) =>
+  /^\d{1,9}$/.test(text) && Number(text) >= min ? ok(Number(text)) : fail(`${JSON.stringify(text)} is not a whole number of ${min} or more`);
+
 /** The flags, in --help's order; each reads its environment variable when not given. */
 export const FLAGS = {
   configFile: {
@@ -70,6 +81,28 @@ export const FLAGS = {
     shown: 'PATH',
     doc: 'Configuration file (.yml, .yaml or .json); see config/example.yml. Without one, watches the daemon of DOCKER_HOST (default unix:///var/run/docker.sock) as host "local".',
     parse: (text: string) => (text === '' ? fail('must not be empty') : ok(text)),
+  },
+  configCheck: {
+    name: 'config.check',
+    env: 'DOCKER_FLEET_EXPORTER_CONFIG_CHECK',
+    boolean: true,
+    shown: '',
+    doc: 'Check the configuration (the file, every file it names, the Docker context store) as startup does, print what is wrong or a summary of the hosts, and exit: 0 when it is valid, else 1. Nothing listens.',
+    parse: (text: string) => (text === 'true' || text === '1' ? ok(true) : text === 'false' || text === '0' ? ok(false) : fail(`${JSON.stringify(text)} is not true or false`)),
+  },
+  shardCount: {
+    name: 'shard.count',
+    env: 'DOCKER_FLEET_EXPORTER_SHARD_COUNT',
+    shown: 'N',
+    doc: 'Replicas the hosts are split between; this one serves the hosts whose stable hash of the name falls in its --shard.index. Overrides shard.count of the config file (default 1: every host).',
+    parse: wholeNumber(1),
+  },
+  shardIndex: {
+    name: 'shard.index',
+    env: 'DOCKER_FLEET_EXPORTER_SHARD_INDEX',
+    shown: 'I',
+    doc: 'This replica, from 0 to --shard.count - 1. Overrides shard.index of the config file (default 0).',
+    parse: wholeNumber(0),
   },
   listenAddress: {
     name: 'web.listen-address',

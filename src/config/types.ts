@@ -12,6 +12,8 @@ export interface HostConfig {
   endpoint: Endpoint;
   /** Static labels added to every series of this host. */
   labels: Record<string, string>;
+  /** The Docker context it was imported from (docker_contexts); absent: listed under hosts. */
+  context?: string;
 }
 
 type FileSettings = ValueOf<ReturnType<typeof settings<HostConfig[]>>>;
@@ -20,7 +22,10 @@ export type CollectionConfig = FileSettings['collection'];
 export type MetricsConfig = FileSettings['metrics'];
 export type ContainerFilter = MetricsConfig['include'];
 
-export interface ExporterConfig extends FileSettings {
+export type ShardConfig = FileSettings['shard'];
+
+/** `hosts`: every host, listed and imported (docker_contexts); `shard` says which this replica serves. */
+export interface ExporterConfig extends Omit<FileSettings, 'docker_contexts'> {
   web: {
     listenAddress: FlagSettings['listenAddress'];
     /** absent: the flag's default */

@@ -14,6 +14,8 @@ export interface Flag<T> {
   readonly default?: T;
   /** --help's form of the value: the default as written ("2m"), or a placeholder ("PATH") */
   readonly shown: string;
+  /** a switch: `--name` alone is true (its environment variable is parsed as text) */
+  readonly boolean?: boolean;
   /** the value from its text; the error does not repeat the flag's name */
   parse(text: string): Parsed<T>;
 }

@@ -87,6 +87,7 @@ const DEFAULTS = {
   web: { listenAddress: ':9417', maxRequests: 40, writeTimeoutMs: 120_000 },
   log: { level: 'info' },
   pool: { threads: os.availableParallelism() },
+  shard: { count: 1, index: 0 },
 } as const;
 
 describe('config/example.yml', () => {
