@@ -3,6 +3,8 @@ import { createExporter } from './app.ts';
 import { parseCliArgs } from './cli/flags.ts';
 import { parseListenAddress } from './config/listen-address.ts';
 import { loadConfig } from './config/load.ts';
+import { NO_SHARD, ownedHosts } from './config/shard.ts';
+import type { ExporterConfig } from './config/types.ts';
 import { createLogger } from './log.ts';
 import { errorMessage } from './util/errors.ts';
 import { VERSION } from './version.ts';
@@ -26,23 +28,30 @@ async function main(): Promise<number> {
   if (healthcheck) return (await import('./healthcheck.ts')).runHealthcheck(args);
 
   // Every configuration problem is reported, and the process exits, before anything listens.
-  const { kind: _run, configFile, ...flags } = args;
-  const loaded = loadConfig({ ...flags, file: configFile, env: process.env });
+  const { kind: _run, configFile, configCheck, ...flags } = args;
+  // the same for a reload: the file (and the context store) read again, with the same flags
+  const load = () => loadConfig({ ...flags, file: configFile, env: process.env });
+  const loaded = load();
   if (!loaded.ok) {
     process.stderr.write(`docker-fleet-exporter: invalid configuration${configFile ? ` in ${configFile}` : ''}:\n`);
     for (const e of loaded.errors) process.stderr.write(`  - ${e}\n`);
     return 1;
   }
   const { config } = loaded;
+  if (configCheck === true) {
+    for (const w of loaded.warnings) process.stderr.write(`docker-fleet-exporter: warning: ${w}\n`);
+    process.stdout.write(`${checkSummary(config, configFile)}\n`);
+    return 0;
+  }
   const log = createLogger(config.log.level);
   for (const w of loaded.warnings) log.warn(w);
-  // SIGHUP's default action ends the process, silently; "reload" is what a user means by it.
-  process.on('SIGHUP', () => log.warn('SIGHUP received; reload is not supported yet, ignoring'));
 
   const address = parseListenAddress(config.web.listenAddress);
   if (!address.ok) throw new Error(`listen address ${config.web.listenAddress} passed the config's check: ${address.error}`);
 
-  const exporter = createExporter(config, log);
+  const exporter = createExporter(config, log, load);
+  // SIGHUP's default action ends the process; reloading is what a user means by it
+  process.on('SIGHUP', () => void exporter.reload('SIGHUP'));
   let port: number;
   try {
     port = await exporter.listen(address.port, address.host);
@@ -51,7 +60,7 @@ async function main(): Promise<number> {
     await exporter.close();
     return 1;
   }
-  log.info({ version: VERSION, address: address.host ?? '', port, hosts: config.hosts.map((h) => h.name) }, 'listening');
+  log.info({ version: VERSION, address: address.host ?? '', port, hosts: exporter.fleet.names() }, 'listening');
 
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
@@ -67,6 +76,15 @@ async function main(): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+}
+
+/** What --config.check prints for a valid config. */
+function checkSummary(config: ExporterConfig, file: string | undefined): string {
+  const imported = config.hosts.filter((h) => h.context !== undefined).length;
+  const shard = config.shard ?? NO_SHARD;
+  const mine = shard.count > 1 ? `; shard ${shard.index} of ${shard.count} serves ${ownedHosts(config.hosts, shard).length} of them` : '';
+  const from = imported > 0 ? ` (${config.hosts.length - imported} listed, ${imported} from Docker contexts)` : '';
+  return `${file ?? 'no config file (DOCKER_HOST)'}: valid: ${config.hosts.length} host${config.hosts.length === 1 ? '' : 's'}${from}${mine}`;
 }
 
 main().then(

@@ -9,11 +9,12 @@ import { Issues, type ConfigIssue } from '../schema/issues.ts';
 import { defaultsOf } from '../schema/walk.ts';
 import { errorCode } from '../util/errors.ts';
 import { importContexts } from './contexts.ts';
+import type { Shard } from './shard.ts';
 import { defaultHost, homeDir } from './defaults.ts';
 import { hostsField } from './hosts.ts';
 import { readSection } from './read.ts';
 import { FLAGS, settings, type FlagSettings } from './settings.ts';
-import type { ExporterConfig, HostConfig, ShardConfig } from './types.ts';
+import type { ExporterConfig, HostConfig } from './types.ts';
 
 /** The file, and the flags' values (parsed by the CLI; strings are checked again here). */
 export interface LoadOptions extends Partial<Omit<FlagSettings, 'configFile'>> {
@@ -99,7 +100,7 @@ function flagSettings(opts: LoadOptions): { ok: true; value: Pick<ExporterConfig
 }
 
 /** The shard: flags over the file's `shard` block; `where` names where a bad index came from. */
-function shardSettings(file: ShardConfig, opts: LoadOptions): { ok: true; value: ShardConfig } | { ok: false; where: string; error: string } {
+function shardSettings(file: Shard, opts: LoadOptions): { ok: true; value: Shard } | { ok: false; where: string; error: string } {
   const count = opts.shardCount ?? file.count;
   const index = opts.shardIndex ?? file.index;
   if (index < count) return { ok: true, value: { count, index } };

@@ -3,6 +3,7 @@
 import type { ValueOf } from '../schema/fields.ts';
 import type { Endpoint } from '../transport/index.ts';
 import type { FlagSettings, settings } from './settings.ts';
+import type { Shard } from './shard.ts';
 
 export interface HostConfig {
   /** Unique; the value of the `host` label. */
@@ -22,10 +23,9 @@ export type CollectionConfig = FileSettings['collection'];
 export type MetricsConfig = FileSettings['metrics'];
 export type ContainerFilter = MetricsConfig['include'];
 
-export type ShardConfig = FileSettings['shard'];
-
-/** `hosts`: every host, listed and imported (docker_contexts); `shard` says which this replica serves. */
-export interface ExporterConfig extends Omit<FileSettings, 'docker_contexts'> {
+/** `hosts`: every host, listed and imported (docker_contexts); `shard` says which this replica serves (absent: all). */
+export interface ExporterConfig extends Omit<FileSettings, 'docker_contexts' | 'shard'> {
+  shard?: Shard;
   web: {
     listenAddress: FlagSettings['listenAddress'];
     /** absent: the flag's default */

@@ -5,8 +5,10 @@ import type { Logger } from '../log.ts';
 import { CONTENT_TYPE, type MetricsRenderer } from '../metrics/renderer.ts';
 import { formatDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
+import type { ReloadResult } from '../reload/reloader.ts';
 import { landingPage } from './landing.ts';
 import { parseRequestTarget } from './request-target.ts';
+import { exporterAddress, SD_CONTENT_TYPE, serviceDiscoveryBody } from './service-discovery.ts';
 import { SharedBodies } from './shared-bodies.ts';
 
 /** Limits on what clients may hold; 0 switches one off. */
@@ -28,10 +30,32 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
 const TEXT = 'text/plain; charset=utf-8';
-const ROUTES = new Set(['/', '/metrics', '/probe', '/healthz']);
+const READ = ['GET', 'HEAD'];
+/** Each path and its methods: HEAD wherever GET is; /-/reload as Prometheus takes it. */
+const ROUTES = new Map([
+  ['/', READ],
+  ['/metrics', READ],
+  ['/probe', READ],
+  ['/healthz', READ],
+  ['/sd', READ],
+  ['/-/reload', ['POST', 'PUT']],
+]);
 
-/** Routes: /metrics (all hosts), /probe?target= (one host), /healthz, / (status page). GET and HEAD. */
-export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer; log: Logger; version: string; limits: WebLimits }): Server {
+export interface ServerDeps {
+  fleet: Fleet;
+  renderer: MetricsRenderer;
+  log: Logger;
+  version: string;
+  limits: WebLimits;
+  /** Reads the config again and applies it (reload/reloader.ts). */
+  reload(trigger: string): Promise<ReloadResult>;
+}
+
+/**
+ * Routes: /metrics (all hosts), /probe?target= (one host), /sd (http_sd), /healthz, / (status
+ * page), and POST|PUT /-/reload.
+ */
+export function createHttpServer(deps: ServerDeps): Server {
   const { fleet, renderer, log, version, limits } = deps;
   const bodies = new SharedBodies();
   let inFlight = 0;
@@ -84,19 +108,34 @@ export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer
     const target = parseRequestTarget(req.url ?? '');
     if (target === undefined) return send(req, res, 400, TEXT, '400 bad request: invalid request target\n');
     const { path, query } = target;
-    if (!ROUTES.has(path)) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
+    const methods = ROUTES.get(path);
+    if (methods === undefined) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
+    if (!methods.includes(req.method ?? '')) {
+      res.setHeader('allow', methods.join(', '));
       return send(req, res, 405, TEXT, `405 method not allowed: ${req.method}\n`);
     }
     if (path === '/healthz') return send(req, res, 200, TEXT, 'ok\n');
     if (path === '/') return send(req, res, 200, 'text/html; charset=utf-8', landingPage(version, fleet.lastServed()));
+    if (path === '/sd') {
+      const address = exporterAddress(req.headers.host, req.socket.localAddress, req.socket.localPort);
+      const hosts = fleet.hosts().map((h) => ({ name: h.name, url: h.url, labels: h.labels, source: h.context === undefined ? 'config' as const : 'docker_context' as const }));
+      return send(req, res, 200, SD_CONTENT_TYPE, serviceDiscoveryBody(hosts, address));
+    }
+    if (path === '/-/reload') {
+      req.resume(); // a body, if any, says nothing
+      const result = await deps.reload('HTTP');
+      return result.ok ? send(req, res, 200, TEXT, 'configuration reloaded\n') : send(req, res, 400, TEXT, `configuration not reloaded:\n${result.errors.map((e) => `  - ${e}\n`).join('')}`);
+    }
 
     let host: string | undefined;
     if (path === '/probe') {
       host = query.get('target') ?? undefined;
       if (!host) return send(req, res, 400, TEXT, 'missing ?target=<host name>\n');
       if (!fleet.has(host)) {
+        const shard = fleet.shardServing(host);
+        if (shard !== undefined) {
+          return send(req, res, 400, TEXT, `target ${JSON.stringify(host)} is in shard ${shard.index} of ${shard.count}: another replica serves it (this one is shard ${fleet.shard.index})\n`);
+        }
         return send(req, res, 400, TEXT, `unknown target ${JSON.stringify(host)}; configured hosts: ${fleet.names().join(', ')}\n`);
       }
     }

@@ -20,19 +20,13 @@ export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
  * parts concatenate into one valid exposition.
  */
 export class MetricsRenderer {
-  readonly #collectors: Collector[];
-  readonly #labels = new LabelCache();
+  #collectors: Collector[] = [];
+  #labels = new LabelCache();
   readonly #self = new Registry();
 
   /** The always-on families, then `families` in their order. */
   constructor(families: readonly FamilyName[], containerLabels: readonly string[], version: string) {
-    const enabled: FamilyDescriptor[] = registeredFamilies().filter((f) => !f.optional);
-    for (const name of families) {
-      const family = familyNamed(name);
-      if (family === undefined || !family.optional) throw new Error(`no metric family "${name}"`);
-      enabled.push(family);
-    }
-    this.#collectors = enabled.map((f) => f.create({ containerLabels, labels: this.#labels }));
+    this.configure(families, containerLabels);
     collectDefaultMetrics({ register: this.#self });
     // Gauges named *_total: promtool's lint rejects them, and nodejs_active_* carry the same counts.
     for (const name of ['nodejs_active_resources_total', 'nodejs_active_handles_total', 'nodejs_active_requests_total']) {
@@ -44,6 +38,23 @@ export class MetricsRenderer {
       labelNames: ['version', 'nodejs'],
       registers: [this.#self],
     }).set({ version, nodejs: process.version }, 1);
+  }
+
+  /**
+   * The families from the next render on (a reload's). The label cache starts afresh with them:
+   * a render already running keeps the collectors and labels it began with, and the entries of
+   * hosts a reload took out go.
+   */
+  configure(families: readonly FamilyName[], containerLabels: readonly string[]): void {
+    const enabled: FamilyDescriptor[] = registeredFamilies().filter((f) => !f.optional);
+    for (const name of families) {
+      const family = familyNamed(name);
+      if (family === undefined || !family.optional) throw new Error(`no metric family "${name}"`);
+      enabled.push(family);
+    }
+    const labels = new LabelCache();
+    this.#collectors = enabled.map((f) => f.create({ containerLabels, labels }));
+    this.#labels = labels;
   }
 
   /** Where the exporter's own metrics register (prom-client `registers: [...]`); served on /metrics only. */
@@ -59,9 +70,10 @@ export class MetricsRenderer {
   /** The same as UTF-8 bytes in pieces, what the HTTP server sends: no copy of a large body as one string or buffer. */
   async renderBody(hosts: readonly HostSnapshot[], withSelf: boolean): Promise<Buffer[]> {
     const out = new Exposition();
+    const collectors = this.#collectors;
     const labels = this.#labels.begin();
     let sliceStart = performance.now();
-    for (const c of this.#collectors) {
+    for (const c of collectors) {
       const pauses = c.collect(hosts, out, labels);
       if (!pauses) continue;
       for (const _ of pauses) {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { HostConfig } from '../config/types.ts';
-import type { Endpoint } from '../transport/index.ts';
+import { transportFor } from '../transport/index.ts';
 
 export interface HostChange<H> {
   before: H;
@@ -69,12 +69,8 @@ export function isEmptyPlan(plan: ReloadPlan<unknown>): boolean {
  * SSH host must not cost each of them its session when one line is added to it.
  */
 export function hostConnectionKey(host: HostConfig, perHost: Record<string, unknown>): string {
-  return canonical({ url: host.url, endpoint: host.endpoint, perHost, files: loadedOnce(host.endpoint).map(digest) });
-}
-
-function loadedOnce(e: Endpoint): string[] {
-  if (e.kind !== 'tcp' || e.tls === undefined) return [];
-  return [e.tls.ca, e.tls.cert, e.tls.key, e.tls.passphraseFile].filter((f): f is string => f !== undefined);
+  const loaded = transportFor(host.endpoint.kind)?.loadedFiles?.(host.endpoint) ?? [];
+  return canonical({ url: host.url, endpoint: host.endpoint, perHost, files: loaded.map(digest) });
 }
 
 /** sha256 of a file's bytes; an unreadable file is keyed by why (the next load reports it). */

@@ -55,8 +55,8 @@ export class HostTracker {
   readonly #transport: Transport;
   readonly #client: EngineClient;
   readonly #parser: StatsParser;
-  readonly #cfg: CollectionConfig;
-  readonly #include: ContainerPredicate;
+  #cfg: CollectionConfig;
+  #include: ContainerPredicate;
   readonly #log: Logger;
   readonly #containers = new Map<string, ContainerTracker>();
   #probe: Promise<ProbeResult> | null = null;
@@ -86,6 +86,12 @@ export class HostTracker {
     this.#cfg = deps.collection;
     this.#include = deps.include;
     this.#log = deps.log.child({ host: deps.host.name });
+  }
+
+  /** A reload's collection settings and container filter, from the next probe on. */
+  configure(collection: CollectionConfig, include: ContainerPredicate): void {
+    this.#cfg = collection;
+    this.#include = include;
   }
 
   /** What a scrape serves for this host. Never rejects. */

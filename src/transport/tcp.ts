@@ -49,6 +49,8 @@ export const tcpTransport: TransportDescriptor<TcpEndpoint> = {
     const r = parseAuthority('tcp', rest, { user: 'none', defaultPort: tls ? TCP_TLS_PORT : TCP_PORT, pathError: 'tcp:// URLs take no path' });
     return r.ok ? { ok: true, value: { kind: 'tcp', host: r.value.host, port: r.value.port } } : r;
   },
+  // the secure context is made once (createTcpTransport)
+  loadedFiles: ({ tls }) => (tls === undefined ? [] : [tls.ca, tls.cert, tls.key, tls.passphraseFile].filter((f): f is string => f !== undefined)),
   create(name, endpoint, { log, maxInFlight, env }) {
     if (endpoint.tls?.insecureSkipVerify) log.warn({ host: name }, 'TLS server certificate verification is OFF (insecure_skip_verify)');
     return createTcpTransport(endpoint.host, endpoint.port, endpoint.tls, maxInFlight, env);

@@ -69,6 +69,11 @@ export interface TransportDescriptor<E extends { kind: string } = { kind: string
   readonly block?: TransportBlock;
   /** Warned for a host without the (optional) block, e.g. tcp without tls. */
   readonly withoutBlock?: string;
+  /**
+   * Files the transport reads once, when it is created: a reload rebuilds the host when their
+   * contents change (files read at each connection, as ssh's, need not be named).
+   */
+  loadedFiles?(endpoint: E): string[];
   /** The endpoint without its block from what follows "scheme://"; `blockGiven` may change defaults (tcp's port). */
   parseUrl(rest: string, blockGiven: boolean): UrlResult<U>;
   create(name: string, endpoint: E, deps: TransportDeps): Transport;

@@ -60,11 +60,12 @@ test('--help, --version, and an unknown flag', async () => {
   assert.match(bad.err(), /--nope/);
 });
 
-test('serves a config-file fleet, logs and ignores SIGHUP, then exits 0 on SIGTERM', async () => {
+test('serves a config-file fleet, reloads it on SIGHUP, then exits 0 on SIGTERM', async (t) => {
   const engine = await startFakeEngine({ socketPath: join(dir, 'd.sock'), containers: [{ name: 'c', state: 'running' }] });
   const file = join(dir, 'ok.yml');
   writeFileSync(file, `hosts:\n  - name: one\n    url: unix://${engine.socketPath}\n    labels: {dc: x}\n`);
   const p = run([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0', '--log.level=info']);
+  t.after(() => p.child.kill('SIGKILL')); // a failed assertion must not leave it serving
   let port = 0;
   for (let i = 0; i < 100 && !port; i++) {
     await new Promise((r) => setTimeout(r, 100));
@@ -74,11 +75,34 @@ test('serves a config-file fleet, logs and ignores SIGHUP, then exits 0 on SIGTE
   assert.ok(port > 0, `did not start: ${p.err()}`);
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   assert.match(text, /^docker_container_running_state\{host="one",dc="x",name="c"\} 1$/m);
+  writeFileSync(file, `hosts:\n  - name: one\n    url: unix://${engine.socketPath}\n    labels: {dc: y}\n  - name: two\n    url: unix://${engine.socketPath}\n`);
   p.child.kill('SIGHUP'); // its default action ended the process, silently
-  for (let i = 0; i < 50 && !p.err().includes('SIGHUP'); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.match(p.err(), /\{"level":40,[^\n]*"msg":"SIGHUP received; reload is not supported yet, ignoring"\}/);
-  assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200, 'still serving');
+  for (let i = 0; i < 50 && !p.err().includes('configuration reloaded'); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(p.err(), /\{"level":30,"time":\d+,"trigger":"SIGHUP","added":\["two"\],"removed":\[\],"rebuilt":\[\],"relabeled":\["one"\],"hosts":2,"msg":"configuration reloaded"\}/);
+  const after = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  assert.match(after, /^docker_container_running_state\{host="one",dc="y",name="c"\} 1$/m);
+  assert.match(after, /^docker_container_running_state\{host="two",name="c"\} 1$/m);
+  assert.doesNotMatch(after, /dc="x"/);
   p.child.kill('SIGTERM');
   assert.equal(await p.exited, 0);
   await engine.close();
+});
+
+test('--config.check: exit 0 and a summary for a valid config, 1 and every problem for a bad one; nothing listens', async () => {
+  const good = join(dir, 'check-ok.yml');
+  writeFileSync(good, 'hosts:\n  - {name: a, url: "unix:///run/a.sock"}\n  - {name: b, url: "unix:///run/b.sock"}\n  - {name: c, url: "tcp://10.0.0.1:2375"}\n');
+  // a port taken: were it to listen, it would fail
+  const ok = run(['--config.check', `--config.file=${good}`, '--shard.count=2', '--shard.index=1']);
+  assert.equal(await ok.exited, 0, ok.err());
+  assert.match(ok.out(), /check-ok\.yml: valid: 3 hosts; shard 1 of 2 serves \d of them\n$/);
+  assert.match(ok.err(), /warning: .*hosts\[2\]\.url \(host "c"\): tcp:\/\/ without a tls block/);
+  assert.doesNotMatch(ok.err(), /listening/);
+
+  const bad = join(dir, 'check-bad.yml');
+  writeFileSync(bad, 'collection: {timeout: soon}\nhosts:\n  - {name: a, url: "tcp://"}\n');
+  const no = run(['--config.check', `--config.file=${bad}`]);
+  assert.equal(await no.exited, 1);
+  assert.match(no.err(), /collection\.timeout: "soon" is not a duration/);
+  assert.match(no.err(), /hosts\[0\]\.url \(host "a"\)/);
+  assert.equal(no.out(), '');
 });
