@@ -1,12 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { DEFAULT_MAX_REQUESTS, DEFAULT_WRITE_TIMEOUT_MS } from './cli-args.ts';
+import { FLAGS } from './config/settings.ts';
 import type { ExporterConfig } from './config/types.ts';
 import { Fleet } from './fleet.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
-import { MetricsRenderer } from './metrics/registry.ts';
-import { StatsPool } from './pool/stats-pool.ts';
+import { MetricsRenderer } from './metrics/renderer.ts';
+import { StatsPool } from './stats/pool.ts';
 import { VERSION } from './version.ts';
 
 export interface Exporter {
@@ -22,7 +22,7 @@ export function createExporter(config: ExporterConfig, log: Logger): Exporter {
   const pool = StatsPool.create({ threads: config.pool.threads });
   const fleet = new Fleet(config, pool, log);
   const renderer = new MetricsRenderer(config.metrics.families, config.metrics.containerLabels, VERSION);
-  const limits = { maxRequests: config.web.maxRequests ?? DEFAULT_MAX_REQUESTS, writeTimeoutMs: config.web.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS };
+  const limits = { maxRequests: config.web.maxRequests ?? FLAGS.maxRequests.default, writeTimeoutMs: config.web.writeTimeoutMs ?? FLAGS.writeTimeoutMs.default };
   const server = createHttpServer({ fleet, renderer, log, version: VERSION, limits });
   let closing: Promise<void> | undefined;
 

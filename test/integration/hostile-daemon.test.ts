@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { createExporter, type Exporter } from '../../src/app.ts';
 import type { CollectionConfig, ExporterConfig, HostConfig } from '../../src/config/types.ts';
-import { StatsPool } from '../../src/pool/stats-pool.ts';
+import { StatsPool } from '../../src/stats/pool.ts';
 import { HostTracker } from '../../src/tracker/host-tracker.ts';
 import { createUnixTransport } from '../../src/transport/unix.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
