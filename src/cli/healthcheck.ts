@@ -3,11 +3,8 @@
 // a HEALTHCHECK with the image's and `docker run -e`'s environment but none of CMD's arguments, so
 // the image sets the listen address in the environment, where both the server and this read it.
 import http from 'node:http';
-import type { CliResult } from './cli/args.ts';
-import type { FLAGS } from './config/settings.ts';
-import { parseListenAddress } from './config/listen-address.ts';
-
-export type RunArgs = Extract<CliResult<typeof FLAGS>, { kind: 'run' }>;
+import { parseListenAddress } from '../config/listen-address.ts';
+import type { RunArgs } from './flags.ts';
 export type HealthResult = { ok: true } | { ok: false; reason: string };
 
 /** Below Docker's own default --timeout (30 s) and the image's (3 s): the reason gets printed. */
