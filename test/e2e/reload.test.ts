@@ -39,6 +39,7 @@ describe('reload', { timeout: 180_000 }, () => {
     assert.deepEqual(hostsOf(before), [HOST_A, HOST_A_SSH, HOST_B].sort());
     assert.equal(reloadOk(before), 1, 'the config loaded at startup counts as a successful reload');
     const loginsBefore = logins();
+    assert.ok(loginsBefore >= 1, 'sshd logs the logins counted here');
     const connects = one(before, 'docker_ssh_connects_total', { host: HOST_A_SSH });
     const probesBefore = one(before, 'docker_probe_duration_seconds_count', { host: HOST_A_SSH });
 

@@ -72,7 +72,8 @@ describe('http_sd', { timeout: 180_000 }, () => {
     assert.equal(byInstance[HOST_B]!.labels.dc, 'e2e-b');
     assert.equal(byInstance[HOST_B]!.labels.tier, 'tls');
     assert.equal(byInstance[HOST_A_SSH]!.labels.dc, undefined);
-    for (const t of targets) assert.match(t.discoveredLabels['__address__']!, /^engine-/);
+    // what /sd said, before relabelling
+    for (const t of targets) assert.equal(t.discoveredLabels['__meta_docker_fleet_host'], t.labels.instance);
 
     // each host's series once, with its labels once (honor_labels: no exported_dc)
     let up: Awaited<ReturnType<Prometheus['query']>> = [];
