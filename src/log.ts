@@ -1,8 +1,48 @@
+import { writeSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-/** JSON lines on stderr, so stdout stays free; secrets are never passed to the logger. */
-export function createLogger(level: string): Logger {
-  return pino({ level, base: undefined }, pino.destination({ fd: 2, sync: true }));
+export const LOG_FORMATS = ['logfmt', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/**
+ * Lines on stderr, written synchronously (a line is never lost at exit), so stdout stays free.
+ * logfmt by default, as the Prometheus exporters log; JSON lines with --log.format=json. Secrets
+ * are never passed to the logger.
+ */
+export function createLogger(level: string, format: LogFormat = 'logfmt', fd = 2): Logger {
+  if (format === 'json') return pino({ level, base: undefined }, pino.destination({ fd, sync: true }));
+  return pino({ level, base: undefined }, { write: (line: string) => void writeSync(fd, toLogfmt(line)) });
+}
+
+const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+
+/**
+ * One pino JSON line -> `time=<RFC 3339> level=info msg="..." key=value ...\n`. Values that
+ * need it are quoted with JSON string escapes (so a value can never break the line); lists and
+ * mappings are written as JSON in one quoted value.
+ */
+export function toLogfmt(jsonLine: string): string {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(jsonLine) as Record<string, unknown>;
+  } catch {
+    return jsonLine; // not pino's: pass it through untouched
+  }
+  const { time, level, msg, ...rest } = record;
+  const parts: string[] = [];
+  if (typeof time === 'number') parts.push(`time=${new Date(time).toISOString()}`);
+  if (typeof level === 'number') parts.push(`level=${LEVEL_NAMES[level] ?? String(level)}`);
+  if (msg !== undefined) parts.push(`msg=${logfmtValue(msg)}`);
+  for (const [key, value] of Object.entries(rest)) {
+    if (value !== undefined) parts.push(`${key}=${logfmtValue(value)}`);
+  }
+  return `${parts.join(' ')}\n`;
+}
+
+function logfmtValue(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  // bare only when nothing in it could be read as a separator, quote or escape
+  return /^[\x21\x23-\x3c\x3e-\x5b\x5d-\x7e]+$/.test(text) ? text : JSON.stringify(text);
 }
