@@ -1,54 +1,77 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { DEFAULT_MAX_REQUESTS, DEFAULT_WRITE_TIMEOUT_MS } from './cli-args.ts';
+import { DEFAULT_MAX_REQUESTS, DEFAULT_TELEMETRY_PATH, DEFAULT_WRITE_TIMEOUT_MS } from './cli-args.ts';
 import type { ExporterConfig } from './config/types.ts';
 import { Fleet } from './fleet.ts';
-import { createHttpServer } from './http/server.ts';
+import { listenAll, type ListenEndpoint, type Listeners } from './http/listeners.ts';
+import { createHttpServer, REQUEST_TIMEOUT_MS } from './http/server.ts';
 import type { Logger } from './log.ts';
 import { MetricsRenderer } from './metrics/registry.ts';
 import { StatsPool } from './pool/stats-pool.ts';
 import { VERSION } from './version.ts';
+import type { LiveWebConfig } from './web/live.ts';
 
 export interface Exporter {
   readonly server: Server;
   readonly fleet: Fleet;
-  /** Resolves with the bound port (useful with port 0). */
+  /** Listens on every endpoint (all or none); resolves with the bound addresses, in order. */
+  listenAll(endpoints: readonly ListenEndpoint[]): Promise<readonly AddressInfo[]>;
+  /** One endpoint; resolves with the bound port (useful with port 0). */
   listen(port: number, host?: string): Promise<number>;
   /** Stop accepting, abort in-flight probes, close transports and the worker pool. */
   close(): Promise<void>;
 }
 
-export function createExporter(config: ExporterConfig, log: Logger): Exporter {
+export interface ExporterOptions {
+  /** --web.config.file, loaded */
+  web?: LiveWebConfig;
+}
+
+export function createExporter(config: ExporterConfig, log: Logger, opts: ExporterOptions = {}): Exporter {
   const pool = StatsPool.create({ threads: config.pool.threads });
   const fleet = new Fleet(config, pool, log);
-  const renderer = new MetricsRenderer(config.metrics.families, config.metrics.containerLabels, VERSION);
+  const renderer = new MetricsRenderer(config.metrics.families, config.metrics.containerLabels, VERSION, { processMetrics: !config.web.disableExporterMetrics });
   const limits = { maxRequests: config.web.maxRequests ?? DEFAULT_MAX_REQUESTS, writeTimeoutMs: config.web.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS };
-  const server = createHttpServer({ fleet, renderer, log, version: VERSION, limits });
+  let listeners: Listeners | undefined;
+  const { web } = opts;
+  const server = createHttpServer({
+    fleet,
+    renderer,
+    log,
+    version: VERSION,
+    limits,
+    telemetryPath: config.web.telemetryPath ?? DEFAULT_TELEMETRY_PATH,
+    ...(web === undefined ? {} : { web }),
+    isReady: () => listeners !== undefined,
+  });
   let closing: Promise<void> | undefined;
 
-  return {
+  const exporter: Exporter = {
     server,
     fleet,
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
+    async listenAll(endpoints) {
+      if (listeners !== undefined) throw new Error('already listening');
+      const tls = web?.tlsEnabled ? () => web.tlsForConnection() : undefined;
+      listeners = await listenAll(endpoints, server, { ...(tls === undefined ? {} : { tls }), handshakeTimeoutMs: REQUEST_TIMEOUT_MS, log });
+      return listeners.bound;
+    },
+    async listen(port, host) {
+      const [bound] = await exporter.listenAll([host === undefined ? { port } : { host, port }]);
+      return bound!.port;
     },
     close() {
       closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        listeners?.stopAccepting();
         server.closeIdleConnections();
         await fleet.close();
         await pool.close();
         // Scrapes still open after their probe was aborted are answered by now; cut the rest.
         server.closeAllConnections();
-        await stopped;
+        await listeners?.close();
+        server.close(); // its connection checks; it never listened itself (see http/listeners.ts)
       })();
       return closing;
     },
   };
+  return exporter;
 }

@@ -3,12 +3,17 @@
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import type { ExporterConfig } from './config/types.ts';
+import { LOG_FORMATS, type LogFormat } from './log.ts';
 import { formatDuration, parseDuration } from './util/duration.ts';
 
 export type LogLevel = ExporterConfig['log']['level'];
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 export const DEFAULT_LISTEN_ADDRESS = ':9417';
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+export const DEFAULT_LOG_FORMAT: LogFormat = 'logfmt';
+export const DEFAULT_TELEMETRY_PATH = '/metrics';
+/** paths the exporter serves itself: the telemetry path cannot be one of them */
+const RESERVED_PATHS = ['/', '/probe', '/-/healthy', '/-/ready', '/healthz'];
 /** node_exporter's default */
 export const DEFAULT_MAX_REQUESTS = 40;
 /**
@@ -25,10 +30,26 @@ export const ENV = {
   logLevel: 'DOCKER_FLEET_EXPORTER_LOG_LEVEL',
   maxRequests: 'DOCKER_FLEET_EXPORTER_WEB_MAX_REQUESTS',
   writeTimeout: 'DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT',
+  webConfigFile: 'DOCKER_FLEET_EXPORTER_WEB_CONFIG_FILE',
+  telemetryPath: 'DOCKER_FLEET_EXPORTER_WEB_TELEMETRY_PATH',
+  disableExporterMetrics: 'DOCKER_FLEET_EXPORTER_WEB_DISABLE_EXPORTER_METRICS',
+  logFormat: 'DOCKER_FLEET_EXPORTER_LOG_FORMAT',
 } as const;
 
 export type CliResult =
-  | { kind: 'run'; configFile?: string; listenAddress: string; logLevel: LogLevel; maxRequests: number; writeTimeoutMs: number }
+  | {
+      kind: 'run';
+      configFile?: string;
+      /** at least one; the healthcheck uses the first */
+      listenAddresses: string[];
+      logLevel: LogLevel;
+      logFormat: LogFormat;
+      maxRequests: number;
+      writeTimeoutMs: number;
+      webConfigFile?: string;
+      telemetryPath: string;
+      disableExporterMetrics: boolean;
+    }
   | { kind: 'help'; text: string }
   | { kind: 'version' }
   | { kind: 'error'; message: string };
@@ -46,7 +67,16 @@ Flags:
                              ($${ENV.configFile})
       --web.listen-address="${DEFAULT_LISTEN_ADDRESS}"
                              Address to serve metrics on: ":port", "host:port" or "[v6]:port".
-                             ($${ENV.listenAddress})
+                             Repeatable, to listen on several. ($${ENV.listenAddress},
+                             comma-separated)
+      --web.config.file=PATH Web config file (exporter-toolkit format): TLS, basic auth,
+                             headers, rate limit. Re-read when it changes.
+                             ($${ENV.webConfigFile})
+      --web.telemetry-path="${DEFAULT_TELEMETRY_PATH}"
+                             Path serving every host's metrics. ($${ENV.telemetryPath})
+      --web.disable-exporter-metrics
+                             Leave out the process_* and nodejs_* metrics of the exporter
+                             itself. ($${ENV.disableExporterMetrics}=true)
       --web.max-requests=${DEFAULT_MAX_REQUESTS}
                              Requests to /metrics and /probe served at once; more are answered
                              503 at once. 0 = no limit. (/ and /healthz are not limited.)
@@ -57,6 +87,7 @@ Flags:
                              ($${ENV.writeTimeout})
       --log.level=${DEFAULT_LOG_LEVEL}       Log level: ${LOG_LEVELS.join(', ')}.
                              ($${ENV.logLevel})
+      --log.format=${DEFAULT_LOG_FORMAT}     Log format: ${LOG_FORMATS.join(', ')}. ($${ENV.logFormat})
 `;
 
 export type ListenAddress = { ok: true; host?: string; port: number } | { ok: false; error: string };
@@ -95,10 +126,18 @@ function isLogLevel(value: string): value is LogLevel {
   return (LOG_LEVELS as readonly string[]).includes(value);
 }
 
+function isLogFormat(value: string): value is LogFormat {
+  return (LOG_FORMATS as readonly string[]).includes(value);
+}
+
 const OPTIONS = {
   'config.file': { type: 'string' },
-  'web.listen-address': { type: 'string' },
+  'web.listen-address': { type: 'string', multiple: true },
+  'web.config.file': { type: 'string' },
+  'web.telemetry-path': { type: 'string' },
+  'web.disable-exporter-metrics': { type: 'boolean' },
   'log.level': { type: 'string' },
+  'log.format': { type: 'string' },
   'web.max-requests': { type: 'string' },
   'web.write-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -128,10 +167,43 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliResult 
   const configFile = pick('config.file', values['config.file'], ENV.configFile);
   if (configFile?.value === '') return { kind: 'error', message: `${configFile.source}: must not be empty` };
 
-  const listen = pick('web.listen-address', values['web.listen-address'], ENV.listenAddress);
-  const listenAddress = listen?.value ?? DEFAULT_LISTEN_ADDRESS;
-  const parsed = parseListenAddress(listenAddress);
-  if (!parsed.ok) return { kind: 'error', message: `${listen?.source ?? '--web.listen-address'}: ${parsed.error}` };
+  const listenFlags = values['web.listen-address'];
+  const listenEnv = env[ENV.listenAddress];
+  const listen = listenFlags !== undefined
+    ? { values: listenFlags, source: '--web.listen-address' }
+    : listenEnv !== undefined && listenEnv !== ''
+      ? { values: listenEnv.split(',').map((a) => a.trim()), source: ENV.listenAddress }
+      : { values: [DEFAULT_LISTEN_ADDRESS], source: '--web.listen-address' };
+  for (const address of listen.values) {
+    const parsed = parseListenAddress(address);
+    if (!parsed.ok) return { kind: 'error', message: `${listen.source}: ${parsed.error}` };
+  }
+  const listenAddresses = [...new Set(listen.values)];
+
+  const webConfig = pick('web.config.file', values['web.config.file'], ENV.webConfigFile);
+  if (webConfig?.value === '') return { kind: 'error', message: `${webConfig.source}: must not be empty` };
+
+  const telemetry = pick('web.telemetry-path', values['web.telemetry-path'], ENV.telemetryPath);
+  const telemetryPath = telemetry?.value ?? DEFAULT_TELEMETRY_PATH;
+  if (!/^\/[^?#\s]*$/.test(telemetryPath)) {
+    return { kind: 'error', message: `${telemetry?.source ?? '--web.telemetry-path'}: ${JSON.stringify(telemetryPath)} must be a path starting with "/" (no query, no spaces)` };
+  }
+  if (RESERVED_PATHS.includes(telemetryPath)) {
+    return { kind: 'error', message: `${telemetry?.source ?? '--web.telemetry-path'}: ${JSON.stringify(telemetryPath)} is served by the exporter already (${RESERVED_PATHS.join(', ')})` };
+  }
+
+  let disableExporterMetrics = values['web.disable-exporter-metrics'] === true;
+  const disableEnv = env[ENV.disableExporterMetrics];
+  if (values['web.disable-exporter-metrics'] === undefined && disableEnv !== undefined && disableEnv !== '') {
+    if (disableEnv !== 'true' && disableEnv !== 'false') return { kind: 'error', message: `${ENV.disableExporterMetrics}: ${JSON.stringify(disableEnv)} is not true or false` };
+    disableExporterMetrics = disableEnv === 'true';
+  }
+
+  const format = pick('log.format', values['log.format'], ENV.logFormat);
+  const logFormat = format?.value ?? DEFAULT_LOG_FORMAT;
+  if (!isLogFormat(logFormat)) {
+    return { kind: 'error', message: `${format?.source ?? '--log.format'}: ${JSON.stringify(logFormat)} is not one of ${LOG_FORMATS.join(', ')}` };
+  }
 
   const level = pick('log.level', values['log.level'], ENV.logLevel);
   const logLevel = level?.value ?? DEFAULT_LOG_LEVEL;
@@ -156,7 +228,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliResult 
     writeTimeoutMs = ms;
   }
 
-  const result: CliResult = { kind: 'run', listenAddress, logLevel, maxRequests, writeTimeoutMs };
+  const result: CliResult = { kind: 'run', listenAddresses, logLevel, logFormat, maxRequests, writeTimeoutMs, telemetryPath, disableExporterMetrics };
   if (configFile !== undefined) result.configFile = configFile.value;
+  if (webConfig !== undefined) result.webConfigFile = webConfig.value;
   return result;
 }

@@ -2,8 +2,10 @@
 import { createExporter } from './app.ts';
 import { parseCliArgs, parseListenAddress } from './cli-args.ts';
 import { loadConfig } from './config/load.ts';
+import type { ListenEndpoint } from './http/listeners.ts';
 import { createLogger } from './log.ts';
 import { VERSION } from './version.ts';
+import { LiveWebConfig } from './web/live.ts';
 
 async function main(): Promise<number> {
   const args = parseCliArgs(process.argv.slice(2), process.env);
@@ -23,10 +25,12 @@ async function main(): Promise<number> {
   const loaded = loadConfig({
     file: args.configFile,
     env: process.env,
-    listenAddress: args.listenAddress,
+    listenAddress: args.listenAddresses[0],
     logLevel: args.logLevel,
     maxRequests: args.maxRequests,
     writeTimeoutMs: args.writeTimeoutMs,
+    telemetryPath: args.telemetryPath,
+    disableExporterMetrics: args.disableExporterMetrics,
   });
   if (!loaded.ok) {
     process.stderr.write(`docker-fleet-exporter: invalid configuration${args.configFile ? ` in ${args.configFile}` : ''}:\n`);
@@ -34,27 +38,43 @@ async function main(): Promise<number> {
     return 1;
   }
   const { config } = loaded;
-  const log = createLogger(config.log.level);
+  const log = createLogger(config.log.level, args.logFormat);
   for (const w of loaded.warnings) log.warn(w);
+
+  let web: LiveWebConfig | undefined;
+  if (args.webConfigFile !== undefined) {
+    const opened = LiveWebConfig.open(args.webConfigFile, log);
+    if (!opened.ok) {
+      process.stderr.write(`docker-fleet-exporter: invalid web configuration in ${args.webConfigFile}:\n`);
+      for (const e of opened.errors) process.stderr.write(`  - ${e}\n`);
+      return 1;
+    }
+    web = opened.live;
+    for (const w of opened.warnings) log.warn({ file: args.webConfigFile }, w);
+  }
   // SIGHUP's default action ends the process, silently; "reload" is what a user means by it.
   process.on('SIGHUP', () => log.warn('SIGHUP received; reload is not supported yet, ignoring'));
 
-  const address = parseListenAddress(config.web.listenAddress);
-  if (!address.ok) {
-    process.stderr.write(`docker-fleet-exporter: --web.listen-address: ${address.error}\n`);
-    return 2;
+  const endpoints: ListenEndpoint[] = [];
+  for (const text of args.listenAddresses) {
+    const address = parseListenAddress(text);
+    if (!address.ok) {
+      process.stderr.write(`docker-fleet-exporter: --web.listen-address: ${address.error}\n`);
+      return 2;
+    }
+    endpoints.push(address.host === undefined ? { port: address.port } : { host: address.host, port: address.port });
   }
 
-  const exporter = createExporter(config, log);
-  let port: number;
+  const exporter = createExporter(config, log, web === undefined ? {} : { web });
   try {
-    port = await exporter.listen(address.port, address.host);
+    const bound = await exporter.listenAll(endpoints);
+    const tls = web?.tlsEnabled ?? false;
+    for (const a of bound) log.info({ version: VERSION, address: a.address, port: a.port, tls, hosts: config.hosts.map((h) => h.name) }, 'listening');
   } catch (err) {
-    process.stderr.write(`docker-fleet-exporter: cannot listen on ${config.web.listenAddress}: ${(err as Error).message}\n`);
+    process.stderr.write(`docker-fleet-exporter: ${(err as Error).message}\n`);
     await exporter.close();
     return 1;
   }
-  log.info({ version: VERSION, address: address.host ?? '', port, hosts: config.hosts.map((h) => h.name) }, 'listening');
 
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import convict from 'convict';
 import { LineCounter, parseDocument } from 'yaml';
 import { parseDuration } from '../util/duration.ts';
-import { DEFAULT_LISTEN_ADDRESS, DEFAULT_LOG_LEVEL, DEFAULT_MAX_REQUESTS, DEFAULT_WRITE_TIMEOUT_MS, LOG_LEVELS, parseListenAddress, type LogLevel } from '../cli-args.ts';
+import { DEFAULT_LISTEN_ADDRESS, DEFAULT_LOG_LEVEL, DEFAULT_MAX_REQUESTS, DEFAULT_TELEMETRY_PATH, DEFAULT_WRITE_TIMEOUT_MS, LOG_LEVELS, parseListenAddress, type LogLevel } from '../cli-args.ts';
 import { defaultHost, homeDir } from './defaults.ts';
 import { checkHosts, type HostsResult } from './hosts.ts';
 import { configSchema, createConfig, kindOf, isLeaf, isMapping, type ConfigIssue, type FileConfig, type IssueSink } from './schema.ts';
@@ -21,6 +21,8 @@ export interface LoadOptions {
   /** flags, checked by parseCliArgs */
   maxRequests?: number;
   writeTimeoutMs?: number;
+  telemetryPath?: string;
+  disableExporterMetrics?: boolean;
 }
 
 export type LoadResult =
@@ -193,6 +195,8 @@ function runtimeOptions(opts: LoadOptions): { ok: true; web: ExporterConfig['web
     listenAddress: opts.listenAddress ?? DEFAULT_LISTEN_ADDRESS,
     maxRequests: opts.maxRequests ?? DEFAULT_MAX_REQUESTS,
     writeTimeoutMs: opts.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS,
+    telemetryPath: opts.telemetryPath ?? DEFAULT_TELEMETRY_PATH,
+    disableExporterMetrics: opts.disableExporterMetrics ?? false,
   };
   const listen = parseListenAddress(web.listenAddress);
   if (!listen.ok) errors.push(`web.listen-address: ${listen.error}`);

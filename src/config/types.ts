@@ -81,6 +81,10 @@ export interface ExporterConfig {
     maxRequests?: number;
     /** a response not taken whole by the client within this is cut off; 0 = never; default 2m */
     writeTimeoutMs?: number;
+    /** the path serving every host; default /metrics */
+    telemetryPath?: string;
+    /** leave out prom-client's process_* and nodejs_* metrics */
+    disableExporterMetrics?: boolean;
   };
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
   /** Worker threads for stats parsing (default: the CPU count); 0 parses on the main thread. */

@@ -4,9 +4,12 @@ import type { Fleet } from '../fleet.ts';
 import type { Logger } from '../log.ts';
 import { CONTENT_TYPE, type MetricsRenderer } from '../metrics/registry.ts';
 import { formatDuration } from '../util/duration.ts';
+import type { LiveWebConfig } from '../web/live.ts';
+import { acceptsGzip, sendGzip } from './compression.ts';
 import { landingPage } from './landing.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { SharedBodies } from './shared-bodies.ts';
+import { guard } from './web-guard.ts';
 
 /** Limits on what clients may hold; 0 switches one off. */
 export interface WebLimits {
@@ -23,15 +26,34 @@ export interface WebLimits {
  * connection that sends nothing at all was never cut off). These bound receiving a request,
  * never the time to answer it; idle keep-alive connections close after node's 5 s.
  */
-const REQUEST_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
 const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
 const TEXT = 'text/plain; charset=utf-8';
-const ROUTES = new Set(['/', '/metrics', '/probe', '/healthz']);
+/** Answered without the web config's checks (never behind auth): a liveness probe must always work. */
+const HEALTHY = new Set(['/-/healthy', '/healthz']);
 
-/** Routes: /metrics (all hosts), /probe?target= (one host), /healthz, / (status page). GET and HEAD. */
-export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer; log: Logger; version: string; limits: WebLimits }): Server {
-  const { fleet, renderer, log, version, limits } = deps;
+export interface HttpServerDeps {
+  fleet: Fleet;
+  renderer: MetricsRenderer;
+  log: Logger;
+  version: string;
+  limits: WebLimits;
+  /** all hosts (--web.telemetry-path) */
+  telemetryPath: string;
+  /** --web.config.file: TLS (handled by the listeners), headers, basic auth, rate limit */
+  web?: LiveWebConfig;
+  /** /-/ready: the configuration is loaded and every listener is bound */
+  isReady(): boolean;
+}
+
+/**
+ * Routes: the telemetry path (all hosts), /probe?target= (one host), /-/healthy (and its old
+ * name /healthz), /-/ready, / (status page). GET and HEAD.
+ */
+export function createHttpServer(deps: HttpServerDeps): Server {
+  const { fleet, renderer, log, version, limits, telemetryPath, web } = deps;
+  const routes = new Set(['/', telemetryPath, '/probe', '/-/ready', ...HEALTHY]);
   const bodies = new SharedBodies();
   let inFlight = 0;
   const registers = [renderer.selfRegistry];
@@ -83,13 +105,18 @@ export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer
     const target = parseRequestTarget(req.url ?? '');
     if (target === undefined) return send(req, res, 400, TEXT, '400 bad request: invalid request target\n');
     const { path, query } = target;
-    if (!ROUTES.has(path)) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
+    if (!routes.has(path)) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return send(req, res, 405, TEXT, `405 method not allowed: ${req.method}\n`);
     }
-    if (path === '/healthz') return send(req, res, 200, TEXT, 'ok\n');
-    if (path === '/') return send(req, res, 200, 'text/html; charset=utf-8', landingPage(version, fleet.lastServed()));
+    if (HEALTHY.has(path)) return send(req, res, 200, TEXT, 'ok\n');
+    if (web !== undefined) {
+      const verdict = await guard(web, req, res);
+      if (!verdict.pass) return send(req, res, verdict.status, TEXT, verdict.body);
+    }
+    if (path === '/-/ready') return deps.isReady() ? send(req, res, 200, TEXT, 'ready\n') : send(req, res, 503, TEXT, '503 service unavailable: not ready\n');
+    if (path === '/') return send(req, res, 200, 'text/html; charset=utf-8', landingPage(version, fleet.lastServed(), telemetryPath));
 
     let host: string | undefined;
     if (path === '/probe') {
@@ -112,7 +139,13 @@ export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer
       ? bodies.acquire('/metrics', snapshots, () => renderer.renderBody(snapshots, true))
       : bodies.acquire(`/probe?target=${host}`, snapshots, () => renderer.renderBody(snapshots, false));
     res.once('close', lease.release);
-    send(req, res, 200, CONTENT_TYPE, await lease.body);
+    const body = await lease.body;
+    res.setHeader('vary', 'Accept-Encoding');
+    if (!acceptsGzip(req.headers['accept-encoding'])) return send(req, res, 200, CONTENT_TYPE, body);
+    if (res.destroyed) return;
+    armWriteDeadline(req, res);
+    res.setHeader('content-type', CONTENT_TYPE);
+    await sendGzip(res, body, req.method === 'HEAD');
   }
 
   const server = createServer(

@@ -26,17 +26,20 @@ export class MetricsRenderer {
   readonly #collectors: Collector[];
   readonly #self = new Registry();
 
-  constructor(families: readonly FamilyName[], containerLabels: readonly string[], version: string) {
+  /** `processMetrics`: prom-client's process_* and nodejs_* (off with --web.disable-exporter-metrics) */
+  constructor(families: readonly FamilyName[], containerLabels: readonly string[], version: string, opts: { processMetrics?: boolean } = {}) {
     const all: Record<FamilyName, Collector> = {
       docker_exporter: dockerExporterFamily,
       cadvisor: cadvisorFamily,
       state: createStateFamily(containerLabels),
     };
     this.#collectors = [hostFamily, ...families.map((f) => all[f])];
-    collectDefaultMetrics({ register: this.#self });
-    // Gauges named *_total: promtool's lint rejects them, and nodejs_active_* carry the same counts.
-    for (const name of ['nodejs_active_resources_total', 'nodejs_active_handles_total', 'nodejs_active_requests_total']) {
-      this.#self.removeSingleMetric(name);
+    if (opts.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.#self });
+      // Gauges named *_total: promtool's lint rejects them, and nodejs_active_* carry the same counts.
+      for (const name of ['nodejs_active_resources_total', 'nodejs_active_handles_total', 'nodejs_active_requests_total']) {
+        this.#self.removeSingleMetric(name);
+      }
     }
     new Gauge({
       name: 'docker_fleet_exporter_build_info',
