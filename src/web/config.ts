@@ -204,6 +204,10 @@ function tlsSection(raw: unknown, dir: string, issues: Issues): TlsServerConfig 
 
   const minVersion = version(m, 'min_version', 'TLS12', issues);
   const maxVersion = version(m, 'max_version', 'TLS13', issues);
+  if (minVersion === 'TLS10' || minVersion === 'TLS11') {
+    // measured, Node 20: "tls_choose_sigalg: no suitable signature algorithm" for a TLS 1.0/1.1 client
+    issues.warn(`${at}.min_version`, `${minVersion}: Node's OpenSSL 3 refuses TLS 1.0 and 1.1 handshakes at its default security level; TLS 1.2 is the lowest that works`);
+  }
   const order = Object.keys(TLS_VERSIONS);
   if (order.indexOf(minVersion) > order.indexOf(maxVersion)) {
     issues.error(`${at}.min_version`, `${minVersion} is above max_version ${maxVersion}`);

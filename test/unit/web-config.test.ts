@@ -111,6 +111,12 @@ rate_limit:
     assert.match(ok('tls_server_config:\n  cert_file: c\n  key_file: k\n  client_auth_type: RequireAndVerifyClientCert').warnings.join(), /bundled root CAs/);
   });
 
+  test('min_version TLS10/TLS11: accepted, with a warning that OpenSSL 3 refuses them', () => {
+    const r = ok('tls_server_config:\n  cert_file: c\n  key_file: k\n  min_version: TLS10\n');
+    assert.equal(r.config.tls?.minVersion, 'TLS10');
+    assert.match(r.warnings.join(), /tls_server_config\.min_version: TLS10: Node's OpenSSL 3 refuses TLS 1\.0 and 1\.1 handshakes/);
+  });
+
   test('TLS settings without a certificate or policy: TLS stays off, with a warning', () => {
     const r = ok('tls_server_config:\n  min_version: TLS13\n');
     assert.equal(r.config.tls, undefined);
