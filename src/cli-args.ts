@@ -3,11 +3,12 @@
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import type { ExporterConfig } from './config/types.ts';
-import { LOG_FORMATS, type LogFormat } from './log.ts';
 import { formatDuration, parseDuration } from './util/duration.ts';
 
 export type LogLevel = ExporterConfig['log']['level'];
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+export const LOG_FORMATS = ['logfmt', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 export const DEFAULT_LISTEN_ADDRESS = ':9417';
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 export const DEFAULT_LOG_FORMAT: LogFormat = 'logfmt';
@@ -55,8 +56,10 @@ export type CliResult =
   | { kind: 'error'; message: string };
 
 export const helpText = `usage: docker-fleet-exporter [<flags>]
+       docker-fleet-exporter healthcheck [<flags>]
 
 Prometheus exporter for a fleet of Docker daemons (unix socket, TCP with mutual TLS, SSH).
+healthcheck: exit 0 if the server these flags configure answers /-/healthy, else 1.
 
 Flags:
   -h, --help                 Show this help and exit.

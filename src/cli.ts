@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-import { createExporter } from './app.ts';
 import { parseCliArgs, parseListenAddress } from './cli-args.ts';
-import { loadConfig } from './config/load.ts';
 import type { ListenEndpoint } from './http/listeners.ts';
-import { createLogger } from './log.ts';
 import { VERSION } from './version.ts';
-import { LiveWebConfig } from './web/live.ts';
+import type { LiveWebConfig } from './web/live.ts';
 
 async function main(): Promise<number> {
-  const args = parseCliArgs(process.argv.slice(2), process.env);
+  // `healthcheck [flags]`: the same flags and environment, to check the server they configure.
+  const argv = process.argv.slice(2);
+  const healthcheck = argv[0] === 'healthcheck';
+  const args = parseCliArgs(healthcheck ? argv.slice(1) : argv, process.env);
   switch (args.kind) {
     case 'help':
       process.stdout.write(args.text);
@@ -18,8 +18,18 @@ async function main(): Promise<number> {
       return 0;
     case 'error':
       process.stderr.write(`docker-fleet-exporter: ${args.message}\n`);
-      return 2;
+      return healthcheck ? 1 : 2; // Docker reserves a HEALTHCHECK's exit code 2
   }
+  if (healthcheck) return (await import('./healthcheck.ts')).runHealthcheck(args);
+
+  // Loaded here, not above: each healthcheck then costs ~0.25 s and ~43 MB RSS
+  // instead of ~0.6 s and ~67 MB (measured here, `--version` with static imports).
+  const [{ createExporter }, { loadConfig }, { createLogger }, { LiveWebConfig }] = await Promise.all([
+    import('./app.ts'),
+    import('./config/load.ts'),
+    import('./log.ts'),
+    import('./web/live.ts'),
+  ]);
 
   // Every configuration problem is reported, and the process exits, before anything listens.
   const loaded = loadConfig({

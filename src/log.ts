@@ -1,10 +1,8 @@
 import { writeSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
+import type { LogFormat } from './cli-args.ts';
 
 export type { Logger };
-
-export const LOG_FORMATS = ['logfmt', 'json'] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /**
  * Lines on stderr, written synchronously (a line is never lost at exit), so stdout stays free.

@@ -22,6 +22,7 @@ declare -A need=(
   [ps]=procps
   [ip]=iproute2
   [chromium]=chromium          # renders the status page (landing.test.ts)
+  [debootstrap]=debootstrap    # the image's base, Debian bookworm (image.sh)
 )
 missing=()
 for bin in "${!need[@]}"; do
@@ -45,7 +46,7 @@ fi
 
 # Debian's packages start services where an init system runs; the suite starts its own daemons
 # on its own sockets and ports, so the stock ones are not needed (and are left as they are).
-for bin in dockerd containerd runc sshd prometheus promtool busybox openssl curl jq chromium; do
+for bin in dockerd containerd runc sshd prometheus promtool busybox openssl curl jq chromium debootstrap; do
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || { echo "ci-setup.sh: $bin still missing" >&2; exit 1; }
 done
 echo "ci-setup.sh: ok"

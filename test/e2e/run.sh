@@ -12,7 +12,7 @@ if [ "$(uname -s)" != Linux ] || [ "$(id -u)" -ne 0 ]; then
   echo "test/e2e/run.sh: needs root on Linux (it starts dockerd, sshd and Prometheus); see test/e2e/ci-setup.sh" >&2
   exit 1
 fi
-for bin in dockerd docker sshd prometheus promtool busybox openssl curl jq chromium; do
+for bin in dockerd docker sshd prometheus promtool busybox openssl curl jq chromium debootstrap; do
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || {
     echo "test/e2e/run.sh: $bin is missing; run test/e2e/ci-setup.sh first" >&2
     exit 1
