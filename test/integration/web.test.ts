@@ -87,14 +87,21 @@ describe('routes', () => {
       assert.equal((await head.arrayBuffer()).byteLength, 0, path);
     }
     // concurrent with a GET, a HEAD shares its probe and its body: the same length exactly
+    // (uncompressed: a gzipped body has no length up front)
     engine.addFault({ kind: 'list', delayMs: 200 });
+    const identity = { 'accept-encoding': 'identity' };
     for (const path of ['/metrics', '/probe?target=h']) {
-      const [get, head] = await Promise.all([fetch(url + path), fetch(url + path, { method: 'HEAD' })]);
+      const [get, head] = await Promise.all([fetch(url + path, { headers: identity }), fetch(url + path, { method: 'HEAD', headers: identity })]);
       const body = await get.arrayBuffer();
       assert.equal(head.status, 200, path);
       assert.equal(head.headers.get('content-type'), get.headers.get('content-type'));
       assert.equal(head.headers.get('content-length'), String(body.byteLength), path);
       assert.equal((await head.arrayBuffer()).byteLength, 0);
+      // fetch() asks for gzip by default: GET and HEAD then both say gzip
+      const [zget, zhead] = await Promise.all([fetch(url + path), fetch(url + path, { method: 'HEAD' })]);
+      await zget.arrayBuffer();
+      assert.equal(zget.headers.get('content-encoding'), 'gzip');
+      assert.equal(zhead.headers.get('content-encoding'), 'gzip');
     }
   });
 

@@ -84,7 +84,7 @@ const DEFAULTS = {
     include: { names: [], labels: [] },
     exclude: { names: [], labels: [] },
   },
-  web: { listenAddress: ':9417', maxRequests: 40, writeTimeoutMs: 120_000 },
+  web: { listenAddress: ':9417', maxRequests: 40, writeTimeoutMs: 120_000, telemetryPath: '/metrics', disableExporterMetrics: false },
   log: { level: 'info' },
   pool: { threads: os.availableParallelism() },
 } as const;
@@ -294,8 +294,10 @@ ${sshHost(`      identity_file: ${files.identity}\n      insecure_ignore_host_ke
   });
 
   test('listen address and log level are carried into the config, and checked', () => {
-    const { config } = configOf(loadConfig({ file: path.join(fixtures, 'fleet.json'), env: {}, listenAddress: '127.0.0.1:9000', logLevel: 'debug', maxRequests: 0, writeTimeoutMs: 5000 }));
-    assert.deepEqual(config.web, { listenAddress: '127.0.0.1:9000', maxRequests: 0, writeTimeoutMs: 5000 });
+    const { config } = configOf(
+      loadConfig({ file: path.join(fixtures, 'fleet.json'), env: {}, listenAddress: '127.0.0.1:9000', logLevel: 'debug', maxRequests: 0, writeTimeoutMs: 5000, telemetryPath: '/m', disableExporterMetrics: true }),
+    );
+    assert.deepEqual(config.web, { listenAddress: '127.0.0.1:9000', maxRequests: 0, writeTimeoutMs: 5000, telemetryPath: '/m', disableExporterMetrics: true });
     assert.deepEqual(config.log, { level: 'debug' });
     const errors = errorsOf(loadConfig({ env: {}, listenAddress: '9000', logLevel: 'loud' }));
     assert.equal(errors.length, 2);
