@@ -14,6 +14,14 @@ import { createServer as createTlsServer, type Server as TlsServer, type TLSSock
 import type { Logger } from '../log.ts';
 import type { TlsSettings } from '../web/tls.ts';
 
+/** The TLS settings each connection was accepted under. */
+const acceptedUnder = new WeakMap<Socket, TlsSettings>();
+
+/** The TLS settings `socket` was accepted under; undefined for a plain connection. */
+export function connectionTls(socket: Socket): TlsSettings | undefined {
+  return acceptedUnder.get(socket);
+}
+
 export interface ListenEndpoint {
   /** undefined: every interface */
   host?: string;
@@ -53,6 +61,7 @@ export async function listenAll(endpoints: readonly ListenEndpoint[], http: Http
       server.on('secureConnection', (socket: TLSSocket) => {
         const refusal = settings.refusal(socket);
         if (refusal === undefined) {
+          acceptedUnder.set(socket, settings);
           http.emit('connection', socket);
           return;
         }

@@ -7,6 +7,7 @@ import { formatDuration } from '../util/duration.ts';
 import type { LiveWebConfig } from '../web/live.ts';
 import { acceptsGzip, sendGzip } from './compression.ts';
 import { landingPage } from './landing.ts';
+import { connectionTls } from './listeners.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { SharedBodies } from './shared-bodies.ts';
 import { guard } from './web-guard.ts';
@@ -102,6 +103,14 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (web?.tlsEnabled && connectionTls(req.socket) !== web.tlsForConnection()) {
+      // A keep-alive connection from before the TLS settings changed: the new client policy may
+      // refuse it. Closed unanswered; clients retry a GET on a new connection (Go's transport
+      // does so at once), which gets the new settings' handshake.
+      log.debug({ remote: req.socket.remoteAddress }, 'connection from before a TLS settings change closed');
+      req.socket.destroy();
+      return;
+    }
     const target = parseRequestTarget(req.url ?? '');
     if (target === undefined) return send(req, res, 400, TEXT, '400 bad request: invalid request target\n');
     const { path, query } = target;

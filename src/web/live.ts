@@ -20,30 +20,40 @@ export interface WebState {
 
 export type WebLoad = { ok: true; state: WebState; warnings: string[] } | { ok: false; errors: string[] };
 
-/** The file and the certificate, key and CA files it names (those read even when something else is wrong). */
-function load(file: string): { files: string[]; result: WebLoad } {
+/** What changes when a file is rewritten, replaced (new inode) or removed. */
+function stamp(file: string): string {
+  const s = statSync(file, { bigint: true, throwIfNoEntry: false });
+  return s === undefined ? 'none' : `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
+interface Loaded {
+  /** the file, then the certificate, key and CA files it names */
+  files: string[];
+  /** each file's stamp, taken before it was read: a file changed while being read differs from it */
+  stamps: string[];
+  result: WebLoad;
+}
+
+function load(file: string): Loaded {
+  const stamps = [stamp(file)];
   const parsed = readWebConfig(file);
-  if (!parsed.ok) return { files: [file], result: parsed };
+  if (!parsed.ok) return { files: [file], stamps, result: parsed };
   const { config, warnings } = parsed;
   const files = [file, ...(config.tls === undefined ? [] : tlsFiles(config.tls))];
+  stamps.push(...files.slice(1).map(stamp));
   const state: WebState = { config };
   if (config.tls !== undefined) {
     const tls = buildTlsSettings(config.tls);
-    if (!tls.ok) return { files, result: tls };
+    if (!tls.ok) return { files, stamps, result: tls };
     state.tls = tls.settings;
   }
   if (config.rateLimit !== undefined) state.limiter = new TokenBucket(config.rateLimit.intervalMs, config.rateLimit.burst);
-  return { files, result: { ok: true, state, warnings } };
+  return { files, stamps, result: { ok: true, state, warnings } };
 }
 
-/** What changes when a file is rewritten, replaced (new inode) or removed. */
-function signature(files: readonly string[]): string {
-  return files
-    .map((f) => {
-      const s = statSync(f, { bigint: true, throwIfNoEntry: false });
-      return s === undefined ? 'none' : `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-    })
-    .join('|');
+/** The tls_server_config keys and the stamps of the files they name. */
+function tlsInputsOf(loaded: Loaded, state: WebState): string {
+  return JSON.stringify([state.config.tls ?? null, loaded.files.slice(1), loaded.stamps.slice(1)]);
 }
 
 export type WebCurrent = { ok: true; state: WebState } | { ok: false; errors: string[] };
@@ -55,26 +65,29 @@ export class LiveWebConfig {
   readonly auth = new BasicAuth();
   readonly #log: Logger;
   #files: string[];
-  #signature: string;
+  #stamps: string[];
   #good: WebState;
+  /** what the good state's TLS settings were built from */
+  #goodTlsInputs: string;
   #broken: string[] | undefined;
   /** reloads that succeeded (for tests) */
   reloads = 0;
 
-  private constructor(file: string, files: string[], state: WebState, log: Logger) {
+  private constructor(file: string, loaded: Loaded, state: WebState, log: Logger) {
     this.file = file;
-    this.#files = files;
-    this.#signature = signature(files);
+    this.#files = loaded.files;
+    this.#stamps = loaded.stamps;
     this.#good = state;
+    this.#goodTlsInputs = tlsInputsOf(loaded, state);
     this.tlsEnabled = state.tls !== undefined;
     this.#log = log;
   }
 
   /** Loads `file`; its errors (each naming the key) are the caller's to print before exiting. */
   static open(file: string, log: Logger): { ok: true; live: LiveWebConfig; warnings: string[] } | { ok: false; errors: string[] } {
-    const { files, result } = load(file);
-    if (!result.ok) return result;
-    return { ok: true, live: new LiveWebConfig(file, files, result.state, log), warnings: result.warnings };
+    const loaded = load(file);
+    if (!loaded.result.ok) return loaded.result;
+    return { ok: true, live: new LiveWebConfig(file, loaded, loaded.result.state, log), warnings: loaded.result.warnings };
   }
 
   /** The state to serve a request with, after reloading if a file changed. */
@@ -90,13 +103,14 @@ export class LiveWebConfig {
   }
 
   #refresh(): void {
-    const now = signature(this.#files);
-    if (now === this.#signature) return;
-    const { files, result } = load(this.file);
-    // The signature taken before reading: a file that changes while it is read differs from it
-    // and is loaded again next time. A new list of files has none yet: the next check loads again.
-    this.#signature = files.join('\0') === this.#files.join('\0') ? now : '';
-    this.#files = files;
+    if (this.#files.every((f, i) => stamp(f) === this.#stamps[i])) return;
+    const loaded = load(this.file);
+    const { result } = loaded;
+    // TLS inputs (its keys and files) unchanged: keep the same settings, so that connections made
+    // under them stay (http/server.ts closes those made under older ones).
+    const tlsInputs = result.ok ? tlsInputsOf(loaded, result.state) : '';
+    this.#files = loaded.files;
+    this.#stamps = loaded.stamps;
     if (!result.ok) return this.#fail(result.errors);
     if ((result.state.tls !== undefined) !== this.tlsEnabled) {
       return this.#fail([this.tlsEnabled ? 'tls_server_config no longer enables TLS: turning TLS off takes a restart' : 'tls_server_config now enables TLS: turning TLS on takes a restart']);
@@ -105,7 +119,9 @@ export class LiveWebConfig {
     // An unchanged rate limit keeps its bucket: a reload must not hand out a fresh burst.
     const sameLimit = old.limiter !== undefined && JSON.stringify(old.config.rateLimit) === JSON.stringify(result.state.config.rateLimit);
     if (sameLimit) result.state.limiter = old.limiter;
+    if (tlsInputs === this.#goodTlsInputs) result.state.tls = old.tls;
     this.#good = result.state;
+    this.#goodTlsInputs = tlsInputs;
     this.auth.forgetOthers(result.state.config.users);
     this.reloads++;
     this.#log.info({ file: this.file, warnings: result.warnings.length > 0 ? result.warnings : undefined, recovered: this.#broken !== undefined || undefined }, 'web config reloaded');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -187,6 +187,32 @@ test('RequireAndVerifyClientCert: no client certificate or an untrusted one is r
   assert.match(none.error ?? '', /certificate required|socket hang up|ECONNRESET/);
   assert.equal((await fetchRaw(port, { tls: { ca: certs.ca, cert: certs.otherClientCert, key: certs.otherClientKey } })).status, 0);
   assert.equal((await fetchRaw(port, { tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey } })).status, 200);
+});
+
+test('a keep-alive connection from before a TLS policy change is not served after it', async () => {
+  const tlsYaml = `tls_server_config:\n  cert_file: ${certs.paths.serverCert}\n  key_file: ${certs.paths.serverKey}\n`;
+  const { port, file } = await start(tlsYaml);
+  const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: certs.ca });
+  const viaAgent = () =>
+    new Promise<{ status: number; reused: boolean } | { error: string }>((resolve) => {
+      const req = httpsRequest({ host: '127.0.0.1', port, path: '/-/healthy', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+      });
+      req.on('error', (e) => resolve({ error: e.message }));
+      req.end();
+    });
+  try {
+    assert.deepEqual(await viaAgent(), { status: 200, reused: false });
+    assert.deepEqual(await viaAgent(), { status: 200, reused: true }, 'kept alive while nothing changed');
+    webFile(`${tlsYaml}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${certs.paths.ca}\n`, file);
+    const after = await viaAgent();
+    assert.ok('error' in after, `the old connection was served: ${JSON.stringify(after)}`);
+    assert.equal((await fetchRaw(port, { tls: { ca: certs.ca }, path: '/-/healthy' })).status, 0, 'a new one without a certificate is refused');
+    assert.equal((await fetchRaw(port, { tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey }, path: '/-/healthy' })).status, 200);
+  } finally {
+    agent.destroy();
+  }
 });
 
 test('rate_limit: beyond the burst a 429, /-/healthy never limited', async () => {

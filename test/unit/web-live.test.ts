@@ -96,6 +96,11 @@ test('TLS: a replaced certificate file is picked up; a broken one keeps the last
   assert.ok(first);
   assert.equal(live.tlsForConnection(), first, 'nothing changed: the same settings object');
 
+  // a change outside tls_server_config keeps the TLS settings (and the connections made under them)
+  write(file, `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  a: ${hash('a')}\n`);
+  assert.equal(live.tlsForConnection(), first);
+  assert.equal(live.reloads, 1);
+
   write(cert, certs.clientCert); // a certificate that does not match the key: broken
   const during = live.tlsForConnection();
   assert.equal(during, first, 'new connections keep the last good certificate');
