@@ -3,7 +3,7 @@
 // Started by bench/fleet.ts with a JSON DaemonSpec as argv[2]; commands over IPC (bench/ipc.ts).
 import { startFakeEngine, type FakeEngine } from '../test/support/fake-engine.ts';
 import { sampleContainers, sha256Hex, type ContainerInput } from '../test/support/stats-bodies.ts';
-import { serve } from './ipc.ts';
+import { serve } from '../test/support/ipc.ts';
 
 export interface DaemonHostSpec {
   /** index in the whole fleet: seeds its containers, picks its cgroup version */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { DaemonHostSpec, DaemonSpec, HostCounters } from './fleet-daemon.ts';
 import type { ExporterHost } from './exporter.ts';
 import type { FloorSpec } from './floor.ts';
-import { Rpc } from './ipc.ts';
+import { Rpc } from '../test/support/ipc.ts';
 
 const HERE = new URL('.', import.meta.url);
 const TSX = ['--import', 'tsx'];

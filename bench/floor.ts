@@ -3,7 +3,7 @@
 // running container's one-shot stats, all in parallel, and nothing else. Runs in its own
 // process so its CPU can be read from /proc like the exporter's.
 import http from 'node:http';
-import { serve } from './ipc.ts';
+import { serve } from '../test/support/ipc.ts';
 
 export interface FloorSpec {
   /** unix socket per host, or TCP port on 127.0.0.1 */

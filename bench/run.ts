@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { makeCerts } from '../test/support/certs.ts';
 import { ExporterProcess, exposition, ROOT, type ExporterOptions } from './exporter.ts';
 import { startFleet, startFloor, type Fleet, type Floor } from './fleet.ts';
-import { cpuMicros, memory } from './proc.ts';
+import { cpuMicros, memory } from '../test/support/proc.ts';
 import { renderResults } from './report.ts';
 import { mb, percentile, round } from './stats.ts';
 import type { ChurnResult, TlsResult, VariantResult, WorkloadResult } from './types.ts';

@@ -12,6 +12,7 @@ import {
   inspectBody,
   listEntry,
   type ContainerInput,
+  type ContainerState,
   type FakeContainer,
 } from './stats-bodies.ts';
 
@@ -30,6 +31,16 @@ export interface Fault {
   hang?: boolean;
   /** Drop the connection without an answer. */
   destroy?: boolean;
+  /** Send 200 and the headers (chunked), then nothing: the body never starts. */
+  stallAfterHeaders?: boolean;
+  /** Send 200 and a body that never ends: a JSON string growing by `chunkBytes` (64 KiB) every `everyMs` (10). */
+  streamForever?: { chunkBytes?: number; everyMs?: number };
+  /** Send 200 and valid JSON of about this many bytes ({"pad":"aaa…"}), written as the client reads: never held whole. */
+  hugeBodyBytes?: number;
+  /** Send 200 and a stats-like body whose cpu_stats is nested arrays ([[[…]]]) of about this many bytes, streamed. */
+  nestedArrayBytes?: number;
+  /** List only (other kinds answer normally): every entry twice, the copy with this State and a legacy link alias as its first name. */
+  duplicateIds?: ContainerState;
   /** Match only this many more requests, then stay inert; default: every request. */
   times?: number;
 }
@@ -281,6 +292,11 @@ function queryFlag(target: string, name: string): boolean | undefined {
   return v === '1' || v.toLowerCase() === 'true';
 }
 
+/** Streamed bodies are written from these, so a 200 MB body costs the fake 1 MiB. */
+const PAD_CHUNK = Buffer.alloc(1 << 20, 'a');
+const OPEN_CHUNK = Buffer.alloc(1 << 20, '[');
+const CLOSE_CHUNK = Buffer.alloc(1 << 20, ']');
+
 const message = (text: string): string => `${JSON.stringify({ message: text })}\n`;
 
 export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<FakeEngine> {
@@ -416,7 +432,16 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
         rule.times--;
       }
       delay += rule.delayMs ?? 0;
-      const decides = rule.status !== undefined || rule.body !== undefined || rule.hang || rule.destroy;
+      const decides =
+        rule.status !== undefined ||
+        rule.body !== undefined ||
+        rule.hang ||
+        rule.destroy ||
+        rule.stallAfterHeaders ||
+        rule.streamForever !== undefined ||
+        rule.hugeBodyBytes !== undefined ||
+        rule.nestedArrayBytes !== undefined ||
+        rule.duplicateIds !== undefined;
       const specificity = (rule.container !== undefined ? 2 : 0) + (rule.kind !== undefined ? 1 : 0);
       if (decides && specificity >= best) {
         best = specificity;
@@ -533,6 +558,78 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     });
   };
 
+  /**
+   * Writes `pieces` in order as a chunked 200 body, one every `everyMs` (0: as fast as the client
+   * reads), waiting for 'drain' when the client is slower; stops when the client goes away.
+   */
+  const stream = (res: http.ServerResponse, pieces: Iterator<Buffer | string>, everyMs = 0): void => {
+    if (res.destroyed) return;
+    res.writeHead(200, headers('application/json'));
+    const pump = (): void => {
+      while (!res.destroyed) {
+        const next = pieces.next();
+        if (next.done) return void res.end();
+        const more = res.write(next.value);
+        if (!more) return void res.once('drain', () => (everyMs > 0 ? later(everyMs, pump) : pump()));
+        if (everyMs > 0) return later(everyMs, pump);
+      }
+    };
+    pump();
+  };
+
+  const streamForever = (res: http.ServerResponse, opts: { chunkBytes?: number; everyMs?: number }): void => {
+    const chunk = Buffer.alloc(opts.chunkBytes ?? 64 * 1024, 'a');
+    function* pieces(): Generator<Buffer | string> {
+      yield '{"read":"2024-01-01T00:00:00Z","pad":"';
+      for (;;) yield chunk;
+    }
+    stream(res, pieces(), opts.everyMs ?? 10);
+  };
+
+  const hugeBody = (res: http.ServerResponse, bytes: number): void => {
+    const head = '{"pad":"';
+    const tail = '"}\n';
+    function* pieces(): Generator<Buffer | string> {
+      yield head;
+      for (let left = Math.max(0, bytes - head.length - tail.length); left > 0; left -= PAD_CHUNK.length) {
+        yield left >= PAD_CHUNK.length ? PAD_CHUNK : PAD_CHUNK.subarray(0, left);
+      }
+      yield tail;
+    }
+    stream(res, pieces());
+  };
+
+  const nestedArrays = (res: http.ServerResponse, bytes: number): void => {
+    const head = '{"read":"2024-01-01T00:00:00Z","cpu_stats":';
+    const depth = Math.max(1, Math.floor((bytes - head.length - 2) / 2));
+    function* run(bracket: Buffer): Generator<Buffer> {
+      for (let left = depth; left > 0; left -= bracket.length) yield left >= bracket.length ? bracket : bracket.subarray(0, left);
+    }
+    function* pieces(): Generator<Buffer | string> {
+      yield head;
+      yield* run(OPEN_CHUNK);
+      yield* run(CLOSE_CHUNK);
+      yield '}\n';
+    }
+    stream(res, pieces());
+  };
+
+  /** The list with every entry twice: the copy keeps the Id, takes `state` and a link alias. */
+  const duplicatedList = (all: boolean, state: ContainerState): string => {
+    const now = Date.now();
+    const out: string[] = [];
+    for (const e of store.entries()) {
+      if (!all && e.c.state !== 'running' && e.c.state !== 'paused' && e.c.state !== 'restarting') continue;
+      e.list ??= listEntry(e.c, now);
+      const copy = JSON.parse(e.list) as Record<string, unknown>;
+      copy.Names = [`/linker/${e.c.name}`, `/${e.c.name}`];
+      copy.State = state;
+      copy.Status = state === 'running' ? 'Up 2 hours' : 'Exited (0) 5 minutes ago';
+      out.push(e.list, JSON.stringify(copy));
+    }
+    return `[${out.join(',')}]\n`;
+  };
+
   const answer = (req: http.IncomingMessage, res: http.ServerResponse, r: Route, e: Entry | undefined): void => {
     switch (r.kind) {
       case 'ping':
@@ -582,6 +679,17 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
       if (!outcome) return answer(req, res, r, e);
       if (outcome.destroy) return void req.socket.destroy();
       if (outcome.hang) return;
+      if (outcome.stallAfterHeaders) {
+        res.writeHead(200, headers('application/json'));
+        return void res.flushHeaders();
+      }
+      if (outcome.streamForever) return streamForever(res, outcome.streamForever);
+      if (outcome.hugeBodyBytes !== undefined) return hugeBody(res, outcome.hugeBodyBytes);
+      if (outcome.nestedArrayBytes !== undefined) return nestedArrays(res, outcome.nestedArrayBytes);
+      if (outcome.duplicateIds !== undefined) {
+        if (r.kind !== 'list') return answer(req, res, r, e);
+        return send(res, 200, duplicatedList(queryFlag(req.url ?? '', 'all') === true, outcome.duplicateIds));
+      }
       if (outcome.body !== undefined) return send(res, outcome.status ?? 200, outcome.body);
       send(res, outcome.status ?? 500, message(outcome.message ?? `fake engine: injected ${outcome.status} for ${r.kind}`));
     });

@@ -294,6 +294,106 @@ describe('faults', () => {
     assert.ok(engine.maxInFlight >= 4);
   });
 
+  it('stalls after the headers: status and headers arrive, the body never does', async () => {
+    engine.addFault({ kind: 'stats', container: 'a', stallAfterHeaders: true });
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.get({ socketPath: t.socketPath, path: `/containers/${a}/stats?stream=false` }, resolve);
+      req.on('error', reject);
+    });
+    assert.equal(res.statusCode, 200);
+    let bytes = 0;
+    res.on('data', (c: Buffer) => (bytes += c.length));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(bytes, 0);
+    assert.equal(res.complete, false);
+    res.destroy();
+    engine.clearFaults();
+  });
+
+  it('streams a body that never ends, at the rate asked, until the client leaves', async () => {
+    engine.addFault({ kind: 'stats', streamForever: { chunkBytes: 1000, everyMs: 20 } });
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http.get({ socketPath: t.socketPath, path: `/containers/${b}/stats?stream=false` }, resolve).on('error', reject);
+    });
+    let text = '';
+    res.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    await new Promise((r) => setTimeout(r, 300));
+    const seen = text.length;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(text.startsWith('{"read":"'), text.slice(0, 40));
+    // ~15 chunks of 1000 bytes in 300 ms at one per 20 ms; a loaded machine sends fewer, never more
+    assert.ok(seen >= 3000 && seen <= 17_000, `${seen} bytes after 300 ms`);
+    assert.ok(text.length > seen, 'still streaming');
+    assert.equal(res.complete, false);
+    res.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(engine.inFlight, 0, 'the stream ends with its client');
+    engine.clearFaults();
+  });
+
+  it('sends a huge body chunk by chunk, as valid JSON of the size asked, without holding it', async () => {
+    const size = 48 * 1024 * 1024 + 7;
+    engine.addFault({ kind: 'list', hugeBodyBytes: size });
+    const rssBefore = process.memoryUsage().rss;
+    let bytes = 0;
+    let head = '';
+    let last = '';
+    await new Promise<void>((resolve, reject) => {
+      http
+        .get({ socketPath: t.socketPath, path: '/containers/json?all=1' }, (res) => {
+          assert.equal(res.headers['transfer-encoding'], 'chunked');
+          res.on('data', (c: Buffer) => {
+            if (head.length < 16) head += c.toString('latin1', 0, 16);
+            last = (last + c.toString('latin1', Math.max(0, c.length - 8))).slice(-8);
+            bytes += c.length;
+          });
+          res.on('end', resolve);
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+    assert.equal(bytes, size);
+    assert.ok(head.startsWith('{"pad":"aaaa'), head);
+    assert.ok(last.endsWith('a"}\n'), JSON.stringify(last));
+    // the fake (same process here) never built the 48 MB body: its chunks are 1 MiB
+    assert.ok(process.memoryUsage().rss - rssBefore < 40 * 1024 * 1024, 'body held whole');
+    engine.clearFaults();
+  });
+
+  it('sends nested arrays in a stats body: balanced, JSON.parse-able, of the size asked', async () => {
+    engine.addFault({ kind: 'stats', container: 'a', nestedArrayBytes: 3 * 1024 * 1024 });
+    const r = await get(t, `/containers/${a}/stats?stream=false`);
+    assert.ok(Math.abs(r.body.length - 3 * 1024 * 1024) < 4, `${r.body.length} bytes`);
+    assert.match(r.body, /^\{"read":"[^"]+","cpu_stats":\[\[\[\[/);
+    assert.match(r.body, /\]\]\]\]\}\n$/);
+    const parsed = JSON.parse(r.body) as { cpu_stats: unknown };
+    let depth = 0;
+    for (let v: unknown = parsed.cpu_stats; Array.isArray(v); v = v[0]) depth++;
+    assert.ok(depth > 1_500_000, `depth ${depth}`);
+    engine.clearFaults();
+  });
+
+  it('lists every container twice with duplicateIds, the copy in another state behind a link alias', async () => {
+    engine.addFault({ kind: 'list', duplicateIds: 'exited' });
+    const list = json(await get(t, '/containers/json?all=1')) as { Id: string; Names: string[]; State: string }[];
+    assert.equal(list.length, 4);
+    assert.deepEqual(list.map((c) => c.Id), [a, a, b, b]);
+    assert.deepEqual(list[0]!.Names, ['/a']);
+    assert.deepEqual(list[1]!.Names, ['/linker/a', '/a']);
+    assert.deepEqual(list.map((c) => c.State), ['running', 'exited', 'running', 'exited']);
+    assert.equal((await get(t, '/containers/a/json')).status, 200, 'other kinds answer normally');
+    engine.clearFaults();
+  });
+
+  it('serves thousands of interfaces in one stats body from the container model', async () => {
+    const names = Array.from({ length: 3000 }, (_, i) => `veth${i}`);
+    const c = engine.containers.add({ name: 'many-nics', networks: names });
+    const body = json(await get(t, `/containers/${c.id}/stats?stream=false`)) as { networks: Record<string, { rx_bytes: number }> };
+    assert.equal(Object.keys(body.networks).length, 3000);
+    assert.equal(typeof body.networks.veth2999?.rx_bytes, 'number');
+    engine.containers.remove(c.id);
+  });
+
   it('close() ends hung requests and removes the socket file', async () => {
     const e2 = await startFakeEngine({ socketPath: join(dir, 'close.sock') });
     e2.addFault({ hang: true });

@@ -12,10 +12,12 @@ export interface Exposition {
   types: Map<string, string>;
 }
 
+/** As Prometheus reads values (Go's ParseFloat): NaN and Inf in any case; prom-client writes "Nan". */
 function parseValue(text: string): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  const lower = text.toLowerCase();
+  if (lower === '+inf' || lower === 'inf') return Infinity;
+  if (lower === '-inf') return -Infinity;
+  if (lower === 'nan') return NaN;
   const v = Number(text);
   if (Number.isNaN(v)) throw new Error(`bad sample value ${JSON.stringify(text)}`);
   return v;

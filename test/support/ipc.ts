@@ -50,8 +50,13 @@ export class Rpc {
   call<T>(cmd: string, arg?: unknown): Promise<T> {
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
+      // a child that is gone would never answer
+      if (!this.child.connected) return reject(new Error(`${this.label}: not running (${cmd})`));
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send({ id, cmd, arg });
+      this.child.send({ id, cmd, arg }, (err) => {
+        if (!err || !this.#pending.delete(id)) return;
+        reject(new Error(`${this.label}: ${cmd}: ${err.message}`));
+      });
     });
   }
 
