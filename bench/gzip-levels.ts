@@ -1,12 +1,13 @@
 // Which gzip level the endpoint uses: CPU against bytes on real /metrics bodies of a simulated
 // fleet (the benchmark's fake daemons, exporter as a child process), compressed here with
 // zlib's gzip at each level. CPU is this process's user+system time per compression; the bodies
-// are compressed in the 256 KiB pieces the server writes them in, as the stream does.
+// are compressed in the 256 KiB pieces the server writes them in, with the server's chunkSize.
 //   node --import tsx bench/gzip-levels.ts [hosts=50] [perHost=40] [rounds=5]
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { constants, createGzip, gunzipSync } from 'node:zlib';
+import { GZIP_CHUNK_BYTES } from '../src/http/compression.ts';
 import { ExporterProcess } from './exporter.ts';
 import { startFleet } from './fleet.ts';
 import { percentile, round } from './stats.ts';
@@ -17,7 +18,7 @@ const PIECE = 256 * 1024;
 
 async function gzip(body: Buffer, level: number): Promise<{ bytes: number; cpuMs: number; out: Buffer }> {
   const c0 = process.cpuUsage();
-  const z = createGzip({ level, flush: constants.Z_NO_FLUSH });
+  const z = createGzip({ level, chunkSize: GZIP_CHUNK_BYTES, flush: constants.Z_NO_FLUSH });
   const out: Buffer[] = [];
   z.on('data', (c: Buffer) => out.push(c));
   const done = new Promise((r) => z.once('end', r));

@@ -14,6 +14,12 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
 export const GZIP_LEVEL = 2;
+/**
+ * zlib's output piece (default 16 KiB): each is a trip to the thread pool and a socket write.
+ * Measured on a 15 MB body at level 2: 16 KiB 109-124 ms of CPU, 64 KiB 68-90 ms, 256 KiB
+ * 68-79 ms; 64 KiB takes nearly all of the gain for a quarter of 256 KiB's buffer per response.
+ */
+export const GZIP_CHUNK_BYTES = 64 * 1024;
 
 /**
  * Whether `Accept-Encoding` allows gzip (RFC 9110 12.5.3): "gzip" or "x-gzip" with a q-value
@@ -51,7 +57,7 @@ export async function sendGzip(res: ServerResponse, chunks: readonly Buffer[], h
     return;
   }
   try {
-    await pipeline(Readable.from(chunks, { objectMode: false }), createGzip({ level: GZIP_LEVEL }), res);
+    await pipeline(Readable.from(chunks, { objectMode: false }), createGzip({ level: GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES }), res);
   } catch {
     // the client went away or the write deadline cut it off: res is destroyed, nothing to send
   }
