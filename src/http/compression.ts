@@ -4,10 +4,11 @@
 // that stops reading holds the compression back instead of buffering a compressed copy.
 //
 // Level 2, measured on real 15 MB /metrics bodies of 50 hosts x 40 containers
-// (bench/gzip-levels.ts; docs/performance.md): level 1 98 ms of CPU -> 3.49 MB, level 2 97 ms
-// -> 3.34 MB, level 3 103 ms -> 3.31 MB, level 6 (zlib's default) 169 ms -> 3.19 MB, level 9
-// 400 ms -> 3.09 MB. Past 2 each byte saved costs far more CPU; a scrape at that size is about
-// 700 ms of CPU, so level 2 adds ~14% to it and cuts the bytes sent 4.5 times.
+// (bench/gzip-levels.ts; docs/performance.md): level 1 133 ms of CPU -> 3.49 MB, level 2 122 ms
+// -> 3.34 MB, level 3 123 ms -> 3.31 MB, level 6 (zlib's default) 202 ms -> 3.19 MB, level 9
+// 412 ms -> 3.09 MB. Past 2 each byte saved costs far more CPU. End to end at that size
+// (bench/gzip-scrape.ts) the exporter's CPU per scrape goes from 355 to 489 ms and the bytes
+// sent from 14.9 MB to 3.3 MB.
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
