@@ -1,5 +1,5 @@
 // The exporter under test, as a child process started from the compiled dist/ (what ships),
-// with bench instrumentation preloaded (src/bench-hooks.ts). Scrapes go over one kept-alive
+// with bench instrumentation preloaded (bench-hooks.ts). Scrapes go over one kept-alive
 // connection, as Prometheus does.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import http from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchReport } from '../src/bench-hooks.ts';
+import type { BenchReport } from './bench-hooks.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -104,7 +104,7 @@ export class ExporterProcess {
       ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : []),
       ...(o.exposeGc ? ['--expose-gc'] : []),
       '--import',
-      join(ROOT, 'dist/src/bench-hooks.js'),
+      join(ROOT, 'dist/bench/bench-hooks.js'),
       // DFE_BENCH_EXPORTER_ROOT: another checkout's build, e.g. an older commit for before/after
       join(process.env.DFE_BENCH_EXPORTER_ROOT ?? ROOT, 'dist/src/cli.js'),
       '--config.file',

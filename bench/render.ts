@@ -2,10 +2,10 @@
 // and encoded as the HTTP server sends them; CPU ms per render (wall time drifts on a shared
 // machine). Isolates rendering from I/O when profiling:
 //   node --import tsx bench/render.ts [hosts=50] [perHost=40] [rounds=20]
-import { MetricsRenderer } from '../src/metrics/registry.ts';
+import { MetricsRenderer } from '../src/metrics/renderer.ts';
 import type { ContainerSnapshot, HostSnapshot } from '../src/model.ts';
 import { newHistogram } from '../src/util/histogram.ts';
-import { F, FIELD_COUNT } from '../workers/stats-layout.ts';
+import { F, FIELD_COUNT } from '../src/stats/layout.ts';
 import { sampleContainers } from '../test/support/stats-bodies.ts';
 import { percentile, round } from './stats.ts';
 

@@ -1,13 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { DEFAULT_MAX_REQUESTS, DEFAULT_TELEMETRY_PATH, DEFAULT_WRITE_TIMEOUT_MS } from './cli-args.ts';
+import { FLAGS } from './config/settings.ts';
 import type { ExporterConfig } from './config/types.ts';
 import { Fleet } from './fleet.ts';
 import { listenAll, type ListenEndpoint, type Listeners } from './http/listeners.ts';
 import { createHttpServer, REQUEST_TIMEOUT_MS } from './http/server.ts';
 import type { Logger } from './log.ts';
-import { MetricsRenderer } from './metrics/registry.ts';
-import { StatsPool } from './pool/stats-pool.ts';
+import { MetricsRenderer } from './metrics/renderer.ts';
+import { StatsPool } from './stats/pool.ts';
 import { VERSION } from './version.ts';
 import type { LiveWebConfig } from './web/live.ts';
 
@@ -31,7 +31,7 @@ export function createExporter(config: ExporterConfig, log: Logger, opts: Export
   const pool = StatsPool.create({ threads: config.pool.threads });
   const fleet = new Fleet(config, pool, log);
   const renderer = new MetricsRenderer(config.metrics.families, config.metrics.containerLabels, VERSION, { processMetrics: !config.web.disableExporterMetrics });
-  const limits = { maxRequests: config.web.maxRequests ?? DEFAULT_MAX_REQUESTS, writeTimeoutMs: config.web.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS };
+  const limits = { maxRequests: config.web.maxRequests ?? FLAGS.maxRequests.default, writeTimeoutMs: config.web.writeTimeoutMs ?? FLAGS.writeTimeoutMs.default };
   let listeners: Listeners | undefined;
   const { web } = opts;
   const server = createHttpServer({
@@ -40,7 +40,7 @@ export function createExporter(config: ExporterConfig, log: Logger, opts: Export
     log,
     version: VERSION,
     limits,
-    telemetryPath: config.web.telemetryPath ?? DEFAULT_TELEMETRY_PATH,
+    telemetryPath: config.web.telemetryPath ?? FLAGS.telemetryPath.default,
     ...(web === undefined ? {} : { web }),
     isReady: () => listeners !== undefined,
   });

@@ -24,7 +24,7 @@ export class Fleet {
         host.name,
         new HostTracker({
           host,
-          transport: createTransport(host, log, config.collection.concurrency),
+          transport: createTransport(host.name, host.endpoint, { log, maxInFlight: config.collection.concurrency, env: process.env }),
           parser,
           collection: config.collection,
           include,

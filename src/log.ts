@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import type { LogFormat } from './cli-args.ts';
+import type { LogFormat } from './config/settings.ts';
 
 export type { Logger };
 

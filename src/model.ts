@@ -1,10 +1,16 @@
 // Snapshots: plain data produced by the trackers and consumed by the metric families.
 // Families never call a daemon; trackers never know metric names.
-import type { NetworkSample } from '../workers/stats-layout.ts';
-import type { TransportStats } from './transport/types.ts';
+import type { NetworkSample } from './stats/layout.ts';
+import type { Histogram } from './util/histogram.ts';
 
-export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
-export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+export type { Histogram };
+
+/** A container's State in the list, as the Engine API names them. */
+export const CONTAINER_STATES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;
+export type ContainerState = (typeof CONTAINER_STATES)[number];
+/** State.Health.Status of a container with a healthcheck. */
+export const HEALTH_STATUSES = ['starting', 'healthy', 'unhealthy'] as const;
+export type HealthStatus = (typeof HEALTH_STATUSES)[number];
 
 /** The parts of GET /containers/{id}/json the exporter uses. */
 export interface InspectSummary {
@@ -41,12 +47,12 @@ export interface ContainerLimits {
 }
 
 export interface StatsSample {
-  /** FIELD_COUNT numbers, indexed by F (workers/stats-layout.ts); NaN = absent. */
+  /** FIELD_COUNT numbers, indexed by F (stats/layout.ts); NaN = absent. */
   values: Float64Array;
   networks: NetworkSample[];
 }
 
-/** What names a container; stable for the life of its tracker, so label text can be cached on it. */
+/** What names a container. */
 export interface ContainerIdentity {
   /** full 64-hex id */
   id: string;
@@ -98,16 +104,6 @@ export interface HostCounters {
   statsDuration: Histogram;
 }
 
-/** Cumulative histogram state, kept by the tracker and rendered by the host family. */
-export interface Histogram {
-  /** upper bounds, ascending, without +Inf */
-  bounds: readonly number[];
-  /** counts per bucket (not cumulative); last slot is +Inf */
-  counts: number[];
-  sum: number;
-  count: number;
-}
-
 export interface HostSnapshot {
   host: string;
   /** static labels from the config */
@@ -125,6 +121,20 @@ export interface HostSnapshot {
   /** unix seconds of the last successfully completed probe; NaN if none */
   lastSuccess: number;
   lastDurationSeconds: number;
+  /** a copy, taken when the snapshot was made */
   counters: HostCounters;
-  transport?: TransportStats;
+  /** connection state of transports that keep one (ssh) */
+  transport?: ConnectionStats;
+}
+
+export interface ConnectionStats {
+  connected: boolean;
+  /** connections established (first and later) */
+  connects: number;
+  /** connections that replaced a lost one */
+  reconnects: number;
+  /** connection attempts that failed (a drop itself is not one) */
+  failures: number;
+  /** why the last attempt failed or the connection was lost */
+  lastError?: string;
 }

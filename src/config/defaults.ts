@@ -8,11 +8,13 @@
 //   DOCKER_HOST=ssh://user@host  the ssh-agent of SSH_AUTH_SOCK; host key from ~/.ssh/known_hosts
 import os from 'node:os';
 import path from 'node:path';
-import type { Endpoint, HostConfig } from './types.ts';
-import { parseDockerUrl, unprotected, unreadable } from './hosts.ts';
-import { loadTlsContext } from './tls-material.ts';
-import { SSH_DEFAULTS } from './schema.ts';
-import { parseDuration } from '../util/duration.ts';
+import { unprotected, unreadable } from '../schema/files.ts';
+import { defaultsOf } from '../schema/walk.ts';
+import type { Endpoint } from '../transport/index.ts';
+import { SSH } from '../transport/ssh/options.ts';
+import { loadTlsContext } from '../transport/tls-material.ts';
+import { parseDockerUrl } from './hosts.ts';
+import type { HostConfig } from './types.ts';
 
 export const DEFAULT_HOST_NAME = 'local';
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
@@ -74,17 +76,7 @@ export function defaultHost(env: NodeJS.ProcessEnv): DefaultHostResult {
     const agent = env['SSH_AUTH_SOCK'];
     if (!nonEmpty(agent)) errors.push('DOCKER_HOST: ssh:// authenticates with an ssh-agent, and SSH_AUTH_SOCK is not set');
     const knownHosts = need('DOCKER_HOST: ssh:// checks the host key against ~/.ssh/known_hosts', path.join(home, '.ssh', 'known_hosts'));
-    endpoint = {
-      ...p,
-      ssh: {
-        socketPath: SSH_DEFAULTS.socket_path,
-        ...(nonEmpty(agent) ? { agent } : {}),
-        knownHosts,
-        insecureIgnoreHostKey: false,
-        keepaliveIntervalMs: parseDuration(SSH_DEFAULTS.keepalive_interval) ?? 15_000,
-        connectTimeoutMs: parseDuration(SSH_DEFAULTS.connect_timeout) ?? 5_000,
-      },
-    };
+    endpoint = { ...p, ssh: { ...defaultsOf(SSH), ...(nonEmpty(agent) ? { agent } : {}), knownHosts } };
   }
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, host: { name: DEFAULT_HOST_NAME, url, endpoint, labels: {} }, warnings };

@@ -1,28 +1,24 @@
-// Loading: file -> parsed data -> convict (top-level shape, strict keys) + hosts.ts (items)
-// -> the normalized ExporterConfig. Bad input never throws: every problem becomes one line that
-// names the file, the key as the user wrote it, and the host where there is one.
+// Loading: file -> parsed data -> the settings read with convict (read.ts; the hosts list
+// item by item, hosts.ts) -> ExporterConfig. Bad input never throws: every problem becomes one
+// line that names the file, the key as the user wrote it, and the host where there is one.
 import fs from 'node:fs';
 import path from 'node:path';
-import convict from 'convict';
 import { LineCounter, parseDocument } from 'yaml';
-import { parseDuration } from '../util/duration.ts';
-import { DEFAULT_LISTEN_ADDRESS, DEFAULT_LOG_LEVEL, DEFAULT_MAX_REQUESTS, DEFAULT_TELEMETRY_PATH, DEFAULT_WRITE_TIMEOUT_MS, LOG_LEVELS, parseListenAddress, type LogLevel } from '../cli-args.ts';
+import { isMapping, kindOf, resolveAgainst } from '../schema/fields.ts';
+import { Issues, type ConfigIssue } from '../schema/issues.ts';
+import { defaultsOf } from '../schema/walk.ts';
+import { errorCode } from '../util/errors.ts';
 import { defaultHost, homeDir } from './defaults.ts';
-import { checkHosts, type HostsResult } from './hosts.ts';
-import { configSchema, createConfig, kindOf, isLeaf, isMapping, type ConfigIssue, type FileConfig, type IssueSink } from './schema.ts';
-import type { ExporterConfig, HostConfig } from './types.ts';
+import { hostsField } from './hosts.ts';
+import { readSection } from './read.ts';
+import { FLAGS, settings, type FlagSettings } from './settings.ts';
+import type { ExporterConfig } from './types.ts';
 
-export interface LoadOptions {
+/** The file, and the flags' values (parsed by the CLI; strings are checked again here). */
+export interface LoadOptions extends Partial<Omit<FlagSettings, 'configFile' | 'webConfigFile'>> {
   /** No file: one host, `local`, from DOCKER_HOST (see defaults.ts). */
   file?: string;
   env: NodeJS.ProcessEnv;
-  listenAddress?: string;
-  logLevel?: string;
-  /** flags, checked by parseCliArgs */
-  maxRequests?: number;
-  writeTimeoutMs?: number;
-  telemetryPath?: string;
-  disableExporterMetrics?: boolean;
 }
 
 export type LoadResult =
@@ -30,16 +26,6 @@ export type LoadResult =
   | { ok: false; errors: string[] };
 
 type Parsed = { ok: true; value: unknown } | { ok: false; error: string };
-
-/** Throws on invalid YAML, as convict expects of a parser (loadConfig itself uses parseYaml). */
-function yamlForConvict(text: string): unknown {
-  const r = parseYaml(text);
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
-// So that convict's own loadFile() reads YAML too; loadConfig reads files itself, to report
-// read and parse errors with the file name and position instead of throwing.
-convict.addParser({ extension: ['yml', 'yaml'], parse: yamlForConvict });
 
 function parseYaml(text: string): Parsed {
   const lines = new LineCounter();
@@ -78,7 +64,7 @@ function parseFile(file: string): Parsed {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    return { ok: false, error: `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+    return { ok: false, error: `cannot read the config file (${errorCode(err, 'error')})` };
   }
   if (ext !== '.json') return parseYaml(text);
   try {
@@ -94,165 +80,55 @@ export function formatIssue(source: string, issue: ConfigIssue): string {
   return where === '' ? `${source}: ${issue.message}` : `${source}: ${where}: ${issue.message}`;
 }
 
-type SchemaNode = Record<string, unknown>;
-
-/**
- * Before convict sees the data: convict's merge recurses into any mapping and crashes on one
- * where the schema has a leaf. So sections must be mappings (null = left out), leaves must not
- * be, and an unknown key's mapping is collapsed to null (validate() still reports the key).
- */
-function guardShape(raw: Record<string, unknown>, schema: SchemaNode, root: SchemaNode, prefix: string, sink: IssueSink): void {
-  for (const key of Object.keys(raw)) {
-    const at = prefix === '' ? key : `${prefix}.${key}`;
-    const node = Object.hasOwn(schema, key) ? schema[key] : undefined;
-    const value = raw[key];
-    if (node === undefined) {
-      if (key === '__proto__' || key === 'constructor') {
-        // convict's merge skips these silently: report them here.
-        sink.issues.push(unknownKeyIssue(at, root));
-        delete raw[key];
-      } else if (isMapping(value)) raw[key] = null;
-    } else if (!isLeaf(node)) {
-      if (value === null) delete raw[key];
-      else if (!isMapping(value)) {
-        sink.issues.push({ path: at, message: `must be a mapping, got ${kindOf(value)}` });
-        delete raw[key];
-      } else guardShape(value, node as SchemaNode, root, at, sink);
-    } else if (isMapping(value)) {
-      // The leaf's own check says what belongs there (and records it).
-      const check = (node as { check: (v: unknown) => boolean }).check;
-      if (check(value)) sink.issues.push({ path: at, message: 'must not be a mapping' });
-      delete raw[key];
-    }
-  }
-}
-
-/** convict's key for an undeclared name is flattened ("a.b.c"); name the first unknown part. */
-function unknownKeyIssue(name: string, schema: SchemaNode): ConfigIssue {
-  const parts = name.split('.');
-  let node = schema;
-  const known: string[] = [];
-  for (const part of parts) {
-    const next = Object.hasOwn(node, part) ? node[part] : undefined;
-    if (next === undefined || isLeaf(next) || !isMapping(next)) break;
-    known.push(part);
-    node = next;
-  }
-  const at = [...known, parts[known.length] ?? ''].join('.');
-  return { path: at, message: `unknown key (expected one of: ${Object.keys(node).join(', ')})` };
-}
-
-const UNDECLARED = /^configuration param '(.*)' not declared in the schema$/;
-const MISSING = /^configuration param '(.*)' missing from config/;
-
-/** Turns convict's validate() error into issues; lines for keys our checks reported are dropped. */
-function convictIssues(message: string, schema: SchemaNode, sink: IssueSink): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  for (const line of message.split('\n')) {
-    const undeclared = UNDECLARED.exec(line);
-    const missing = MISSING.exec(line);
-    if (undeclared) issues.push(unknownKeyIssue(undeclared[1]!, schema));
-    else if (missing) issues.push({ path: missing[1]!, message: 'missing' });
-    else if (![...sink.failedKeys].some((k) => line.startsWith(`${k}: `))) {
-      // Not expected; shown without convict's ": value was <whole value>" tail.
-      issues.push({ path: '', message: line.replace(/: value was .*$/, '') });
-    }
-  }
-  return issues;
-}
-
-function toMs(text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined) throw new Error(`unchecked duration ${text}`); // validate() passed: cannot happen
-  return ms;
-}
-
-function normalize(file: FileConfig, hosts: HostConfig[], web: ExporterConfig['web'], level: LogLevel): ExporterConfig {
-  const { collection, metrics } = file;
-  return {
-    hosts,
-    collection: {
-      timeoutMs: toMs(collection.timeout),
-      minIntervalMs: toMs(collection.min_interval),
-      maxStalenessMs: toMs(collection.max_staleness),
-      concurrency: collection.concurrency,
-    },
-    metrics: {
-      families: [...new Set(metrics.families)],
-      containerLabels: [...new Set(metrics.container_labels)],
-      include: { names: metrics.include.names, labels: metrics.include.labels },
-      exclude: { names: metrics.exclude.names, labels: metrics.exclude.labels },
-    },
-    web,
-    log: { level },
-    pool: { threads: file.pool.threads },
-  };
-}
-
-function runtimeOptions(opts: LoadOptions): { ok: true; web: ExporterConfig['web']; level: LogLevel } | { ok: false; errors: string[] } {
+/** The web and log settings from the flags' values, with their defaults; a string is checked. */
+function flagSettings(opts: LoadOptions): { ok: true; value: Pick<ExporterConfig, 'web' | 'log'> } | { ok: false; errors: string[] } {
   const errors: string[] = [];
-  const web = {
-    listenAddress: opts.listenAddress ?? DEFAULT_LISTEN_ADDRESS,
-    maxRequests: opts.maxRequests ?? DEFAULT_MAX_REQUESTS,
-    writeTimeoutMs: opts.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS,
-    telemetryPath: opts.telemetryPath ?? DEFAULT_TELEMETRY_PATH,
-    disableExporterMetrics: opts.disableExporterMetrics ?? false,
+  type Key = 'listenAddresses' | 'maxRequests' | 'writeTimeoutMs' | 'telemetryPath' | 'disableExporterMetrics' | 'logLevel' | 'logFormat';
+  const value = <K extends Key>(key: K): FlagSettings[K] => {
+    const given = opts[key];
+    if (given === undefined) return FLAGS[key].default as FlagSettings[K];
+    for (const item of Array.isArray(given) ? given : [given]) {
+      if (typeof item !== 'string') continue;
+      const r = FLAGS[key].parse(item);
+      if (!r.ok) errors.push(`${FLAGS[key].name}: ${r.error}`);
+    }
+    return given as FlagSettings[K];
   };
-  const listen = parseListenAddress(web.listenAddress);
-  if (!listen.ok) errors.push(`web.listen-address: ${listen.error}`);
-  const level = opts.logLevel ?? DEFAULT_LOG_LEVEL;
-  const known = LOG_LEVELS.find((l) => l === level);
-  if (known === undefined) errors.push(`log.level: ${JSON.stringify(level)} is not one of ${LOG_LEVELS.join(', ')}`);
-  return known === undefined || errors.length > 0 ? { ok: false, errors } : { ok: true, web, level: known };
+  const web = {
+    listenAddresses: value('listenAddresses'),
+    maxRequests: value('maxRequests'),
+    writeTimeoutMs: value('writeTimeoutMs'),
+    telemetryPath: value('telemetryPath'),
+    disableExporterMetrics: value('disableExporterMetrics'),
+  };
+  const log = { level: value('logLevel'), format: value('logFormat') };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { web, log } };
 }
 
 export function loadConfig(opts: LoadOptions): LoadResult {
-  const runtime = runtimeOptions(opts);
-  if (!runtime.ok) return runtime;
-  const sink: IssueSink = { issues: [], failedKeys: new Set() };
+  const flags = flagSettings(opts);
+  if (!flags.ok) return flags;
+  const env = opts.env;
 
   if (opts.file === undefined) {
-    const local = defaultHost(opts.env);
+    const local = defaultHost(env);
     if (!local.ok) return local;
-    // Nothing to validate: the schema's defaults are valid by construction.
-    const defaults = createConfig(configSchema(sink, () => [])).getProperties();
-    return { ok: true, config: normalize(defaults, [local.host], runtime.web, runtime.level), warnings: local.warnings };
+    const { hosts: _none, ...defaults } = defaultsOf(settings(hostsField({ env, resolvePath: (p) => p })));
+    return { ok: true, config: { ...defaults, hosts: [local.host], ...flags.value }, warnings: local.warnings };
   }
 
   const file = opts.file;
-  const fail = (issues: ConfigIssue[]): LoadResult => ({ ok: false, errors: issues.map((i) => formatIssue(file, i)) });
+  const fail = (issues: readonly ConfigIssue[]): LoadResult => ({ ok: false, errors: issues.map((i) => formatIssue(file, i)) });
   const parsed = parseFile(file);
   if (!parsed.ok) return fail([{ path: '', message: parsed.error }]);
   const raw = parsed.value ?? {}; // an empty file is an empty mapping (and then lacks hosts)
   if (!isMapping(raw)) return fail([{ path: '', message: `the top level must be a mapping of settings, got ${kindOf(raw)}` }]);
 
-  let hostsResult: HostsResult | undefined;
-  const ctx = { baseDir: path.dirname(path.resolve(file)), env: opts.env, homeDir: homeDir(opts.env) };
-  const check = (value: unknown): ConfigIssue[] => {
-    hostsResult = checkHosts(value, ctx);
-    return hostsResult.issues;
-  };
-  const schema = configSchema(sink, check);
-  const shape = schema as unknown as SchemaNode;
-  guardShape(raw, shape, shape, '', sink);
-  if (!Object.hasOwn(raw, 'hosts') && !sink.failedKeys.has('hosts')) {
-    sink.issues.push({ path: 'hosts', message: 'missing: list at least one host (name and url)' });
-    sink.failedKeys.add('hosts');
-  }
-
-  const config = createConfig(schema);
-  const issues: ConfigIssue[] = [];
-  try {
-    config.load(raw);
-    config.validate({ allowed: 'strict', output: () => {} });
-  } catch (err) {
-    issues.push(...convictIssues((err as Error).message, shape, sink));
-  }
-  issues.unshift(...sink.issues);
-  if (issues.length > 0 || hostsResult === undefined) return fail(issues);
-  return {
-    ok: true,
-    config: normalize(config.getProperties(), hostsResult.hosts, runtime.web, runtime.level),
-    warnings: hostsResult.warnings.map((w) => formatIssue(file, w)),
-  };
+  const dir = path.dirname(path.resolve(file));
+  const home = homeDir(env);
+  const base = { env, resolvePath: (p: string) => resolveAgainst(p, dir, home) };
+  const issues = Issues.root();
+  const value = readSection(raw, settings(hostsField(base)), issues, base);
+  if (issues.count > 0) return fail(issues.issues);
+  return { ok: true, config: { ...value, ...flags.value }, warnings: issues.warnings.map((w) => formatIssue(file, w)) };
 }

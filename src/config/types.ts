@@ -1,40 +1,8 @@
-// The validated, normalized configuration the rest of the exporter consumes.
-// Durations are milliseconds here; the file speaks Prometheus durations ("8s").
-
-export interface TlsFiles {
-  /** Paths, never contents: messages and logs may name them. */
-  ca?: string;
-  cert?: string;
-  key?: string;
-  /** Passphrase of an encrypted key, read from this file... */
-  passphraseFile?: string;
-  /** ...or from this environment variable. Never from the config text. */
-  passphraseEnv?: string;
-  insecureSkipVerify: boolean;
-}
-
-export interface SshOptions {
-  /** Remote Docker socket reached through direct-streamlocal. */
-  socketPath: string;
-  identityFile?: string;
-  /** Passphrase of identityFile, read from this file... */
-  passphraseFile?: string;
-  /** ...or from this environment variable. Never from the config text. */
-  passphraseEnv?: string;
-  /** ssh-agent socket; defaults to SSH_AUTH_SOCK when no identity file is given. */
-  agent?: string;
-  knownHosts?: string;
-  /** "SHA256:..." as `ssh-keygen -lf` prints it. */
-  hostKeyFingerprint?: string;
-  insecureIgnoreHostKey: boolean;
-  keepaliveIntervalMs: number;
-  connectTimeoutMs: number;
-}
-
-export type Endpoint =
-  | { kind: 'unix'; socketPath: string }
-  | { kind: 'tcp'; host: string; port: number; tls?: TlsFiles }
-  | { kind: 'ssh'; user: string; host: string; port: number; ssh: SshOptions };
+// The validated, normalized configuration the rest of the exporter consumes, as settings.ts
+// declares it. Durations are milliseconds here; the file speaks Prometheus durations ("8s").
+import type { ValueOf } from '../schema/fields.ts';
+import type { Endpoint } from '../transport/index.ts';
+import type { FlagSettings, settings } from './settings.ts';
 
 export interface HostConfig {
   /** Unique; the value of the `host` label. */
@@ -46,47 +14,20 @@ export interface HostConfig {
   labels: Record<string, string>;
 }
 
-export interface CollectionConfig {
-  timeoutMs: number;
-  minIntervalMs: number;
-  maxStalenessMs: number;
-  /** Requests in flight per host. */
-  concurrency: number;
-}
+type FileSettings = ValueOf<ReturnType<typeof settings<HostConfig[]>>>;
 
-export type FamilyName = 'docker_exporter' | 'cadvisor' | 'state';
+export type CollectionConfig = FileSettings['collection'];
+export type MetricsConfig = FileSettings['metrics'];
+export type ContainerFilter = MetricsConfig['include'];
 
-export interface ContainerFilter {
-  /** Globs on the container name (`*` and `?`). */
-  names: string[];
-  /** `key` (present) or `key=value`. */
-  labels: string[];
-}
-
-export interface MetricsConfig {
-  families: FamilyName[];
-  /** Docker labels exported as container_label_<sanitized> on container_info. */
-  containerLabels: string[];
-  include: ContainerFilter;
-  exclude: ContainerFilter;
-}
-
-export interface ExporterConfig {
-  hosts: HostConfig[];
-  collection: CollectionConfig;
-  metrics: MetricsConfig;
+export interface ExporterConfig extends FileSettings {
   web: {
-    listenAddress: string;
-    /** /metrics and /probe requests in flight, beyond which a request gets 503; 0 = no limit; default 40 */
-    maxRequests?: number;
-    /** a response not taken whole by the client within this is cut off; 0 = never; default 2m */
-    writeTimeoutMs?: number;
-    /** the path serving every host; default /metrics */
-    telemetryPath?: string;
-    /** leave out prom-client's process_* and nodejs_* metrics */
-    disableExporterMetrics?: boolean;
+    listenAddresses: FlagSettings['listenAddresses'];
+    /** absent: the flag's default */
+    maxRequests?: FlagSettings['maxRequests'];
+    writeTimeoutMs?: FlagSettings['writeTimeoutMs'];
+    telemetryPath?: FlagSettings['telemetryPath'];
+    disableExporterMetrics?: FlagSettings['disableExporterMetrics'];
   };
-  log: { level: 'debug' | 'info' | 'warn' | 'error' };
-  /** Worker threads for stats parsing (default: the CPU count); 0 parses on the main thread. */
-  pool: { threads: number };
+  log: { level: FlagSettings['logLevel']; format?: FlagSettings['logFormat'] };
 }

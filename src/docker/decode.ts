@@ -1,8 +1,8 @@
 // Engine API JSON -> the exporter's plain types. Tolerant: a missing or mistyped field becomes
 // NaN/empty, never an exception, so one odd daemon or container cannot break a probe.
-import type { ContainerState, DaemonInfo, HealthStatus, InspectSummary } from '../model.ts';
+import { CONTAINER_STATES, HEALTH_STATUSES, type ContainerState, type DaemonInfo, type HealthStatus, type InspectSummary } from '../model.ts';
 import type { VersionInfo } from './engine-client.ts';
-import { asRecord, num, str } from './engine-client.ts';
+import { asRecord, num, str } from '../util/json.ts';
 import { effectiveLimits } from './limits.ts';
 
 export interface ListEntry {
@@ -16,8 +16,8 @@ export interface ListEntry {
   status: string;
 }
 
-const STATES = new Set<string>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
-const HEALTH = new Set<string>(['starting', 'healthy', 'unhealthy']);
+const STATES = new Set<string>(CONTAINER_STATES);
+const HEALTH = new Set<string>(HEALTH_STATUSES);
 
 export interface DecodedList {
   entries: ListEntry[];

@@ -3,6 +3,7 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage, type 
 import { request as httpsRequest } from 'node:https';
 import type { Transport } from '../transport/types.ts';
 import { roundDuration } from '../util/duration.ts';
+import { asRecord, str } from '../util/json.ts';
 
 /**
  * The only code that talks to a daemon: read-only GETs of the Engine API over one host's
@@ -219,16 +220,4 @@ function daemonMessage(body: Buffer): string {
     /* not JSON: fall through */
   }
   return `: ${body.toString('utf8', 0, Math.min(body.length, 200)).replace(/\s+/g, ' ')}`;
-}
-
-export function asRecord(v: unknown): Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-export function str(v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
-}
-
-export function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : NaN;
 }

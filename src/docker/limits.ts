@@ -4,7 +4,7 @@
 // "CPU against its limit" ratio is wrong or divides by zero. These rules were checked against
 // the cgroup files of containers on a real daemon (test/e2e/limits.test.ts).
 import type { ContainerLimits } from '../model.ts';
-import { num, str } from './engine-client.ts';
+import { num, str } from '../util/json.ts';
 
 /** cfs_period_us when none is set: the kernel's default, and what Docker uses for NanoCpus. */
 export const DEFAULT_CPU_PERIOD_US = 100_000;

@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Counter, Gauge } from 'prom-client';
 import type { Fleet } from '../fleet.ts';
 import type { Logger } from '../log.ts';
-import { CONTENT_TYPE, type MetricsRenderer } from '../metrics/registry.ts';
+import { CONTENT_TYPE, type MetricsRenderer } from '../metrics/renderer.ts';
 import { formatDuration } from '../util/duration.ts';
+import { errorMessage } from '../util/errors.ts';
 import type { LiveWebConfig } from '../web/live.ts';
 import { acceptsGzip, sendGzip } from './compression.ts';
 import { landingPage } from './landing.ts';
@@ -163,7 +164,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       req.socket.setTimeout(0); // the request is in; answering it may take a probe's deadline
       handle(req, res).catch((err: unknown) => {
         // a bug of ours, never something a client sent: those are answered above
-        log.error({ err: err instanceof Error ? err.message : String(err), url: req.url }, 'request failed');
+        log.error({ err: errorMessage(err), url: req.url }, 'request failed');
         if (!res.headersSent) send(req, res, 500, TEXT, 'internal error\n');
         else res.destroy();
       });

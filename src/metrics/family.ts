@@ -1,23 +1,38 @@
-import type { ContainerIdentity, ContainerSnapshot, HostSnapshot } from '../model.ts';
-import { Exposition, labelBytes, labelText, joinLabels, nameBytes, type MetricType } from './exposition.ts';
+import type { ContainerSnapshot, HostSnapshot } from '../model.ts';
+import { Exposition, nameBytes, type MetricType } from './exposition.ts';
+import type { LabelCache, LabelSet, RenderLabels } from './label-cache.ts';
 
 /**
- * One metric family per file (node_exporter's collector pattern): it reads snapshots and
- * writes series; it never calls a daemon. Adding a family touches its own file and the list
- * in registry.ts.
+ * A metric family (node_exporter's collector pattern): one file in families/ that exports its
+ * descriptor, plus one line in families/index.ts. It reads snapshots and writes series; it never
+ * calls a daemon. The config's allowed `metrics.families` and the label names a host's static
+ * labels must not take come from the descriptors.
  */
-export interface Collector {
+export interface FamilyDescriptor {
+  /** the value in `metrics.families` */
   readonly name: string;
+  /** false: always on (never listed in `metrics.families`) */
+  readonly optional: boolean;
+  /** label names its series carry, besides the host's static labels */
+  readonly labels: readonly string[];
+  /** label name prefixes it uses, with what they are (for the config's message) */
+  readonly labelPrefixes?: readonly { prefix: string; what: string }[];
+  create(opts: FamilyOptions): Collector;
+}
+
+export interface FamilyOptions {
+  /** Docker labels exported on container_info (metrics.container_labels) */
+  containerLabels: readonly string[];
+  /** the renderer's label cache: define() a label set here, ask for its bytes at render */
+  labels: LabelCache;
+}
+
+export interface Collector {
   /**
    * A generator may pause (yield) between batches of series: the renderer lets the event loop
    * run there, so 100k series never block it in one piece.
    */
-  collect(hosts: readonly HostSnapshot[], out: Exposition): void | Iterable<void>;
-}
-
-/** `host="…"` plus the host's static labels. */
-export function hostLabels(h: HostSnapshot): string {
-  return labelText([['host', h.host], ...Object.entries(h.labels)]);
+  collect(hosts: readonly HostSnapshot[], out: Exposition, labels: RenderLabels): void | Iterable<void>;
 }
 
 export interface ContainerMetric {
@@ -28,30 +43,18 @@ export interface ContainerMetric {
   value(c: ContainerSnapshot): number;
 }
 
-/**
- * Writes each metric over every host's containers, label text cached per container identity
- * as UTF-8 bytes: built and encoded once per container, not once per series per scrape.
- */
+/** Writes each metric over every host's containers, labelled with label set `set`. */
 export function* writeContainerMetrics(
   hosts: readonly HostSnapshot[],
   out: Exposition,
+  labels: RenderLabels,
   metrics: readonly ContainerMetric[],
-  labels: (ident: ContainerIdentity) => readonly (readonly [string, string])[],
-  cache: WeakMap<ContainerIdentity, Buffer>,
+  set: LabelSet,
 ): Generator<void> {
   const rows: [Buffer, ContainerSnapshot][] = [];
   for (const h of hosts) {
     if (!h.containers) continue;
-    let hl: string | undefined;
-    for (const c of h.containers) {
-      let text = cache.get(c.ident);
-      if (text === undefined) {
-        hl ??= hostLabels(h);
-        text = labelBytes(joinLabels(hl, labelText(labels(c.ident))));
-        cache.set(c.ident, text);
-      }
-      rows.push([text, c]);
-    }
+    for (const c of h.containers) rows.push([labels.of(h, c, set), c]);
   }
   for (const m of metrics) {
     out.family(m.name, m.type, m.help);

@@ -23,7 +23,7 @@ export class ContainerTracker {
     this.ident = identityOf(entry);
   }
 
-  /** A rename makes a new identity object, so label text cached on the old one is not reused. */
+  /** Takes the name (and image) the container is listed with now: a rename moves its series. */
   updateIdentity(entry: ListEntry): void {
     if (entry.name !== this.ident.name || entry.imageId !== this.ident.imageId || entry.image !== this.ident.image) {
       this.ident = identityOf(entry);

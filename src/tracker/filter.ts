@@ -1,4 +1,5 @@
 import type { ContainerFilter } from '../config/types.ts';
+import { globToRegExp } from '../util/glob.ts';
 
 export type ContainerPredicate = (c: { name: string; labels: Record<string, string> }) => boolean;
 
@@ -20,9 +21,4 @@ function compile(f: ContainerFilter): ContainerPredicate | undefined {
   return (c) =>
     names.some((re) => re.test(c.name)) ||
     labels.some(({ key, value }) => (value === undefined ? key in c.labels : c.labels[key] === value));
-}
-
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
 }

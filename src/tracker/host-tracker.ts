@@ -4,10 +4,11 @@ import { EngineClient, EngineError } from '../docker/engine-client.ts';
 import type { Logger } from '../log.ts';
 import type { ContainerSnapshot, DaemonInfo, HostCounters, HostSnapshot } from '../model.ts';
 import type { Transport } from '../transport/types.ts';
-import { newHistogram, observe } from '../util/histogram.ts';
+import { copyHistogram, newHistogram, observe } from '../util/histogram.ts';
 import { requestTurn } from '../util/turns.ts';
-import { F, FIELD_COUNT, MAX_INTERFACES, type ParseResult } from '../../workers/stats-layout.ts';
+import { F, FIELD_COUNT, MAX_INTERFACES, type ParseResult } from '../stats/layout.ts';
 import { roundDuration } from '../util/duration.ts';
+import { errorMessage } from '../util/errors.ts';
 import { ContainerTracker } from './container-tracker.ts';
 import type { ContainerPredicate } from './filter.ts';
 
@@ -126,7 +127,7 @@ export class HostTracker {
     this.#probeLate = false;
     // A bug inside a probe must not leave a rejected promise that every later scrape awaits.
     const p = this.#runProbe().catch((err: unknown): ProbeResult => {
-      const error = `internal error: ${message(err)}`;
+      const error = `internal error: ${errorMessage(err)}`;
       this.#noteHostError(error);
       return { ok: false, error, containers: null, containerCount: 0, finishedAt: Date.now(), durationSeconds: 0 };
     }).then((result) => {
@@ -171,7 +172,7 @@ export class HostTracker {
       }
     } catch (err) {
       this.#client.reset();
-      return done(false, null, 0, message(err));
+      return done(false, null, 0, errorMessage(err));
     }
 
     const listStart = performance.now();
@@ -185,7 +186,7 @@ export class HostTracker {
       observe(this.counters.listDuration, (performance.now() - listStart) / 1000);
       this.counters.listFailed++;
       this.#client.reset();
-      return done(false, null, 0, message(err));
+      return done(false, null, 0, errorMessage(err));
     }
     observe(this.counters.listDuration, (performance.now() - listStart) / 1000);
 
@@ -331,7 +332,7 @@ export class HostTracker {
     const failed = this.counters.containerFailed.get(t.ident.id);
     if (failed) failed.count++;
     else this.counters.containerFailed.set(t.ident.id, { name, count: 1 });
-    const msg = message(err);
+    const msg = errorMessage(err);
     if (msg !== t.error) {
       this.#log.warn({ container: name, err: msg }, 'container update failed');
       t.error = msg;
@@ -357,12 +358,20 @@ export class HostTracker {
       containerCount: r.containerCount,
       lastSuccess: this.#lastGood ? this.#lastGood.finishedAt / 1000 : NaN,
       lastDurationSeconds: r.durationSeconds,
-      counters: this.counters,
+      counters: copyCounters(this.counters),
       transport: this.#transport.stats?.(),
     };
   }
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** Snapshots are plain data: a later probe must not change what an earlier scrape renders. */
+function copyCounters(c: HostCounters): HostCounters {
+  return {
+    ...c,
+    containerFailed: new Map(Array.from(c.containerFailed, ([id, failed]) => [id, { ...failed }])),
+    probeDuration: copyHistogram(c.probeDuration),
+    listDuration: copyHistogram(c.listDuration),
+    inspectDuration: copyHistogram(c.inspectDuration),
+    statsDuration: copyHistogram(c.statsDuration),
+  };
 }

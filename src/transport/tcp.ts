@@ -1,16 +1,67 @@
+// tcp://host[:port]: a remote daemon on TCP, plain or with mutual TLS (its `tls` block).
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { loadTlsContext } from '../config/tls-material.ts';
-import type { TlsFiles } from '../config/types.ts';
-import type { Transport } from './types.ts';
+import { checkPassphrase, given, type ValueOf } from '../schema/fields.ts';
+import { allGivenPassed, compact } from '../schema/walk.ts';
+import { loadTlsContext, TLS, type TlsFiles } from './tls-material.ts';
+import { keepAliveOptions, type Transport, type TransportBlock, type TransportDescriptor } from './types.ts';
+import { parseAuthority } from './url.ts';
+
+/** Port defaults as in the docker CLI. */
+const TCP_PORT = 2375;
+const TCP_TLS_PORT = 2376;
+
+export type TcpEndpoint = { kind: 'tcp'; host: string; port: number; tls?: TlsFiles };
+
+const tlsBlock: TransportBlock<typeof TLS.fields, TlsFiles> = {
+  key: 'tls',
+  optional: true,
+  section: TLS,
+  finish(raw, value: ValueOf<typeof TLS>, issues, ctx) {
+    const before = issues.count;
+    checkPassphrase(raw, 'key', (key, message) => issues.add(key, message));
+    // On the keys as written, so a key that is present but bad is not also reported missing.
+    if (given(raw, 'cert') && !given(raw, 'key')) issues.add('key', 'missing: tls.cert and tls.key go together');
+    if (given(raw, 'key') && !given(raw, 'cert')) issues.add('cert', 'missing: tls.cert and tls.key go together');
+    const tls: TlsFiles = compact({ ...value, insecureSkipVerify: value.insecureSkipVerify ?? false });
+    if (!given(raw, 'ca') && !tls.insecureSkipVerify) {
+      issues.add('ca', 'missing: the daemon\'s certificate is verified against it (or set insecure_skip_verify: true)');
+    }
+    // The files' contents, once every file is there: as the connections will load them.
+    if (issues.count === before && allGivenPassed(raw, TLS, value)) {
+      const loaded = loadTlsContext(tls, ctx.env);
+      if (!loaded.ok) for (const p of loaded.problems) issues.add(p.key, p.message);
+    }
+    if (tls.insecureSkipVerify) issues.warn('insecure_skip_verify', 'the daemon\'s TLS certificate is not verified');
+    return tls;
+  },
+};
+
+export const tcpTransport: TransportDescriptor<TcpEndpoint> = {
+  scheme: 'tcp',
+  form: 'tcp://host:port',
+  example: 'tcp://host:2376',
+  authority: true,
+  insteadOf: { schemes: ['http', 'https'], hint: 'use tcp://host:port (with a tls block for TLS)' },
+  block: tlsBlock,
+  withoutBlock: 'tcp:// without a tls block: the Docker API is reachable unauthenticated and unencrypted',
+  parseUrl(rest, tls) {
+    const r = parseAuthority('tcp', rest, { user: 'none', defaultPort: tls ? TCP_TLS_PORT : TCP_PORT, pathError: 'tcp:// URLs take no path' });
+    return r.ok ? { ok: true, value: { kind: 'tcp', host: r.value.host, port: r.value.port } } : r;
+  },
+  create(name, endpoint, { log, maxInFlight, env }) {
+    if (endpoint.tls?.insecureSkipVerify) log.warn({ host: name }, 'TLS server certificate verification is OFF (insecure_skip_verify)');
+    return createTcpTransport(endpoint.host, endpoint.port, endpoint.tls, maxInFlight, env);
+  },
+};
 
 /**
- * A remote daemon on TCP, plain or with mutual TLS. The TLS material lives in the agent,
- * loaded once into one secure context, so every request of the host shares its kept-alive
- * sessions: one handshake per connection, not per request, and no file read per connection.
+ * The TLS material lives in the agent, loaded once into one secure context, so every request of
+ * the host shares its kept-alive sessions: one handshake per connection, not per request, and no
+ * file read per connection.
  */
 export function createTcpTransport(host: string, port: number, tls: TlsFiles | undefined, maxSockets: number, env: NodeJS.ProcessEnv = process.env): Transport {
-  const common = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
+  const common = keepAliveOptions(maxSockets);
   let agent: HttpAgent;
   if (tls) {
     // Checked at config load; a file changed since fails this host's requests, not the process.
@@ -26,7 +77,6 @@ export function createTcpTransport(host: string, port: number, tls: TlsFiles | u
     agent = new HttpAgent(common);
   }
   return {
-    kind: 'tcp',
     agent,
     requestOptions: { protocol: tls ? 'https:' : 'http:', host, port },
     async close() {

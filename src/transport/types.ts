@@ -1,11 +1,14 @@
-import type { Agent } from 'node:http';
+import type { Agent, AgentOptions } from 'node:http';
+import type { Logger } from '../log.ts';
+import type { ConnectionStats } from '../model.ts';
+import type { FieldContext, Fields, Section, ValueOf } from '../schema/fields.ts';
+import type { Issues } from '../schema/issues.ts';
 
 /**
  * How bytes reach one daemon. Each transport (unix, tcp, ssh) yields a keep-alive
  * agent plus the base request options; the Engine API client does not care which.
  */
 export interface Transport {
-  readonly kind: 'unix' | 'tcp' | 'ssh';
   readonly agent: Agent;
   /** Merged into every http(s).request of this host. */
   readonly requestOptions: {
@@ -14,15 +17,59 @@ export interface Transport {
     host?: string;
     port?: number;
   };
-  /** Connection state and counters, for transports that have them (ssh). */
-  stats?(): TransportStats;
+  /** Connection state and counters, for transports that keep a connection (ssh). */
+  stats?(): ConnectionStats;
   close(): Promise<void>;
 }
 
-export interface TransportStats {
-  connected: boolean;
-  connects: number;
-  reconnects: number;
-  failures: number;
-  lastError?: string;
+/** An agent's options: kept-alive sockets, at most `maxSockets`, the most recently used first. */
+export function keepAliveOptions(maxSockets: number): AgentOptions {
+  return { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' };
+}
+
+export type UrlResult<U> = { ok: true; value: U } | { ok: false; error: string };
+
+export interface TransportDeps {
+  log: Logger;
+  /** Engine API requests in flight on this host */
+  maxInFlight: number;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * A transport's own block in a hosts[] item (tcp: `tls`, ssh: `ssh`): its keys declared once,
+ * and the rules between them.
+ */
+export interface TransportBlock<F extends Fields = Fields, V = unknown> {
+  readonly key: string;
+  /** true: absent means none (tcp without tls); false: absent is an empty block, its defaults apply */
+  readonly optional: boolean;
+  readonly section: Section<F>;
+  /**
+   * Rules between keys, on the block as written and the values of its keys that passed their
+   * checks (a failed key is absent); returns the block's value. Problems go to `issues`.
+   */
+  finish(raw: Record<string, unknown>, value: ValueOf<Section<F>>, issues: Issues, ctx: FieldContext): V;
+}
+
+/**
+ * One way to reach a daemon, registered in transport/index.ts: its URL scheme, how its URL is
+ * read, its config block, and its factory. `E` is its endpoint: `U`, the parsed URL (`kind` is
+ * the scheme), plus the block's value under the block's key.
+ */
+export interface TransportDescriptor<E extends { kind: string } = { kind: string }, U extends { kind: string } = E> {
+  readonly scheme: E['kind'];
+  /** The URL's form and an example, for messages: "tcp://host:port", "tcp://host:2376". */
+  readonly form: string;
+  readonly example: string;
+  /** false: what follows "scheme://" is a path (unix), never "user:password@" */
+  readonly authority: boolean;
+  /** Schemes written for this one by mistake, and what to write instead. */
+  readonly insteadOf?: { schemes: readonly string[]; hint: string };
+  readonly block?: TransportBlock;
+  /** Warned for a host without the (optional) block, e.g. tcp without tls. */
+  readonly withoutBlock?: string;
+  /** The endpoint without its block from what follows "scheme://"; `blockGiven` may change defaults (tcp's port). */
+  parseUrl(rest: string, blockGiven: boolean): UrlResult<U>;
+  create(name: string, endpoint: E, deps: TransportDeps): Transport;
 }

@@ -1,11 +1,25 @@
+// unix:///path.sock: a local daemon on its unix socket.
 import { Agent } from 'node:http';
-import type { Transport } from './types.ts';
+import { keepAliveOptions, type Transport, type TransportDescriptor } from './types.ts';
 
-/** A local daemon on its unix socket; keep-alive so a probe reuses its connections. */
+export type UnixEndpoint = { kind: 'unix'; socketPath: string };
+
+export const unixTransport: TransportDescriptor<UnixEndpoint> = {
+  scheme: 'unix',
+  form: 'unix:///path/to/docker.sock',
+  example: 'unix:///var/run/docker.sock',
+  authority: false,
+  parseUrl(rest) {
+    if (!rest.startsWith('/') || rest === '/') return { ok: false, error: 'unix:// needs an absolute socket path, e.g. unix:///var/run/docker.sock' };
+    return { ok: true, value: { kind: 'unix', socketPath: rest } };
+  },
+  create: (_name, endpoint, { maxInFlight }) => createUnixTransport(endpoint.socketPath, maxInFlight),
+};
+
+/** Keep-alive, so a probe reuses its connections. */
 export function createUnixTransport(socketPath: string, maxSockets: number): Transport {
-  const agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' });
+  const agent = new Agent(keepAliveOptions(maxSockets));
   return {
-    kind: 'unix',
     agent,
     requestOptions: { protocol: 'http:', socketPath },
     async close() {

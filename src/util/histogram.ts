@@ -1,4 +1,12 @@
-import type { Histogram } from '../model.ts';
+/** Cumulative histogram state, kept by the tracker and rendered by the host family. */
+export interface Histogram {
+  /** upper bounds, ascending, without +Inf */
+  bounds: readonly number[];
+  /** counts per bucket (not cumulative); last slot is +Inf */
+  counts: number[];
+  sum: number;
+  count: number;
+}
 
 /** The seed's buckets: start 0.5 s, factor 1.5, 14 buckets. */
 export const PROBE_BUCKETS: readonly number[] = Array.from({ length: 14 }, (_, i) => 0.5 * 1.5 ** i);
@@ -13,4 +21,8 @@ export function observe(h: Histogram, value: number): void {
   h.counts[i]!++;
   h.sum += value;
   h.count++;
+}
+
+export function copyHistogram(h: Histogram): Histogram {
+  return { bounds: h.bounds, counts: [...h.counts], sum: h.sum, count: h.count };
 }

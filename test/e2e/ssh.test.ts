@@ -1,32 +1,31 @@
 // Daemon A reached through OpenSSH (direct-streamlocal to its socket), next to A on its unix
-// socket: both views of the same daemon must agree. Skipped, with the reason, while the SSH
-// transport is not built.
+// socket: both views of the same daemon must agree.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { cpuSeconds } from './lib/cgroup.ts';
 import { displayName, heldStill, inspect, listContainers } from './lib/engine.ts';
 import { one, select } from './lib/exposition.ts';
-import { hostA, hostASsh, SSH_TRANSPORT_BUILT, startExporter, type Exporter } from './lib/exporter.ts';
+import { hostA, hostASsh, startExporter, type Exporter } from './lib/exporter.ts';
 import { HOST_A, HOST_A_SSH, loadFleet } from './lib/fleet.ts';
 
 const fleet = loadFleet();
-const skip = SSH_TRANSPORT_BUILT ? false : 'the SSH transport is not built (no dist/src/transport/ssh.js): SSH case NOT tested';
-if (skip) console.log(`# SKIP ssh.test.ts: ${skip}`);
 
-let exp: Exporter | undefined;
+let exp: Exporter;
+before(async () => {
+  exp = await startExporter('ssh', [hostA(fleet), hostASsh(fleet)]);
+});
 after(async () => {
   if (exp && exp.child.exitCode === null) await exp.stop();
 });
 
 describe('A over SSH', { timeout: 90_000 }, () => {
-  test('serves the same daemon as A over its unix socket', { skip }, async () => {
-    exp = await startExporter('ssh', [hostA(fleet), hostASsh(fleet)]);
-    const before = await listContainers(fleet.a.socket);
-    const { result: e, still } = await heldStill(fleet.a.socket, () => exp!.scrape());
+  test('serves the same daemon as A over its unix socket', async () => {
+    const listed = await listContainers(fleet.a.socket);
+    const { result: e, still } = await heldStill(fleet.a.socket, () => exp.scrape());
     assert.equal(one(e, 'docker_host_up', { host: HOST_A_SSH }), 1, `${HOST_A_SSH} up\n${exp.logTail(10)}`);
     const ids = (host: string) => select(e, 'container_info', { host }).map((s) => `${s.labels.id} ${s.labels.name}`).sort();
     assert.deepEqual(ids(HOST_A_SSH), ids(HOST_A), 'same containers through SSH and the socket');
-    assert.equal(ids(HOST_A_SSH).length, before.length);
+    assert.equal(ids(HOST_A_SSH).length, listed.length);
     assert.ok(still.length >= 10, `only ${still.length} containers held still`);
     for (const { container: c } of still) {
       const want = c.State === 'running' ? 1 : c.State === 'restarting' ? 0.5 : 0;
@@ -36,8 +35,7 @@ describe('A over SSH', { timeout: 90_000 }, () => {
     assert.equal(info(HOST_A_SSH), info(HOST_A));
   });
 
-  test('stats through SSH match the cgroup', { skip }, async () => {
-    assert.ok(exp, 'exporter started by the previous test');
+  test('stats through SSH match the cgroup', async () => {
     const pid = (await inspect(fleet.a.socket, 'e2e-cpu')).State.Pid;
     const c0 = cpuSeconds(pid);
     const e = await exp.scrape(`/probe?target=${HOST_A_SSH}`);

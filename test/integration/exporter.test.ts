@@ -32,7 +32,7 @@ function config(hosts: HostConfig[], collection: Partial<CollectionConfig> = {})
     hosts,
     collection: { timeoutMs: 2000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 64, ...collection },
     metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: ['com.docker.compose.project'], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddress: '127.0.0.1:0' },
+    web: { listenAddresses: ['127.0.0.1:0'] },
     log: { level: 'error' },
     pool: { threads: 1 },
   };
@@ -166,8 +166,18 @@ describe('two hosts, unix and mutual TLS', () => {
     }
   });
 
-  test('no method but GET ever reaches a daemon', () => {
-    for (const e of [a, b]) assert.deepEqual(Object.keys(e.requests.byMethod).filter((m) => m !== 'GET'), []);
+  test('no method but GET ever reaches a daemon', async () => {
+    // the request log is emptied before each test: fill it with real probes of every kind
+    a.containers.update('job', { state: 'running', exitCode: 0, startedAt: Date.now() });
+    await scrape(url);
+    await scrape(url, '/probe?target=b');
+    a.containers.update('job', { state: 'exited', exitCode: 3, finishedAt: Date.now() });
+    for (const e of [a, b]) {
+      assert.ok(e.requests.byKind.list > 0 && e.requests.byKind.stats > 0, `probes reached the daemon: ${JSON.stringify(e.requests.byKind)}`);
+      assert.deepEqual(Object.keys(e.requests.byMethod).filter((m) => m !== 'GET'), []);
+      assert.deepEqual(e.requests.log.filter((r) => r.method !== 'GET'), []);
+    }
+    assert.ok(a.requests.byKind.inspect > 0, 'an inspect too');
   });
 });
 

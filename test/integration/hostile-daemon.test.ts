@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { createExporter, type Exporter } from '../../src/app.ts';
 import type { CollectionConfig, ExporterConfig, HostConfig } from '../../src/config/types.ts';
-import { StatsPool } from '../../src/pool/stats-pool.ts';
+import { StatsPool } from '../../src/stats/pool.ts';
 import { HostTracker } from '../../src/tracker/host-tracker.ts';
 import { createUnixTransport } from '../../src/transport/unix.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
@@ -45,7 +45,7 @@ function config(hosts: HostConfig[], collection: Partial<CollectionConfig> = {},
     hosts,
     collection: { timeoutMs: 3000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 64, ...collection },
     metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: [], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddress: '127.0.0.1:0' },
+    web: { listenAddresses: ['127.0.0.1:0'] },
     log: { level: 'info' },
     pool: { threads },
   };

@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import type { SshOptions } from '../../src/config/types.ts';
-import { Backoff } from '../../src/transport/ssh-backoff.ts';
-import { Slots } from '../../src/transport/ssh-slots.ts';
-import { createSshTransport, type SshEndpoint } from '../../src/transport/ssh.ts';
+import type { SshOptions } from '../../src/transport/ssh/options.ts';
+import type { SshEndpoint } from '../../src/transport/ssh/options.ts';
+import { createSshTransport } from '../../src/transport/ssh/tunnel.ts';
 import type { Transport } from '../../src/transport/types.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
 import { freePort, haveOpenSsh, makeKey, startSshd, type KeyPair, type Sshd } from '../support/sshd.ts';
@@ -290,6 +289,20 @@ describe('ssh transport (real sshd)', () => {
     assert.equal(engine.connections, 0);
   });
 
+  test('known_hosts lines that cannot be read are logged with the file and the line, once per change', T, async () => {
+    const kh = join(dir, 'known_hosts.damaged');
+    const damaged = (n: number) => `${'damaged\n'.repeat(n)}[127.0.0.1]:1 ${sshd.knownHostsLines()[0]!.split(' ').slice(1).join(' ')}\n`;
+    await writeFile(kh, damaged(1)); // the server's key listed for another port: every attempt fails
+    const { t, logs } = transport({ identityFile: clientKey.path, knownHosts: kh });
+    const skippedLogs = () => logs.lines.map((l) => JSON.parse(l) as { msg: string; file?: string; skipped?: string[] }).filter((l) => /known_hosts lines/.test(l.msg));
+    await assert.rejects(get(t, '/_ping'), /not in known_hosts/);
+    await waitFor('three attempts', () => t.stats!().failures >= 3);
+    assert.deepEqual(skippedLogs().map((l) => [l.file, l.skipped]), [[kh, ['line 1: expected "hostnames keytype base64-key"']]]);
+    await writeFile(kh, damaged(2));
+    await waitFor('an attempt that read the new file', () => skippedLogs().length === 2);
+    assert.deepEqual(skippedLogs()[1]!.skipped, ['line 1: expected "hostnames keytype base64-key"', 'line 2: expected "hostnames keytype base64-key"']);
+  });
+
   test('host key by fingerprint, by hashed known_hosts, and by a known_hosts listing only the second key type', T, async () => {
     for (const key of sshd.hostKeys) {
       const { t } = transport({ identityFile: clientKey.path, hostKeyFingerprint: key.fingerprint.replace(/^SHA256:/, 'SHA256:') });
@@ -441,34 +454,6 @@ describe('ssh transport faults sshd cannot produce', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('ssh helpers', () => {
-  test('Backoff doubles from initial up to max, and reset starts over', () => {
-    const b = new Backoff(500, 30_000);
-    assert.deepEqual(Array.from({ length: 9 }, () => b.next()), [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
-    b.reset();
-    assert.equal(b.next(), 500);
-  });
-
-  test('Slots: FIFO waiters, releases are idempotent, failWaiting rejects the queue', T, async () => {
-    const s = new Slots(2);
-    const r1 = await s.acquire();
-    await s.acquire();
-    const order: number[] = [];
-    const w3 = s.acquire().then((r) => (order.push(3), r));
-    const w4 = s.acquire().then((r) => (order.push(4), r));
-    assert.equal(s.waiting, 2);
-    r1();
-    r1(); // a second release must not free a second slot
-    await w3;
-    assert.equal(s.waiting, 1);
-    assert.equal(s.inUse, 2);
-    s.failWaiting(new Error('gone'));
-    await assert.rejects(w4, { message: 'gone' });
-    assert.deepEqual(order, [3]);
-    assert.throws(() => new Slots(0), /maxInFlight must be a positive integer/);
   });
 });
 

@@ -42,7 +42,7 @@ function config(web: Partial<ExporterConfig['web']> = {}, minIntervalMs = 0): Ex
     hosts: [{ name: 'h', url: engine.url, endpoint: { kind: 'unix', socketPath: engine.socketPath! }, labels: {} }],
     collection: { timeoutMs: 3000, minIntervalMs, maxStalenessMs: 60_000, concurrency: 64 },
     metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: [], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddress: '127.0.0.1:0', ...web },
+    web: { listenAddresses: ['127.0.0.1:0'], ...web },
     log: { level: 'info' },
     pool: { threads: 0 },
   };

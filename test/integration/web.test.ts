@@ -23,7 +23,7 @@ function config(web: Partial<ExporterConfig['web']> = {}): ExporterConfig {
     hosts: [{ name: 'h', url: engine.url, endpoint: { kind: 'unix', socketPath: engine.socketPath! }, labels: {} }],
     collection: { timeoutMs: 3000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 64 },
     metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: [], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddress: '127.0.0.1:0', ...web },
+    web: { listenAddresses: ['127.0.0.1:0'], ...web },
     log: { level: 'debug' },
     pool: { threads: 0 },
   };

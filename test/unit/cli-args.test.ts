@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { helpText, parseCliArgs, parseListenAddress } from '../../src/cli-args.ts';
+import { helpText, parseCliArgs } from '../../src/cli/flags.ts';
+import { parseListenAddress } from '../../src/config/listen-address.ts';
 
 describe('parseCliArgs', () => {
   test('defaults', () => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Exposition } from '../../src/metrics/exposition.ts';
-import { requestTurn } from '../../src/util/turns.ts';
 
 test('the byte writer keeps UTF-8 label values and line order across its 256 KB chunks', () => {
   const out = new Exposition();
@@ -33,31 +32,6 @@ test('raw text longer than a chunk is written whole', () => {
   out.raw(big);
   out.sample('after', 'a="b"', 2);
   assert.equal(out.toString(), `before 1\n${big}after{a="b"} 2\n`);
-});
-
-test('requestTurn lets at most 32 requests start per event-loop turn, first come first served', async () => {
-  // let any turn left over from another test end first
-  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
-  let turn = 0;
-  let counting = true;
-  const tick = (): void => {
-    turn++;
-    if (counting) setImmediate(tick);
-  };
-  setImmediate(tick);
-  const started: [number, number][] = [];
-  await Promise.all(
-    Array.from({ length: 100 }, async (_, i) => {
-      await requestTurn();
-      started.push([i, turn]);
-    }),
-  );
-  counting = false;
-  assert.deepEqual(started.map(([i]) => i), Array.from({ length: 100 }, (_, i) => i), 'in order');
-  const perTurn = new Map<number, number>();
-  for (const [, t] of started) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
-  assert.ok(Math.max(...perTurn.values()) <= 32, `at most 32 per turn: ${JSON.stringify([...perTurn])}`);
-  assert.ok(perTurn.size >= 4, `100 requests took at least 4 turns: ${JSON.stringify([...perTurn])}`);
 });
 
 test('writeValue writes exactly what formatValue returns', async () => {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { parseCliArgs } from '../../src/cli-args.ts';
-import { checkHealth, healthUrl, runHealthcheck, type RunArgs } from '../../src/healthcheck.ts';
+import { parseCliArgs } from '../../src/cli/flags.ts';
+import { checkHealth, healthUrl, runHealthcheck } from '../../src/cli/healthcheck.ts';
+import type { RunArgs } from '../../src/cli/flags.ts';
 
 const runArgs = (argv: string[], env: NodeJS.ProcessEnv = {}): RunArgs => {
   const r = parseCliArgs(argv, env);

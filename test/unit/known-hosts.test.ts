@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { SshOptions } from '../../src/config/types.ts';
-import { loadHostKeyPolicy, sha256Fingerprint } from '../../src/transport/ssh-host-key.ts';
-import { checkHostKey, knownHostsName, knownKeyTypes, parseKnownHosts } from '../../src/transport/ssh-known-hosts.ts';
+import type { SshOptions } from '../../src/transport/ssh/options.ts';
+import { loadHostKeyPolicy, sha256Fingerprint } from '../../src/transport/ssh/host-key.ts';
+import { checkHostKey, knownHostsName, knownKeyTypes, parseKnownHosts } from '../../src/transport/ssh/known-hosts.ts';
 
 // Fixed vectors made with OpenSSH 9.2: keys by `ssh-keygen -t ...`, fingerprints by
 // `ssh-keygen -lf`, hashed names by `ssh-keygen -H` (so the hashing is checked against ssh's own).

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { MetricsRenderer } from '../../src/metrics/registry.ts';
+import { MetricsRenderer } from '../../src/metrics/renderer.ts';
 import type { ContainerSnapshot, ContainerState, HostSnapshot, InspectSummary } from '../../src/model.ts';
 import { newHistogram, observe } from '../../src/util/histogram.ts';
-import { F, FIELD_COUNT } from '../../workers/stats-layout.ts';
+import { F, FIELD_COUNT } from '../../src/stats/layout.ts';
 
 const inspect = (over: Partial<InspectSummary> = {}): InspectSummary => ({
   restartCount: 2, startedAt: 1_800_000_000, finishedAt: NaN, exitCode: 0, oomKilled: false,

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseBatch } from '../../workers/parse-stats.ts';
-import { F, FIELD_COUNT, type ParseResult } from '../../workers/stats-layout.ts';
-import { pack } from '../../src/pool/stats-pool.ts';
+import { parseBatch } from '../../src/stats/parse.ts';
+import { F, FIELD_COUNT, type ParseResult } from '../../src/stats/layout.ts';
+import { pack } from '../../src/stats/layout.ts';
 
 const enc = new TextEncoder();
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/stats-${name}.json`, import.meta.url), 'utf8');

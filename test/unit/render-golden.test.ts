@@ -1,19 +1,28 @@
-// The exposition's exact bytes for a fixed snapshot set. The digest was taken from the renderer
-// before the byte-level label caching (issue 5, round 2): a change to the writer or the label
-// caches must not change a single byte. Update the digest only for an intended output change:
-// GOLDEN_DUMP=<file> writes the bytes, to diff them against the previous version's.
+// The exposition's exact bytes for a fixed snapshot set, against test/fixtures/render-golden.txt:
+// a change to the writer or the label caches must not change a single byte. On a difference the
+// test shows the first lines that differ. For an intended output change, GOLDEN_UPDATE=1 rewrites
+// the fixture (then read its diff before committing it).
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { MetricsRenderer } from '../../src/metrics/registry.ts';
+import { MetricsRenderer } from '../../src/metrics/renderer.ts';
 import type { ContainerSnapshot, ContainerState, HostSnapshot } from '../../src/model.ts';
 import { newHistogram, observe } from '../../src/util/histogram.ts';
-import { F, FIELD_COUNT } from '../../workers/stats-layout.ts';
+import { F, FIELD_COUNT } from '../../src/stats/layout.ts';
 
-// Changed deliberately by issue 8 (docker_host_up's HELP; docker_host_snapshot_age_seconds and
-// docker_probe_dropped_interfaces_total) and issue 16 (container_spec_* as the kernel applies them;
-// container_restart_policy_info); nothing else (checked by diffing GOLDEN_DUMP output).
-const GOLDEN_SHA256 = 'a829b510df151666f220e2aa76fddbe0c5dbcdc7253641985e6cec574dae40ae';
+const GOLDEN = new URL('../fixtures/render-golden.txt', import.meta.url);
+
+/** The first `max` lines that differ, with their numbers, for the failure message. */
+function firstDifferences(want: string, got: string, max = 10): string {
+  const a = want.split('\n');
+  const b = got.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length) && out.length < max * 2; i++) {
+    if (a[i] === b[i]) continue;
+    out.push(`line ${i + 1} want: ${a[i] ?? '(end)'}`, `line ${i + 1}  got: ${b[i] ?? '(end)'}`);
+  }
+  return out.join('\n');
+}
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function rng(seed: number): () => number {
@@ -95,6 +104,7 @@ test('the exposition of a fixed snapshot set is byte-for-byte what it was', asyn
   assert.ok(first.equals(second), 'cached label text renders the same bytes');
   assert.equal(first.toString('utf8'), await renderer.render(snaps, false));
   assert.ok(first.includes(Buffer.from('name="café-é中🙂-1-0"')), 'non-ASCII label values stay UTF-8');
-  if (process.env.GOLDEN_DUMP) (await import('node:fs')).writeFileSync(process.env.GOLDEN_DUMP, first);
-  assert.equal(createHash('sha256').update(first).digest('hex'), GOLDEN_SHA256, `exposition changed (${first.length} bytes)`);
+  if (process.env.GOLDEN_UPDATE === '1') writeFileSync(GOLDEN, first);
+  const want = readFileSync(GOLDEN);
+  assert.ok(first.equals(want), `exposition changed (${first.length} bytes, golden ${want.length}):\n${firstDifferences(want.toString('utf8'), first.toString('utf8'))}`);
 });

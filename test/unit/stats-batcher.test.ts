@@ -1,8 +1,8 @@
 // Fleet-wide batching of parse requests: fewer tasks, and still every row to its own host.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { StatsBatcher } from '../../src/pool/stats-batcher.ts';
-import { F, FIELD_COUNT, type ParseResult } from '../../workers/stats-layout.ts';
+import { StatsBatcher } from '../../src/stats/batcher.ts';
+import { F, FIELD_COUNT, type ParseResult } from '../../src/stats/layout.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

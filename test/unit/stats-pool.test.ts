@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { parseBatch } from '../../workers/parse-stats.ts';
-import { F, FIELD_COUNT } from '../../workers/stats-layout.ts';
-import { StatsPool, defaultWorkerUrl, pack } from '../../src/pool/stats-pool.ts';
+import { parseBatch } from '../../src/stats/parse.ts';
+import { F, FIELD_COUNT, pack } from '../../src/stats/layout.ts';
+import { StatsPool } from '../../src/stats/pool.ts';
+import { defaultWorkerUrl } from '../../src/stats/runner.ts';
 
 const enc = new TextEncoder();
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/stats-${name}.json`, import.meta.url), 'utf8');

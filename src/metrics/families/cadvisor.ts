@@ -1,9 +1,9 @@
 // cAdvisor's names and units, so dashboards built on cAdvisor work against this exporter.
-import type { ContainerIdentity, ContainerSnapshot } from '../../model.ts';
-import type { NetworkSample } from '../../../workers/stats-layout.ts';
-import { F } from '../../../workers/stats-layout.ts';
+import type { ContainerSnapshot } from '../../model.ts';
+import type { NetworkSample } from '../../stats/layout.ts';
+import { F } from '../../stats/layout.ts';
 import { escapeLabelValue, labelBytes, nameBytes } from '../exposition.ts';
-import { PAUSE_MASK, stat, writeContainerMetrics, type Collector, type ContainerMetric } from '../family.ts';
+import { PAUSE_MASK, stat, writeContainerMetrics, type ContainerMetric, type FamilyDescriptor } from '../family.ts';
 
 const NS = 1e9;
 
@@ -55,43 +55,49 @@ const NETWORK: readonly { name: string; help: string; key: keyof Omit<NetworkSam
   { name: 'container_network_transmit_packets_dropped_total', help: 'Cumulative count of packets dropped while transmitting.', key: 'txDropped' },
 ];
 
-const cache = new WeakMap<ContainerIdentity, Buffer>();
-
 /** `interface="…"` as bytes, by interface name; a handful of names in practice, bounded anyway. */
-const ifaceLabels = new Map<string, Buffer>();
-function ifaceLabel(iface: string): Buffer {
-  let bytes = ifaceLabels.get(iface);
-  if (bytes === undefined) {
-    if (ifaceLabels.size >= 1024) ifaceLabels.clear();
-    ifaceLabels.set(iface, (bytes = labelBytes(`interface="${escapeLabelValue(iface)}"`)));
-  }
-  return bytes;
+function interfaceLabels(): (iface: string) => Buffer {
+  const byName = new Map<string, Buffer>();
+  return (iface) => {
+    let bytes = byName.get(iface);
+    if (bytes === undefined) {
+      if (byName.size >= 1024) byName.clear();
+      byName.set(iface, (bytes = labelBytes(`interface="${escapeLabelValue(iface)}"`)));
+    }
+    return bytes;
+  };
 }
-const labels = (i: ContainerIdentity) => [['name', i.name], ['id', i.id], ['image', i.image]] as const;
 
-export const cadvisorFamily: Collector = {
+export const cadvisorFamily: FamilyDescriptor = {
   name: 'cadvisor',
-  *collect(hosts, out) {
-    yield* writeContainerMetrics(hosts, out, METRICS, labels, cache);
-    // the container's cached label bytes plus the interface's: nothing encoded per series
-    const rows: [Buffer, Buffer, NetworkSample][] = [];
-    for (const h of hosts) {
-      for (const c of h.containers ?? []) {
-        if (!c.stats) continue;
-        // filled for every container by writeContainerMetrics above
-        const base = cache.get(c.ident)!;
-        for (const n of c.stats.networks) rows.push([base, ifaceLabel(n.iface), n]);
-      }
-    }
-    for (const m of NETWORK) {
-      out.family(m.name, 'counter', m.help);
-      const name = nameBytes(m.name);
-      for (let i = 0; i < rows.length; i++) {
-        const [base, iface, n] = rows[i]!;
-        out.sampleBytes(name, base, n[m.key], iface);
-        if ((i & PAUSE_MASK) === PAUSE_MASK) yield;
-      }
-      yield;
-    }
+  optional: true,
+  labels: ['name', 'id', 'image', 'interface'],
+  create({ labels }) {
+    const set = labels.define((i) => [['name', i.name], ['id', i.id], ['image', i.image]]);
+    const ifaceLabel = interfaceLabels();
+    return {
+      *collect(hosts, out, render) {
+        yield* writeContainerMetrics(hosts, out, render, METRICS, set);
+        // the container's label bytes plus the interface's: nothing encoded per series
+        const rows: [Buffer, Buffer, NetworkSample][] = [];
+        for (const h of hosts) {
+          for (const c of h.containers ?? []) {
+            if (!c.stats) continue;
+            const base = render.of(h, c, set);
+            for (const n of c.stats.networks) rows.push([base, ifaceLabel(n.iface), n]);
+          }
+        }
+        for (const m of NETWORK) {
+          out.family(m.name, 'counter', m.help);
+          const name = nameBytes(m.name);
+          for (let i = 0; i < rows.length; i++) {
+            const [base, iface, n] = rows[i]!;
+            out.sampleBytes(name, base, n[m.key], iface);
+            if ((i & PAUSE_MASK) === PAUSE_MASK) yield;
+          }
+          yield;
+        }
+      },
+    };
   },
 };

@@ -3,9 +3,9 @@
 // reset the values"; Prometheus counters handle resets, and a gauge named *_total fails
 // promtool's lint, so the two CPU totals are counters. restart_count stays a gauge in meaning
 // but is written untyped: the lint reserves _count for histograms except on untyped metrics.
-import type { ContainerIdentity, ContainerSnapshot } from '../../model.ts';
-import { F } from '../../../workers/stats-layout.ts';
-import { stat, writeContainerMetrics, type Collector, type ContainerMetric } from '../family.ts';
+import type { ContainerSnapshot } from '../../model.ts';
+import { F } from '../../stats/layout.ts';
+import { stat, writeContainerMetrics, type ContainerMetric, type FamilyDescriptor } from '../family.ts';
 
 /** The seed tested Running before Restarting, so 0.5 never showed (its issue #13); the list state is exclusive. */
 function runningState(c: ContainerSnapshot): number {
@@ -32,11 +32,16 @@ const METRICS: readonly ContainerMetric[] = [
   { name: 'docker_container_disk_write_bytes', type: 'gauge', help: 'Total bytes written to disk by a container.', value: (c) => stat(c, F.blkWriteBytes) },
 ];
 
-const cache = new WeakMap<ContainerIdentity, Buffer>();
-
-export const dockerExporterFamily: Collector = {
+export const dockerExporterFamily: FamilyDescriptor = {
   name: 'docker_exporter',
-  *collect(hosts, out) {
-    yield* writeContainerMetrics(hosts, out, METRICS, (i) => [['name', i.name]], cache);
+  optional: true,
+  labels: ['name'],
+  create({ labels }) {
+    const set = labels.define((i) => [['name', i.name]]);
+    return {
+      *collect(hosts, out, render) {
+        yield* writeContainerMetrics(hosts, out, render, METRICS, set);
+      },
+    };
   },
 };

@@ -1,8 +1,9 @@
 // Per-host and probe metrics: always on. The seed's probe metrics, each now labelled by host.
 import type { Histogram, HostSnapshot } from '../../model.ts';
+import { MAX_INTERFACES } from '../../stats/layout.ts';
 import { escapeLabelValue, formatValue, labelText, type Exposition } from '../exposition.ts';
-import { hostLabels, type Collector } from '../family.ts';
-import { MAX_INTERFACES } from '../../../workers/stats-layout.ts';
+import type { FamilyDescriptor } from '../family.ts';
+import { hostLabels } from '../label-cache.ts';
 
 interface HostMetric {
   name: string;
@@ -48,32 +49,37 @@ function writeHistogram(out: Exposition, name: string, labels: string, hist: His
   out.sample(`${name}_count`, labels, hist.count);
 }
 
-export const hostFamily: Collector = {
+export const hostFamily: FamilyDescriptor = {
   name: 'host',
-  collect(hosts, out) {
-    const labels = hosts.map(hostLabels);
-    for (const m of METRICS) {
-      out.family(m.name, m.type, m.help);
-      hosts.forEach((h, i) => out.sample(m.name, labels[i]!, m.value(h)));
-    }
-    out.family('docker_host_info', 'gauge', 'Docker daemon facts; the value is always 1.');
-    hosts.forEach((h, i) => {
-      const info = h.info;
-      if (!info) return;
-      const v = [info.serverVersion, info.apiVersion, info.os, info.kernelVersion, info.architecture, info.storageDriver, info.cgroupVersion];
-      out.sample('docker_host_info', `${labels[i]},${labelText(INFO_LABELS.map((k, j) => [k, v[j]!] as const))}`, 1);
-    });
-    out.family('docker_probe_container_failed_total', 'counter', 'Number of times the exporter failed to collect information about a specific container.');
-    hosts.forEach((h, i) => {
-      // Kept by id, shown by the current name; two ids under one name (a name reused while
-      // both are listed) would otherwise be two series with the same labels.
-      const byName = new Map<string, number>();
-      for (const { name, count } of h.counters.containerFailed.values()) byName.set(name, (byName.get(name) ?? 0) + count);
-      for (const [name, n] of byName) out.sample('docker_probe_container_failed_total', `${labels[i]},name="${escapeLabelValue(name)}"`, n);
-    });
-    for (const m of HISTOGRAMS) {
-      out.family(m.name, 'histogram', m.help);
-      hosts.forEach((h, i) => writeHistogram(out, m.name, labels[i]!, m.pick(h)));
-    }
-  },
+  optional: false,
+  // `host` is on every series; `name` on docker_probe_container_failed_total
+  labels: ['host', 'name', 'le', ...INFO_LABELS],
+  create: () => ({ collect }),
 };
+
+function collect(hosts: readonly HostSnapshot[], out: Exposition): void {
+  const labels = hosts.map(hostLabels);
+  for (const m of METRICS) {
+    out.family(m.name, m.type, m.help);
+    hosts.forEach((h, i) => out.sample(m.name, labels[i]!, m.value(h)));
+  }
+  out.family('docker_host_info', 'gauge', 'Docker daemon facts; the value is always 1.');
+  hosts.forEach((h, i) => {
+    const info = h.info;
+    if (!info) return;
+    const v = [info.serverVersion, info.apiVersion, info.os, info.kernelVersion, info.architecture, info.storageDriver, info.cgroupVersion];
+    out.sample('docker_host_info', `${labels[i]},${labelText(INFO_LABELS.map((k, j) => [k, v[j]!] as const))}`, 1);
+  });
+  out.family('docker_probe_container_failed_total', 'counter', 'Number of times the exporter failed to collect information about a specific container.');
+  hosts.forEach((h, i) => {
+    // Kept by id, shown by the current name; two ids under one name (a name reused while
+    // both are listed) would otherwise be two series with the same labels.
+    const byName = new Map<string, number>();
+    for (const { name, count } of h.counters.containerFailed.values()) byName.set(name, (byName.get(name) ?? 0) + count);
+    for (const [name, n] of byName) out.sample('docker_probe_container_failed_total', `${labels[i]},name="${escapeLabelValue(name)}"`, n);
+  });
+  for (const m of HISTOGRAMS) {
+    out.family(m.name, 'histogram', m.help);
+    hosts.forEach((h, i) => writeHistogram(out, m.name, labels[i]!, m.pick(h)));
+  }
+}

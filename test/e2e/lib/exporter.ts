@@ -5,15 +5,13 @@ import { existsSync, openSync, closeSync, readFileSync, mkdirSync, writeFileSync
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { REPO_DIR, RUN_DIR, type Fleet, HOST_A, HOST_B, HOST_A_SSH, type TlsPaths } from './fleet.ts';
 import { parseExposition, type Exposition } from './exposition.ts';
 
 /** E2E_EXPORTER_CLI runs another build (e.g. a deliberately broken copy, to see the suite fail). */
 export const CLI = process.env.E2E_EXPORTER_CLI || join(REPO_DIR, 'dist', 'src', 'cli.js');
-/** Built from src/transport/ssh.ts: the SSH transport exists. */
-export const SSH_TRANSPORT_BUILT = existsSync(join(dirname(CLI), 'transport', 'ssh.js'));
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,5 +1,6 @@
-// The contract between the stats worker and the main thread: one Float64Array row of
-// FIELD_COUNT numbers per container (NaN = absent in this body), plus its interfaces.
+// The contract between the stats parse (on a worker thread or not) and the rest: a task is
+// bodies packed into one buffer; the result is one Float64Array row of FIELD_COUNT numbers per
+// body (NaN = absent in that body), plus its interfaces.
 
 export const F = {
   cgroupVersion: 0, // 1 or 2, inferred from the memory_stats keys
@@ -56,4 +57,29 @@ export interface ParseResult {
   /** errors[i] is null when body i parsed, else a short reason. */
   errors: (string | null)[];
   networks: NetworkSample[][];
+}
+
+/** A ParseTask whose memory is plain, transferable ArrayBuffers. */
+export interface OwnedTask extends ParseTask {
+  buf: Uint8Array<ArrayBuffer>;
+  offsets: Uint32Array<ArrayBuffer>;
+  hostStarts?: Uint32Array<ArrayBuffer>;
+}
+
+/** One owned buffer (never a pooled Buffer slab: transferring one would copy the slab). */
+export function pack(bodies: Uint8Array[], hostStarts?: number[]): OwnedTask {
+  let total = 0;
+  for (const b of bodies) total += b.byteLength;
+  if (total > 0xffffffff) throw new RangeError(`stats batch of ${total} bytes exceeds 4 GiB offsets`);
+  const buf = new Uint8Array(total);
+  const offsets = new Uint32Array(bodies.length * 2);
+  let pos = 0;
+  for (let i = 0; i < bodies.length; i++) {
+    const b = bodies[i]!;
+    buf.set(b, pos);
+    offsets[2 * i] = pos;
+    pos += b.byteLength;
+    offsets[2 * i + 1] = pos;
+  }
+  return hostStarts && hostStarts.length > 1 ? { buf, offsets, hostStarts: Uint32Array.from(hostStarts) } : { buf, offsets };
 }

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { globToRegExp } from '../../util/glob.ts';
 
 /**
  * OpenSSH known_hosts, as `ssh` reads it: plain, wildcard and negated patterns, `[host]:port`
@@ -83,21 +84,14 @@ function patternMatcher(field: string): (name: string) => boolean {
   const negative: RegExp[] = [];
   for (const p of field.split(',')) {
     if (p === '') continue;
-    if (p.startsWith('!')) negative.push(globToRegExp(p.slice(1)));
-    else positive.push(globToRegExp(p));
+    // host names compare in lower case, as ssh compares them
+    if (p.startsWith('!')) negative.push(globToRegExp(p.slice(1).toLowerCase()));
+    else positive.push(globToRegExp(p.toLowerCase()));
   }
   // As in OpenSSH: a negated match vetoes the line even when a positive pattern also matches.
   return (name) => !negative.some((r) => r.test(name)) && positive.some((r) => r.test(name));
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .toLowerCase()
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
 
 export type HostKeyVerdict =
   | { ok: true; line: number }

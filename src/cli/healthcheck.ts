@@ -3,12 +3,12 @@
 // several), for a container HEALTHCHECK. Docker runs a HEALTHCHECK with the image's and `docker
 // run -e`'s environment but none of CMD's arguments, so the image sets the listen address in the
 // environment, where both the server and this read it. /-/healthy is never behind basic auth; when
-// the web config turns TLS on, the check speaks TLS (see tlsOptions).
+// the web config turns TLS on, the check speaks TLS (see healthTarget).
 import http from 'node:http';
 import https from 'node:https';
-import { parseListenAddress, type CliResult } from './cli-args.ts';
+import { parseListenAddress } from '../config/listen-address.ts';
+import type { RunArgs } from './flags.ts';
 
-export type RunArgs = Extract<CliResult, { kind: 'run' }>;
 export type HealthResult = { ok: true } | { ok: false; reason: string };
 
 /** Below Docker's own default --timeout (30 s) and the image's (3 s): the reason gets printed. */
@@ -55,7 +55,7 @@ export async function healthTarget(args: RunArgs): Promise<{ ok: true; target: H
     const url = healthUrl(args);
     return url.ok ? { ok: true, target: { url: url.url } } : url;
   }
-  const { readWebConfig } = await import('./web/config.ts');
+  const { readWebConfig } = await import('../web/config.ts');
   const web = readWebConfig(args.webConfigFile);
   if (!web.ok) return { ok: false, reason: `${args.webConfigFile}: ${web.errors[0]!}` };
   const tls = web.config.tls;

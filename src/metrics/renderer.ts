@@ -1,13 +1,10 @@
 import { setImmediate } from 'node:timers/promises';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { FamilyName } from '../config/types.ts';
 import type { HostSnapshot } from '../model.ts';
 import { Exposition } from './exposition.ts';
-import type { Collector } from './family.ts';
-import { cadvisorFamily } from './families/cadvisor.ts';
-import { dockerExporterFamily } from './families/docker-exporter.ts';
-import { hostFamily } from './families/host.ts';
-import { createStateFamily } from './families/state.ts';
+import { familyNamed, registeredFamilies, type FamilyName } from './families/index.ts';
+import type { Collector, FamilyDescriptor } from './family.ts';
+import { LabelCache } from './label-cache.ts';
 
 /**
  * Longest stretch of rendering without letting the event loop run. Measured at M (100k series):
@@ -24,16 +21,21 @@ export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
  */
 export class MetricsRenderer {
   readonly #collectors: Collector[];
+  readonly #labels = new LabelCache();
   readonly #self = new Registry();
 
-  /** `processMetrics`: prom-client's process_* and nodejs_* (off with --web.disable-exporter-metrics) */
+  /**
+   * The always-on families, then `families` in their order. `processMetrics`: prom-client's
+   * process_* and nodejs_* (off with --web.disable-exporter-metrics).
+   */
   constructor(families: readonly FamilyName[], containerLabels: readonly string[], version: string, opts: { processMetrics?: boolean } = {}) {
-    const all: Record<FamilyName, Collector> = {
-      docker_exporter: dockerExporterFamily,
-      cadvisor: cadvisorFamily,
-      state: createStateFamily(containerLabels),
-    };
-    this.#collectors = [hostFamily, ...families.map((f) => all[f])];
+    const enabled: FamilyDescriptor[] = registeredFamilies().filter((f) => !f.optional);
+    for (const name of families) {
+      const family = familyNamed(name);
+      if (family === undefined || !family.optional) throw new Error(`no metric family "${name}"`);
+      enabled.push(family);
+    }
+    this.#collectors = enabled.map((f) => f.create({ containerLabels, labels: this.#labels }));
     if (opts.processMetrics !== false) {
       collectDefaultMetrics({ register: this.#self });
       // Gauges named *_total: promtool's lint rejects them, and nodejs_active_* carry the same counts.
@@ -62,9 +64,10 @@ export class MetricsRenderer {
   /** The same as UTF-8 bytes in pieces, what the HTTP server sends: no copy of a large body as one string or buffer. */
   async renderBody(hosts: readonly HostSnapshot[], withSelf: boolean): Promise<Buffer[]> {
     const out = new Exposition();
+    const labels = this.#labels.begin();
     let sliceStart = performance.now();
     for (const c of this.#collectors) {
-      const pauses = c.collect(hosts, out);
+      const pauses = c.collect(hosts, out, labels);
       if (!pauses) continue;
       for (const _ of pauses) {
         if (performance.now() - sliceStart < RENDER_SLICE_MS) continue;
@@ -72,6 +75,7 @@ export class MetricsRenderer {
         sliceStart = performance.now();
       }
     }
+    labels.end();
     if (withSelf) out.raw(await this.#self.metrics());
     return out.toChunks();
   }

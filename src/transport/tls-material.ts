@@ -1,12 +1,25 @@
-// The TLS material of a tcp:// host, loaded the way its connections use it. A key that is not a
-// PEM key (garbage, DER), is encrypted without a passphrase, or does not match its certificate
-// is then a config error naming the file, instead of a throw at the first probe's connect.
+// The TLS material of a tcp:// host (its `tls` block), loaded the way its connections use it. A
+// key that is not a PEM key (garbage, DER), is encrypted without a passphrase, or does not match
+// its certificate is then a config error naming the file, instead of a throw at the first
+// probe's connect.
 // Measured on Node 20: createSecureContext() accepts a `ca` holding no certificate at all
 // (garbage, a key, DER) without a word, so the CA file is checked on its own.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { TlsFiles } from './types.ts';
+import { bool, file, passphraseFields, section, type ValueOf } from '../schema/fields.ts';
+import { errorCode, errorMessage } from '../util/errors.ts';
+
+/** A tcp:// host's `tls` block: paths (never contents: messages and logs may name them). */
+export const TLS = section({
+  ca: file('ca', 'CA certificate(s) (PEM) the daemon\'s certificate is verified against.'),
+  cert: file('cert', 'Client certificate (PEM).'),
+  key: file('key', 'Client private key (PEM).', 'private key'),
+  ...passphraseFields(),
+  insecureSkipVerify: bool('insecure_skip_verify', 'Skip verifying the daemon\'s certificate (logged as a warning).'),
+});
+
+export type TlsFiles = ValueOf<typeof TLS>;
 
 /** The tls.* key a problem belongs to. */
 export type TlsKey = 'ca' | 'cert' | 'key' | 'passphrase_file' | 'passphrase_env';
@@ -24,12 +37,7 @@ const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRY
 
 /** "error:1E08010C:DECODER routines::unsupported" -> "DECODER routines::unsupported" */
 function reason(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.replace(/^error:[0-9A-F]+:/, '');
-}
-
-function errCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? 'error';
+  return errorMessage(err).replace(/^error:[0-9A-F]+:/, '');
 }
 
 /** Reads, checks and combines the files; `env` holds passphrase_env's variable. */
@@ -40,7 +48,7 @@ export function loadTlsContext(tls: TlsFiles, env: NodeJS.ProcessEnv): TlsLoad {
     try {
       return readFileSync(file);
     } catch (err) {
-      problems.push({ key, message: `cannot read ${file} (${errCode(err)})` });
+      problems.push({ key, message: `cannot read ${file} (${errorCode(err, 'error')})` });
       return undefined;
     }
   };
@@ -104,7 +112,7 @@ function readPassphrase(tls: TlsFiles, env: NodeJS.ProcessEnv, problems: TlsProb
       // Files written by `echo` end in a newline that is not part of the passphrase.
       return readFileSync(tls.passphraseFile, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
-      problems.push({ key: 'passphrase_file', message: `cannot read ${tls.passphraseFile} (${errCode(err)})` });
+      problems.push({ key: 'passphrase_file', message: `cannot read ${tls.passphraseFile} (${errorCode(err, 'error')})` });
       return null;
     }
   }

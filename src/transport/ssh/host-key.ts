@@ -3,8 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
-import type { SshOptions } from '../config/types.ts';
-import { blobKeyType, checkHostKey, knownHostsName, knownKeyTypes, parseKnownHosts } from './ssh-known-hosts.ts';
+import { errorCode } from '../../util/errors.ts';
+import type { SshOptions } from './options.ts';
+import { blobKeyType, checkHostKey, knownHostsName, knownKeyTypes, parseKnownHosts } from './known-hosts.ts';
 
 /** As `ssh-keygen -lf` prints it: SHA256 of the wire-format key, base64 without padding. */
 export function sha256Fingerprint(blob: Buffer): string {
@@ -20,6 +21,8 @@ export interface HostKeyPolicy {
   /** Why a handshake that found no common host key algorithm failed, when we narrowed them. */
   noCommonAlgorithm?: string;
   insecure: boolean;
+  /** known_hosts lines that could not be read ("line 3: ..."), ignored */
+  skipped?: { file: string; lines: string[] };
 }
 
 // ssh2's preference order; an RSA key can be presented under three signature algorithms.
@@ -60,7 +63,7 @@ export async function loadHostKeyPolicy(host: string, port: number, ssh: SshOpti
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read known_hosts ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new Error(`cannot read known_hosts ${path}: ${errorCode(err)}`);
   }
   const known = parseKnownHosts(text);
   const name = knownHostsName(host, port);
@@ -68,6 +71,7 @@ export async function loadHostKeyPolicy(host: string, port: number, ssh: SshOpti
   const algorithms = ALGORITHMS_BY_KEY_TYPE.filter(([t]) => types.includes(t)).flatMap(([, a]) => a);
   return {
     insecure: false,
+    skipped: { file: path, lines: known.skipped },
     algorithms: algorithms.length > 0 ? algorithms : undefined,
     noCommonAlgorithm:
       algorithms.length > 0

@@ -1,19 +1,19 @@
 import { Agent, type ClientRequestArgs } from 'node:http';
 import type { Duplex } from 'node:stream';
 import ssh2, { type AgentAuthMethod, type Client as SshClient, type ClientChannel, type PublicKeyAuthMethod } from 'ssh2';
-import type { Endpoint } from '../config/types.ts';
-import type { Logger } from '../log.ts';
-import { loadSshAuth, type IdentityCache, type SshAuth } from './ssh-auth.ts';
-import { ChannelSocket } from './ssh-channel-socket.ts';
-import { Backoff } from './ssh-backoff.ts';
-import { loadHostKeyPolicy, type HostKeyPolicy } from './ssh-host-key.ts';
-import { Slots } from './ssh-slots.ts';
-import type { Transport, TransportStats } from './types.ts';
-import { roundDuration } from '../util/duration.ts';
+import type { Logger } from '../../log.ts';
+import type { ConnectionStats } from '../../model.ts';
+import { roundDuration } from '../../util/duration.ts';
+import { errorMessage } from '../../util/errors.ts';
+import { keepAliveOptions, type Transport } from '../types.ts';
+import { loadSshAuth, type IdentityCache, type SshAuth } from './auth.ts';
+import { Backoff } from './backoff.ts';
+import { ChannelSocket } from './channel-socket.ts';
+import { loadHostKeyPolicy, type HostKeyPolicy } from './host-key.ts';
+import type { SshEndpoint } from './options.ts';
+import { Slots } from './slots.ts';
 
 const { Client } = ssh2;
-
-export type SshEndpoint = Extract<Endpoint, { kind: 'ssh' }>;
 
 export interface SshTransportOptions {
   /** Channels (= Engine API requests) in flight on the host's connection. */
@@ -42,7 +42,6 @@ export function createSshTransport(
 ): Transport {
   const tunnel = new SshTunnel(host.name, host.endpoint, log, opts);
   return {
-    kind: 'ssh',
     agent: tunnel.agent,
     // The host name is only the Host header: bytes go where the channel goes.
     requestOptions: { protocol: 'http:', host: 'docker', port: 80 },
@@ -65,6 +64,8 @@ class SshTunnel {
   private readonly open = new Map<ChannelSocket, () => void>();
   private readonly target: string;
   private readonly identityCache: IdentityCache = {};
+  /** known_hosts lines that could not be read, as last logged */
+  private skippedLines = '';
 
   constructor(
     private readonly name: string,
@@ -89,7 +90,7 @@ class SshTunnel {
    * lost one; failures: connection attempts that failed (a drop itself is not one: it shows
    * as `connected` false, then as a reconnect or as failures).
    */
-  stats(): TransportStats {
+  stats(): ConnectionStats {
     return { connected: this.state.kind === 'up', ...this.counters, lastError: this.lastError };
   }
 
@@ -107,7 +108,7 @@ class SshTunnel {
         return undefined;
       }
     }
-    const agent = new SshAgent({ keepAlive: true, maxSockets: maxInFlight, maxFreeSockets: maxInFlight, scheduling: 'lifo' });
+    const agent = new SshAgent(keepAliveOptions(maxInFlight));
     // A kept-alive idle channel holds a slot; when requests wait for one inside
     // createConnection (the agent does not know them), close it to hand the slot over.
     // Runs after the agent's own 'free' listener: only if it parked the socket as idle,
@@ -136,7 +137,7 @@ class SshTunnel {
       });
     } catch (err) {
       release();
-      throw new Error(`ssh ${this.name}: cannot open a channel to ${socketPath}: ${messageOf(err)}`);
+      throw new Error(`ssh ${this.name}: cannot open a channel to ${socketPath}: ${errorMessage(err)}`);
     }
     const socket = new ChannelSocket(channel);
     this.open.set(socket, release);
@@ -191,9 +192,10 @@ class SshTunnel {
     try {
       [auth, policy] = await Promise.all([loadSshAuth(this.ep.ssh, this.identityCache), loadHostKeyPolicy(this.ep.host, this.ep.port, this.ep.ssh)]);
     } catch (err) {
-      throw this.attemptFailed(messageOf(err));
+      throw this.attemptFailed(errorMessage(err));
     }
     if (this.state.kind === 'closed') throw new Error(`ssh ${this.name}: transport closed`);
+    this.noteSkipped(policy);
 
     return new Promise<SshClient>((resolve, reject) => {
       const client = new Client();
@@ -238,9 +240,18 @@ class SshTunnel {
         });
       } catch (err) {
         this.client = undefined;
-        reject(this.attemptFailed(messageOf(err)));
+        reject(this.attemptFailed(errorMessage(err)));
       }
     });
+  }
+
+  /** Lines of known_hosts that could not be read: logged once per change, not at every attempt. */
+  private noteSkipped(policy: HostKeyPolicy): void {
+    const lines = policy.skipped?.lines ?? [];
+    const key = lines.join('\n');
+    if (key === this.skippedLines) return;
+    this.skippedLines = key;
+    if (lines.length > 0) this.log.warn({ host: this.name, file: policy.skipped!.file, skipped: lines }, 'ssh: known_hosts lines that cannot be read are skipped');
   }
 
   private authMethods(auth: SshAuth): (PublicKeyAuthMethod | AgentAuthMethod)[] {
@@ -331,8 +342,4 @@ class SshTunnel {
       client.end();
     });
   }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,5 +1,6 @@
 // Benchmark instrumentation, off unless DFE_BENCH_ELD=1. Preloaded by bench/ with
-// `node --import ./dist/src/bench-hooks.js dist/src/cli.js ...`, so nothing else calls it.
+// `node --import ./dist/bench/bench-hooks.js dist/src/cli.js ...` (compiled with the exporter: see
+// tsconfig.json), so nothing else calls it.
 //
 // It measures event-loop delay only while an HTTP request is being served (a scrape), which
 // prom-client's lifetime histogram cannot show, and prints the numbers on SIGUSR2:

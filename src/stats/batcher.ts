@@ -1,15 +1,9 @@
 // Fleet-wide batching of stats parse requests: the bodies hosts submit within a few ms go to
-// the workers together, in chunks of up to chunkSize bodies. Measured at M (50 hosts x 40):
-// piscina's postTask costs ~0.6 ms of main-thread CPU per task, and one task per host per probe
-// was 50 tasks per scrape where a handful carry the same bodies.
-import { FIELD_COUNT, type NetworkSample, type ParseResult } from '../../workers/stats-layout.ts';
-
-/**
- * Parses up to chunkSize bodies as one task, stopped when `signal` aborts; row i belongs to
- * bodies[i]; `hostStarts` are the rows where each request's bodies begin (each gets its own
- * parse budget).
- */
-export type RunChunk = (bodies: Uint8Array[], signal?: AbortSignal, hostStarts?: number[]) => Promise<ParseResult>;
+// the runner together, in chunks of up to chunkSize bodies. Measured at M (50 hosts x 40):
+// piscina's postTask costs ~0.6 ms of main-thread CPU per task; a task per host would be 50
+// tasks per scrape where a handful carry the same bodies.
+import { FIELD_COUNT, type NetworkSample, type ParseResult } from './layout.ts';
+import type { RunChunk } from './runner.ts';
 
 interface Request {
   bodies: Uint8Array[];
@@ -23,6 +17,38 @@ interface Segment {
   chunk: number;
   row: number;
   count: number;
+}
+
+/** Requests' bodies laid out in chunks, in order; a request is split where a chunk is full. */
+interface Layout {
+  chunks: Uint8Array[][];
+  /** per request, where its bodies went */
+  segments: Segment[][];
+  /** per chunk, how many requests have bodies in it */
+  owners: number[];
+}
+
+function layOut(requests: readonly Uint8Array[][], chunkSize: number): Layout {
+  const chunks: Uint8Array[][] = [[]];
+  const owners: number[] = [0];
+  const segments = requests.map((bodies) => {
+    const segs: Segment[] = [];
+    for (let i = 0; i < bodies.length; ) {
+      if (chunks[chunks.length - 1]!.length === chunkSize) {
+        chunks.push([]);
+        owners.push(0);
+      }
+      const chunk = chunks.length - 1;
+      const cur = chunks[chunk]!;
+      const count = Math.min(chunkSize - cur.length, bodies.length - i);
+      segs.push({ chunk, row: cur.length, count });
+      for (let k = 0; k < count; k++) cur.push(bodies[i + k]!);
+      owners[chunk]!++;
+      i += count;
+    }
+    return segs;
+  });
+  return { chunks, segments, owners };
 }
 
 export class StatsBatcher {
@@ -75,26 +101,10 @@ export class StatsBatcher {
     this.#pendingBodies = 0;
     if (requests.length === 0) return;
 
-    // Requests in order, each split across chunk boundaries where it must be.
-    const chunks: Uint8Array[][] = [[]];
-    const owners: number[] = [0];
-    const segments = requests.map((req) => {
-      const segs: Segment[] = [];
-      for (let i = 0; i < req.bodies.length; ) {
-        if (chunks[chunks.length - 1]!.length === this.chunkSize) {
-          chunks.push([]);
-          owners.push(0);
-        }
-        const chunk = chunks.length - 1;
-        const cur = chunks[chunk]!;
-        const count = Math.min(this.chunkSize - cur.length, req.bodies.length - i);
-        segs.push({ chunk, row: cur.length, count });
-        for (let k = 0; k < count; k++) cur.push(req.bodies[i + k]!);
-        owners[chunk]!++;
-        i += count;
-      }
-      return segs;
-    });
+    const { chunks, segments, owners } = layOut(
+      requests.map((r) => r.bodies),
+      this.chunkSize,
+    );
     // A request that gives up (its probe's deadline) stops the tasks carrying its bodies, so
     // one host's slow bodies cannot keep a worker from the others; those run again alone.
     const stops = chunks.map(() => new AbortController());
@@ -118,8 +128,7 @@ export class StatsBatcher {
     requests.forEach(async (req, i) => {
       const segs = segments[i]!;
       try {
-        const parts = await Promise.all(segs.map((s) => results[s.chunk]!.then((r) => rows(r, s.row, s.count))));
-        req.resolve(parts.length === 1 ? parts[0]! : concatResults(parts));
+        req.resolve(await collect(results, segs));
       } catch (err) {
         // Given up: rejected already by its own signal, nothing to run again.
         if (req.signal?.aborted) return;
@@ -138,14 +147,22 @@ export class StatsBatcher {
     });
   }
 
-  async #runAlone(bodies: Uint8Array[], signal: AbortSignal | undefined): Promise<ParseResult> {
-    const parts: Promise<ParseResult>[] = [];
-    for (let i = 0; i < bodies.length; i += this.chunkSize) parts.push(this.run(bodies.slice(i, i + this.chunkSize), signal));
-    return parts.length === 1 ? parts[0]! : concatResults(await Promise.all(parts));
+  #runAlone(bodies: Uint8Array[], signal: AbortSignal | undefined): Promise<ParseResult> {
+    const { chunks, segments } = layOut([bodies], this.chunkSize);
+    return collect(
+      chunks.map((c) => this.run(c, signal)),
+      segments[0]!,
+    );
   }
 }
 
 const EMPTY: ParseResult = { values: new Float64Array(0), errors: [], networks: [] };
+
+/** A request's rows from the results of the chunks its segments are in. */
+async function collect(results: readonly Promise<ParseResult>[], segs: readonly Segment[]): Promise<ParseResult> {
+  const parts = await Promise.all(segs.map((s) => results[s.chunk]!.then((r) => rows(r, s.row, s.count))));
+  return parts.length === 1 ? parts[0]! : concatResults(parts);
+}
 
 /** Rows [row, row + count) of a result; the values share its buffer. */
 function rows(r: ParseResult, row: number, count: number): ParseResult {
@@ -157,7 +174,7 @@ function rows(r: ParseResult, row: number, count: number): ParseResult {
   };
 }
 
-export function concatResults(parts: readonly ParseResult[]): ParseResult {
+function concatResults(parts: readonly ParseResult[]): ParseResult {
   let count = 0;
   for (const p of parts) count += p.errors.length;
   const values = new Float64Array(count * FIELD_COUNT);

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import ssh2, { type ParsedKey } from 'ssh2';
-import type { SshOptions } from '../config/types.ts';
+import { errorCode } from '../../util/errors.ts';
+import type { SshOptions } from './options.ts';
 
 const { utils } = ssh2;
 
@@ -42,7 +43,7 @@ export async function loadSshAuth(ssh: SshOptions, cache: IdentityCache = {}, en
     try {
       await stat(agent);
     } catch (err) {
-      throw new Error(`cannot reach ssh-agent socket ${agent}: ${errCode(err)}`);
+      throw new Error(`cannot reach ssh-agent socket ${agent}: ${errorCode(err)}`);
     }
     offered.push(`ssh-agent ${agent}`);
   }
@@ -55,7 +56,7 @@ async function loadIdentity(ssh: SshOptions, cache: IdentityCache, env: NodeJS.P
   try {
     data = await readFile(path);
   } catch (err) {
-    throw new Error(`cannot read identity_file ${path}: ${errCode(err)}`);
+    throw new Error(`cannot read identity_file ${path}: ${errorCode(err)}`);
   }
   // Same bytes as a file that decrypted before: same key, whatever the passphrase source says now.
   if (cache.last?.bytes.equals(data)) return cache.last.key;
@@ -81,7 +82,7 @@ async function loadPassphrase(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<
     try {
       text = await readFile(ssh.passphraseFile, 'utf8');
     } catch (err) {
-      throw new Error(`cannot read passphrase_file ${ssh.passphraseFile}: ${errCode(err)}`);
+      throw new Error(`cannot read passphrase_file ${ssh.passphraseFile}: ${errorCode(err)}`);
     }
     // Files written by `echo` end in a newline that is not part of the passphrase.
     return text.replace(/\r?\n$/, '');
@@ -92,8 +93,4 @@ async function loadPassphrase(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<
     return value;
   }
   return undefined;
-}
-
-function errCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
 }

@@ -1,0 +1,207 @@
+// Declarations of configuration keys: each key once, with its default, doc, check and conversion
+// to the internal value ("8s" -> 8000 ms). The config's settings and the transports' blocks
+// (tls, ssh) are declared with these; config/ reads data against them.
+import path from 'node:path';
+import { parseDuration } from '../util/duration.ts';
+import { unprotected, unreadable, type SecretKind } from './files.ts';
+import type { Issues } from './issues.ts';
+
+/** What a check may use besides the value. */
+export interface FieldContext {
+  env: NodeJS.ProcessEnv;
+  /** Relative paths are relative to the config file; "~/" is the HOME directory. */
+  resolvePath(p: string): string;
+  /** A warning about this key (the value is accepted). */
+  warn(message: string): void;
+  /** Issues at this key, for a check that finds several (each at its own path below the key). */
+  at: Issues;
+}
+
+/** What a check returns: undefined (fine), why the value is wrong, or false (reported in ctx.at already). */
+export type Verdict = string | false | undefined;
+
+export interface Field<T> {
+  readonly kind: 'field';
+  /** the key as the file spells it (snake_case) */
+  readonly key: string;
+  readonly doc: string;
+  /** the default as the file would spell it; undefined: optional, and left out when not given */
+  readonly default: unknown;
+  /** set: the key must be given, and this says so when it is missing */
+  readonly required?: string;
+  /** Why a value given in the file is wrong, or undefined when it is fine. */
+  check(value: unknown, ctx: FieldContext): Verdict;
+  /** The internal value of a value that passed check(). */
+  convert(value: unknown, ctx: FieldContext): T;
+}
+
+export interface Section<F extends Fields = Fields> {
+  readonly kind: 'section';
+  readonly fields: F;
+}
+
+export type Fields = { readonly [name: string]: Field<unknown> | Section };
+
+/**
+ * The internal value a declaration reads to: fields by their declared (camelCase) names; a field
+ * without a default is an optional property.
+ */
+export type ValueOf<N> = N extends Field<infer T> ? T : N extends Section<infer F> ? SectionValue<F> : never;
+
+type SectionValue<F extends Fields> = { -readonly [K in keyof F as undefined extends ValueOf<F[K]> ? never : K]: ValueOf<F[K]> } & {
+  -readonly [K in keyof F as undefined extends ValueOf<F[K]> ? K : never]?: Exclude<ValueOf<F[K]>, undefined>;
+};
+
+export function section<F extends Fields>(fields: F): Section<F> {
+  return { kind: 'section', fields };
+}
+
+/** A section's entries by the key the file spells: a field's own key, a section's name. */
+export function entriesByFileKey(s: Section): Map<string, { name: string; node: Field<unknown> | Section }> {
+  return new Map(Object.entries(s.fields).map(([name, node]) => [node.kind === 'field' ? node.key : name, { name, node }]));
+}
+
+export function isMapping(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** "a number", "a list"...: says what was found without echoing it (it may be a whole list). */
+export function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (isMapping(value)) return 'a mapping';
+  return `a ${typeof value}`;
+}
+
+/** Given in the raw data: present and not null. */
+export function given(block: Record<string, unknown>, key: string): boolean {
+  return block[key] !== undefined && block[key] !== null;
+}
+
+type Check<T> = (value: T, ctx: FieldContext) => Verdict;
+
+export function field<T>(
+  key: string,
+  doc: string,
+  def: unknown,
+  check: Check<unknown>,
+  convert: (value: unknown, ctx: FieldContext) => T,
+  required?: string,
+): Field<T> {
+  return required === undefined ? { kind: 'field', key, doc, default: def, check, convert } : { kind: 'field', key, doc, default: def, check, convert, required };
+}
+
+const same = <T>(value: unknown): T => value as T;
+
+export function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? undefined : `must be a non-empty string, got ${kindOf(value)}`;
+}
+
+function durationCheck(min: 'zero' | 'positive'): (value: unknown) => string | undefined {
+  return (value) => {
+    if (typeof value !== 'string') return `must be a duration such as "8s", got ${kindOf(value)}`;
+    const ms = parseDuration(value);
+    if (ms === undefined) return `${JSON.stringify(value)} is not a duration (Prometheus style: "500ms", "8s", "1m30s")`;
+    if (min === 'positive' && ms === 0) return 'must be longer than 0s';
+    return undefined;
+  };
+}
+
+/** A Prometheus-style duration, in milliseconds. */
+export function duration(key: string, doc: string, def: string, min: 'zero' | 'positive'): Field<number> {
+  return field(key, doc, def, durationCheck(min), (value) => parseDuration(value as string) ?? 0);
+}
+
+export function integer(key: string, doc: string, def: number, min: number): Field<number> {
+  return field(key, doc, def, (value) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) return `must be an integer, got ${kindOf(value)}`;
+    if (value < min) return `must be ${min} or more, got ${value}`;
+    return undefined;
+  }, same<number>);
+}
+
+/** Absent = false. */
+export function bool(key: string, doc: string): Field<boolean> {
+  return field(key, doc, false, (value) => (typeof value === 'boolean' ? undefined : `must be true or false, got ${kindOf(value)}`), same<boolean>);
+}
+
+/** A non-empty string; `more` checks it further. */
+export function text(key: string, doc: string, def: string, more?: Check<string>): Field<string> {
+  return field(key, doc, def, (value, ctx) => nonEmptyString(value) ?? more?.(value as string, ctx), same<string>);
+}
+
+/** The same, optional: left out when not given. */
+export function optionalText(key: string, doc: string, more?: Check<string>, convert: (value: string, ctx: FieldContext) => string = (v) => v): Field<string | undefined> {
+  return field(key, doc, undefined, (value, ctx) => nonEmptyString(value) ?? more?.(value as string, ctx), (value, ctx) => convert(value as string, ctx));
+}
+
+/** A path to a file read at startup: resolved, and checked readable; a secret one also checked private. */
+export function file(key: string, doc: string, secret?: SecretKind): Field<string | undefined> {
+  return optionalText(
+    key,
+    doc,
+    (value, ctx) => {
+      const resolved = ctx.resolvePath(value);
+      const problem = unreadable(resolved);
+      if (problem !== undefined) return problem;
+      const warning = secret === undefined ? undefined : unprotected(resolved, secret);
+      if (warning !== undefined) ctx.warn(warning);
+      return undefined;
+    },
+    (value, ctx) => ctx.resolvePath(value),
+  );
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The name of an environment variable that must be set (its value may be a secret: never read here). */
+export function envName(key: string, doc: string): Field<string | undefined> {
+  return optionalText(key, doc, (value, ctx) => {
+    if (!ENV_NAME.test(value)) return `${JSON.stringify(value)} is not an environment variable name`;
+    if (ctx.env[value] === undefined) return `environment variable ${value} is not set`;
+    return undefined;
+  });
+}
+
+/** A list of strings; `unique` drops repeats (first one wins). */
+export function list(key: string, doc: string, def: readonly string[], item: (value: unknown) => string | undefined, unique = false): Field<string[]> {
+  return field(
+    key,
+    doc,
+    def,
+    (value) => {
+      if (!Array.isArray(value)) return `must be a list, got ${kindOf(value)}`;
+      const problems = value
+        .map((v, i) => ({ i, problem: item(v) }))
+        .filter((p) => p.problem !== undefined)
+        .map((p) => `[${p.i}] ${p.problem}`);
+      return problems.length > 0 ? problems.join('; ') : undefined;
+    },
+    (value) => (unique ? [...new Set(value as string[])] : [...(value as string[])]),
+  );
+}
+
+/** `passphrase_file` or `passphrase_env`: the passphrase of the block's encrypted key. */
+export function passphraseFields(): { passphraseFile: Field<string | undefined>; passphraseEnv: Field<string | undefined> } {
+  return {
+    passphraseFile: file('passphrase_file', 'File holding the passphrase of the encrypted key (a trailing newline is dropped).', 'passphrase'),
+    passphraseEnv: envName('passphrase_env', 'Environment variable holding the passphrase of the encrypted key.'),
+  };
+}
+
+/** One of passphrase_file and passphrase_env, and only with the key they decrypt (`keyName`). */
+export function checkPassphrase(block: Record<string, unknown>, keyName: string, add: (key: string, message: string) => void): void {
+  const isText = (key: string): boolean => typeof block[key] === 'string' && block[key] !== '';
+  const fromFile = isText('passphrase_file');
+  const fromEnv = isText('passphrase_env');
+  if (fromFile && fromEnv) add('passphrase_env', 'passphrase_file and passphrase_env exclude each other: set one');
+  if ((fromFile || fromEnv) && !given(block, keyName)) add(fromFile ? 'passphrase_file' : 'passphrase_env', `a passphrase needs ${keyName}`);
+}
+
+/** `p` against the config file's directory, or HOME for "~/". */
+export function resolveAgainst(p: string, baseDir: string, homeDir: string): string {
+  if (p === '~' || p.startsWith('~/')) return path.join(homeDir, p.slice(1));
+  return path.resolve(baseDir, p);
+}

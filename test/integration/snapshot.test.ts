@@ -1,0 +1,42 @@
+// A snapshot is plain data: what a scrape was served does not change when later probes count.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { pino } from 'pino';
+import { StatsPool } from '../../src/stats/pool.ts';
+import { HostTracker } from '../../src/tracker/host-tracker.ts';
+import { createUnixTransport } from '../../src/transport/unix.ts';
+import { startFakeEngine } from '../support/fake-engine.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'dfe-snapshot-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('a snapshot keeps the counters and histograms it was made with', async () => {
+  const engine = await startFakeEngine({ socketPath: join(dir, 'e.sock'), containers: [{ name: 'web', state: 'running' }] });
+  const tracker = new HostTracker({
+    host: { name: 'h', url: engine.url, endpoint: { kind: 'unix', socketPath: engine.socketPath! }, labels: {} },
+    transport: createUnixTransport(engine.socketPath!, 8),
+    parser: StatsPool.create({ threads: 0 }),
+    collection: { timeoutMs: 5000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 8 },
+    include: () => true,
+    log: pino({ level: 'silent' }),
+  });
+  try {
+    const first = await tracker.scrape();
+    assert.equal(first.up, true);
+    assert.equal(first.counters.probeDuration.count, 1);
+    engine.addFault({ kind: 'list', status: 500, message: 'down' });
+    const second = await tracker.scrape();
+    assert.equal(second.up, false);
+    assert.equal(second.counters.listFailed, 1);
+    assert.equal(second.counters.probeDuration.count, 2);
+    assert.equal(first.counters.listFailed, 0, 'the first snapshot still shows what its scrape was served');
+    assert.equal(first.counters.probeDuration.count, 1);
+    assert.equal(first.counters.probeDuration.counts.reduce((a, b) => a + b, 0), 1);
+  } finally {
+    await tracker.close();
+    await engine.close();
+  }
+});
