@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import type { LogFormat } from './config/settings.ts';
+import { toLogfmt, type LogFormat } from './util/logfmt.ts';
 
 export type { Logger };
 
@@ -12,35 +12,4 @@ export type { Logger };
 export function createLogger(level: string, format: LogFormat = 'logfmt', fd = 2): Logger {
   if (format === 'json') return pino({ level, base: undefined }, pino.destination({ fd, sync: true }));
   return pino({ level, base: undefined }, { write: (line: string) => void writeSync(fd, toLogfmt(line)) });
-}
-
-const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
-
-/**
- * One pino JSON line -> `time=<RFC 3339> level=info msg="..." key=value ...\n`. Values that
- * need it are quoted with JSON string escapes (so a value can never break the line); lists and
- * mappings are written as JSON in one quoted value.
- */
-export function toLogfmt(jsonLine: string): string {
-  let record: Record<string, unknown>;
-  try {
-    record = JSON.parse(jsonLine) as Record<string, unknown>;
-  } catch {
-    return jsonLine; // not pino's: pass it through untouched
-  }
-  const { time, level, msg, ...rest } = record;
-  const parts: string[] = [];
-  if (typeof time === 'number') parts.push(`time=${new Date(time).toISOString()}`);
-  if (typeof level === 'number') parts.push(`level=${LEVEL_NAMES[level] ?? String(level)}`);
-  if (msg !== undefined) parts.push(`msg=${logfmtValue(msg)}`);
-  for (const [key, value] of Object.entries(rest)) {
-    if (value !== undefined) parts.push(`${key}=${logfmtValue(value)}`);
-  }
-  return `${parts.join(' ')}\n`;
-}
-
-function logfmtValue(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  // bare only when nothing in it could be read as a separator, quote or escape
-  return /^[\x21\x23-\x3c\x3e-\x5b\x5d-\x7e]+$/.test(text) ? text : JSON.stringify(text);
 }

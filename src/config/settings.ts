@@ -6,6 +6,7 @@ import { optionalFamilyNames } from '../metrics/families/index.ts';
 import { duration, integer, kindOf, list, nonEmptyString, section, type Field } from '../schema/fields.ts';
 import { fail, ok, parseSwitch, type Flag, type FlagValues, type RepeatableFlag } from '../schema/flags.ts';
 import { formatDuration, parseDuration } from '../util/duration.ts';
+import { LOG_FORMATS, type LogFormat } from '../util/logfmt.ts';
 import { parseListenAddress } from './listen-address.ts';
 
 function familyCheck(value: unknown): string | undefined {
@@ -52,8 +53,6 @@ export function settings<H>(hosts: Field<H>) {
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-export const LOG_FORMATS = ['logfmt', 'json'] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Paths the exporter serves itself: the telemetry path cannot be one of them. */
 const SERVED_PATHS = ['/', '/probe', '/-/healthy', '/-/ready', '/healthz'];

@@ -4,7 +4,8 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { createLogger, toLogfmt } from '../../src/log.ts';
+import { createLogger } from '../../src/log.ts';
+import { toLogfmt } from '../../src/util/logfmt.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dfe-log-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
