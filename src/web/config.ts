@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { isMapping, kindOf } from '../schema/fields.ts';
 import { parseDuration } from '../util/duration.ts';
 import {
   CLIENT_AUTH_ALIASES,
@@ -85,23 +86,15 @@ class Issues {
   }
 }
 
-function kindOf(value: unknown): string {
-  if (value === null || value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  if (value instanceof Map) return 'a mapping';
-  return `a ${typeof value}`;
-}
-
 /** A mapping's entries, with unknown keys reported; null or absent = empty (YAML `key:` with no value). */
 function mapping(value: unknown, at: string, allowed: readonly string[] | undefined, issues: Issues): Mapping {
   if (value === undefined || value === null) return new Map();
-  if (!(value instanceof Map)) {
+  if (!isMapping(value)) {
     issues.error(at, `must be a mapping, got ${kindOf(value)}`);
     return new Map();
   }
   const out: Mapping = new Map();
-  for (const [k, v] of value as Map<unknown, unknown>) {
-    const key = String(k);
+  for (const [key, v] of Object.entries(value)) {
     if (allowed !== undefined && !allowed.includes(key)) {
       issues.error(at === '' ? key : `${at}.${key}`, `unknown key (expected one of: ${allowed.join(', ')})`);
       continue;
@@ -308,13 +301,13 @@ export function parseWebConfig(text: string, file: string): WebConfigResult {
   }
   let raw: unknown;
   try {
-    // Maps keep a "__proto__" key an own key (reported as unknown), never a prototype.
-    raw = doc.toJS({ maxAliasCount: 100, mapAsMap: true });
+    // yaml makes a "__proto__" key an own key (reported as unknown), never a prototype.
+    raw = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     return { ok: false, errors: [`cannot expand the YAML: ${(err as Error).message}`] };
   }
   const issues = new Issues();
-  if (raw !== null && raw !== undefined && !(raw instanceof Map)) {
+  if (raw !== null && raw !== undefined && !isMapping(raw)) {
     return { ok: false, errors: [`the top level must be a mapping, got ${kindOf(raw)}`] };
   }
   const top = mapping(raw, '', TOP_KEYS, issues);
