@@ -226,7 +226,9 @@ test('slowloris: a request not received within requestTimeout is cut off, and so
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not cut off within 6 s')), 6000)),
     ]);
     assert.match(a, /^HTTP\/1\.1 408 /);
-    assert.equal(b, '');
+    // closed silently by its idle timeout, or with a 408 by node's connections check: both run
+    // at requestTimeout, and on a loaded machine either may fire first
+    assert.match(b, /^(|HTTP\/1\.1 408 [^]*)$/);
   } finally {
     clearInterval(timer);
     drip.destroy();
