@@ -54,8 +54,10 @@ export function settings<H>(hosts: Field<H>) {
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Paths the exporter serves itself: the telemetry path cannot be one of them. */
+/** Paths http/server.ts serves besides the telemetry path, which cannot be one of them. */
 const SERVED_PATHS = ['/', '/probe', '/-/healthy', '/-/ready', '/healthz'];
+
+const nonEmptyPath = (text: string) => (text === '' ? fail('must not be empty') : ok(text));
 
 /** node turns a longer timer into 1 ms */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -73,7 +75,7 @@ export const FLAGS = {
     env: 'DOCKER_FLEET_EXPORTER_CONFIG_FILE',
     shown: 'PATH',
     doc: 'Configuration file (.yml, .yaml or .json); see config/example.yml. Without one, watches the daemon of DOCKER_HOST (default unix:///var/run/docker.sock) as host "local".',
-    parse: (text: string) => (text === '' ? fail('must not be empty') : ok(text)),
+    parse: nonEmptyPath,
   },
   listenAddresses: {
     name: 'web.listen-address',
@@ -92,7 +94,7 @@ export const FLAGS = {
     env: 'DOCKER_FLEET_EXPORTER_WEB_CONFIG_FILE',
     shown: 'PATH',
     doc: 'Web config file (exporter-toolkit format): TLS, basic auth, headers, rate limit. Re-read when it changes.',
-    parse: (text: string) => (text === '' ? fail('must not be empty') : ok(text)),
+    parse: nonEmptyPath,
   },
   telemetryPath: {
     name: 'web.telemetry-path',
