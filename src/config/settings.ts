@@ -123,7 +123,7 @@ export const FLAGS = {
     // node_exporter's default
     default: 40,
     shown: '40',
-    doc: 'Requests to /metrics and /probe served at once; more are answered 503 at once. 0 = no limit. (/ and /healthz are not limited.)',
+    doc: 'Requests to /metrics and /probe collected at once; more are answered 503 at once. As many responses may be being sent; one more cuts off the one sending longest. 0 = no limit. (/ and /healthz are not limited.)',
     parse: (text: string) => (/^\d{1,9}$/.test(text) ? ok(Number(text)) : fail(`${JSON.stringify(text)} is not a whole number (0 = no limit)`)),
   },
   writeTimeoutMs: {

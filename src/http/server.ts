@@ -15,7 +15,10 @@ import { guard } from './web-guard.ts';
 
 /** Limits on what clients may hold; 0 switches one off. */
 export interface WebLimits {
-  /** /metrics and /probe requests in flight; beyond: 503 at once */
+  /**
+   * /metrics and /probe requests being collected and rendered; beyond: 503 at once. As many
+   * responses may be being sent; one more cuts off the one that has been sending longest.
+   */
   maxRequests: number;
   /** a response the client has not taken whole this long after it was started is cut off */
   writeTimeoutMs: number;
@@ -57,7 +60,14 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   const { fleet, renderer, log, version, limits, telemetryPath, web } = deps;
   const routes = new Set(['/', telemetryPath, '/probe', '/-/ready', ...HEALTHY]);
   const bodies = new SharedBodies();
+  /** requests collecting or rendering: what --web.max-requests bounds */
   let inFlight = 0;
+  /**
+   * Responses being sent, oldest first. Not counted in inFlight: 40 clients that never read
+   * would otherwise hold every slot until --web.write-timeout and lock Prometheus out (seen:
+   * 503 to an ordinary scrape 33 s later). Bounded separately, as each pins the body it was given.
+   */
+  const sending = new Set<ServerResponse>();
   const registers = [renderer.selfRegistry];
   new Gauge({
     name: 'docker_fleet_exporter_web_requests_in_flight',
@@ -77,6 +87,24 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     help: 'Responses cut off because the client had not taken them within --web.write-timeout.',
     registers,
   });
+  const evicted = new Counter({
+    name: 'docker_fleet_exporter_web_slow_readers_evicted_total',
+    help: 'Responses cut off because --web.max-requests responses were being sent and this one had been sending longest.',
+    registers,
+  });
+
+  /** Makes room to send one more response: cuts off the longest-sending one at the limit. */
+  function startSending(req: IncomingMessage, res: ServerResponse): void {
+    if (limits.maxRequests > 0 && sending.size >= limits.maxRequests) {
+      const oldest = sending.values().next().value!;
+      sending.delete(oldest);
+      evicted.inc();
+      log.debug({ url: req.url }, `${limits.maxRequests} responses being sent (--web.max-requests); cut off the one sending longest`);
+      oldest.destroy();
+    }
+    sending.add(res);
+    res.once('close', () => sending.delete(res));
+  }
 
   /** Cut the connection of a client that has not taken the whole response in time. */
   function armWriteDeadline(req: IncomingMessage, res: ServerResponse): void {
@@ -142,7 +170,12 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       return send(req, res, 503, TEXT, `503 service unavailable: ${limits.maxRequests} requests to /metrics and /probe are in flight already (--web.max-requests); try again later\n`);
     }
     inFlight++;
-    res.once('close', () => inFlight--);
+    let collecting = true;
+    const done = (): void => {
+      if (collecting) inFlight--;
+      collecting = false;
+    };
+    res.once('close', done);
     const snapshots = await fleet.scrape(host);
     if (res.destroyed) return; // the client left while its scrape ran: nothing to render for it
     const lease = host === undefined
@@ -150,9 +183,11 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       : bodies.acquire(`/probe?target=${host}`, snapshots, () => renderer.renderBody(snapshots, false));
     res.once('close', lease.release);
     const body = await lease.body;
+    done();
+    if (res.destroyed) return;
+    startSending(req, res);
     res.setHeader('vary', 'Accept-Encoding');
     if (!acceptsGzip(req.headers['accept-encoding'])) return send(req, res, 200, CONTENT_TYPE, body);
-    if (res.destroyed) return;
     armWriteDeadline(req, res);
     res.setHeader('content-type', CONTENT_TYPE);
     await sendGzip(res, body, req.method === 'HEAD');

@@ -29,7 +29,19 @@ die() { log "ERROR: $*"; exit 1; }
 # ---- helpers ---------------------------------------------------------------------------------
 
 free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+  # Below the kernel's ephemeral range (ip_local_port_range, 32768-60999 here): daemon B is stopped
+  # and started again on the same port, and meanwhile any outgoing connection on the machine could
+  # be given an ephemeral port, and did ("bind: address already in use" on start-b).
+  node -e '
+    const net = require("net");
+    const lo = 20000, hi = 32000;
+    const next = () => {
+      const port = lo + Math.floor(Math.random() * (hi - lo));
+      const s = net.createServer();
+      s.once("error", next);
+      s.listen(port, "127.0.0.1", () => { console.log(port); s.close(); });
+    };
+    next();'
 }
 
 dk() { # dk a|b docker-args...

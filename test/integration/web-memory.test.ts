@@ -24,6 +24,8 @@ let configFile: string;
 const children: ChildProcess[] = [];
 let shared: Started;
 let stalling: Started;
+/** --web.max-requests for the lock-out case: small, so few sockets fill it */
+const MAX_REQUESTS = 4;
 
 before(async () => {
   engine = await startFakeEngine({
@@ -70,7 +72,7 @@ async function exporter(env: NodeJS.ProcessEnv): Promise<Started> {
   assert.ok(port > 0, `did not start: ${err}`);
   const peakMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
   const url = `http://127.0.0.1:${port}/metrics`;
-  for (let i = 0; i < 2; i++) assert.equal((await (await fetch(url)).arrayBuffer()).byteLength > 5_000_000, true);
+  for (let i = 0; i < 2; i++) { const n = (await (await fetch(url)).arrayBuffer()).byteLength; assert.ok(n > 5_000_000, `first scrapes: ${n} bytes; ${err.slice(-2000)}`); }
   return { url, port, peakMb, singleMb: peakMb() };
 }
 
@@ -111,4 +113,38 @@ test(`${CLIENTS} clients that never read: peak RSS within ${MARGIN_MB} MB, each 
   const full = (await (await fetch(url)).arrayBuffer()).byteLength;
   assert.ok(received.every((n) => n < full), 'none of them got the whole body');
   assert.ok(peak - singleMb < MARGIN_MB, `single scrape ${singleMb.toFixed(0)} MB, ${CLIENTS} stalled readers ${peak.toFixed(0)} MB`);
+});
+
+test(`${MAX_REQUESTS} clients that never read do not lock out a scrape at --web.max-requests=${MAX_REQUESTS}`, async () => {
+  // Before: the stalled responses held every slot until --web.write-timeout (2m), and an
+  // ordinary scrape got 503 for as long.
+  // default write timeout (2m); started here, as a third first probe of 1000 containers at once
+  // with the others' can pass the 8 s deadline on a loaded machine
+  const { url, port } = await exporter({ DOCKER_FLEET_EXPORTER_WEB_MAX_REQUESTS: String(MAX_REQUESTS) });
+  const stalled = Array.from({ length: MAX_REQUESTS }, () => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.pause();
+    socket.on('error', () => {});
+    socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+    return socket;
+  });
+  // each stalled response is being sent (its body backs up) once it has been rendered
+  await new Promise((r) => setTimeout(r, 3000));
+  const r = await fetch(url);
+  assert.equal(r.status, 200, `an ordinary scrape after ${MAX_REQUESTS} stalled readers: ${r.status}`);
+  assert.ok((await r.text()).length > 5_000_000, 'a whole body');
+  // counted when it made room, after its own body was rendered: the next body says so
+  const text = await (await fetch(url)).text();
+  assert.ok(Number(/^docker_fleet_exporter_web_slow_readers_evicted_total (\d+)$/m.exec(text)?.[1]) >= 1, 'the longest-sending stalled response made room');
+  // read now: the one cut off ends before its whole body, the others get theirs
+  const outcomes = await Promise.all(stalled.map((s) => new Promise<{ bytes: number; closed: boolean }>((resolve) => {
+    let bytes = 0;
+    s.on('data', (d: Buffer) => (bytes += d.length));
+    const timer = setTimeout(() => resolve({ bytes, closed: false }), 5000);
+    s.once('close', () => (clearTimeout(timer), resolve({ bytes, closed: true })));
+    s.resume();
+  })));
+  const cut = outcomes.filter((o) => o.closed && o.bytes < text.length);
+  assert.equal(cut.length, 1, `stalled clients cut off: ${JSON.stringify(outcomes)}`);
+  for (const s of stalled) s.destroy();
 });
