@@ -3,8 +3,10 @@ import { parseCliArgs } from './cli/flags.ts';
 import { parseListenAddress } from './config/listen-address.ts';
 import { NO_SHARD, ownedHosts } from './config/shard.ts';
 import type { ExporterConfig } from './config/types.ts';
+import type { ListenEndpoint } from './http/listeners.ts';
 import { errorMessage } from './util/errors.ts';
 import { VERSION } from './version.ts';
+import type { LiveWebConfig } from './web/live.ts';
 
 async function main(): Promise<number> {
   // `healthcheck [flags]`: the same flags and environment, to check the server they configure.
@@ -26,10 +28,15 @@ async function main(): Promise<number> {
 
   // Loaded here, not above: each healthcheck then costs ~0.25 s and ~43 MB RSS
   // instead of ~0.6 s and ~67 MB (measured here, `--version` with static imports).
-  const [{ createExporter }, { loadConfig }, { createLogger }] = await Promise.all([import('./app.ts'), import('./config/load.ts'), import('./log.ts')]);
+  const [{ createExporter }, { loadConfig }, { createLogger }, { LiveWebConfig }] = await Promise.all([
+    import('./app.ts'),
+    import('./config/load.ts'),
+    import('./log.ts'),
+    import('./web/live.ts'),
+  ]);
 
   // Every configuration problem is reported, and the process exits, before anything listens.
-  const { kind: _run, configFile, configCheck, ...flags } = args;
+  const { kind: _run, configFile, webConfigFile, configCheck, ...flags } = args;
   // the same for a reload: the file (and the context store) read again, with the same flags
   const load = () => loadConfig({ ...flags, file: configFile, env: process.env });
   const loaded = load();
@@ -44,24 +51,39 @@ async function main(): Promise<number> {
     process.stdout.write(`${checkSummary(config, configFile)}\n`);
     return 0;
   }
-  const log = createLogger(config.log.level);
+  const log = createLogger(config.log.level, config.log.format);
   for (const w of loaded.warnings) log.warn(w);
 
-  const address = parseListenAddress(config.web.listenAddress);
-  if (!address.ok) throw new Error(`listen address ${config.web.listenAddress} passed the config's check: ${address.error}`);
+  let web: LiveWebConfig | undefined;
+  if (webConfigFile !== undefined) {
+    const opened = LiveWebConfig.open(webConfigFile, log);
+    if (!opened.ok) {
+      process.stderr.write(`docker-fleet-exporter: invalid web configuration in ${webConfigFile}:\n`);
+      for (const e of opened.errors) process.stderr.write(`  - ${e}\n`);
+      return 1;
+    }
+    web = opened.live;
+    for (const w of opened.warnings) log.warn({ file: webConfigFile }, w);
+  }
 
-  const exporter = createExporter(config, log, load);
+  const endpoints: ListenEndpoint[] = config.web.listenAddresses.map((text) => {
+    const address = parseListenAddress(text);
+    if (!address.ok) throw new Error(`listen address ${text} passed the config's check: ${address.error}`);
+    return address.host === undefined ? { port: address.port } : { host: address.host, port: address.port };
+  });
+
+  const exporter = createExporter(config, log, web === undefined ? { load } : { web, load });
   // SIGHUP's default action ends the process; reloading is what a user means by it
   process.on('SIGHUP', () => void exporter.reload('SIGHUP'));
-  let port: number;
   try {
-    port = await exporter.listen(address.port, address.host);
+    const bound = await exporter.listenAll(endpoints);
+    const tls = web?.tlsEnabled ?? false;
+    for (const a of bound) log.info({ version: VERSION, address: a.address, port: a.port, tls, hosts: exporter.fleet.names() }, 'listening');
   } catch (err) {
-    process.stderr.write(`docker-fleet-exporter: cannot listen on ${config.web.listenAddress}: ${(err as Error).message}\n`);
+    process.stderr.write(`docker-fleet-exporter: ${errorMessage(err)}\n`);
     await exporter.close();
     return 1;
   }
-  log.info({ version: VERSION, address: address.host ?? '', port, hosts: exporter.fleet.names() }, 'listening');
 
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {

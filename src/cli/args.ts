@@ -2,7 +2,7 @@
 // flag's environment variable (an empty one is unset), else its default; --help is written
 // from the declarations. Knows no flag of its own but -h/--help and --version.
 import { parseArgs } from 'node:util';
-import type { Flag, FlagValues, Flags } from '../schema/flags.ts';
+import type { Flag, FlagValues, Flags, RepeatableFlag } from '../schema/flags.ts';
 
 export type CliResult<F extends Flags> =
   | ({ kind: 'run' } & FlagValues<F>)
@@ -40,16 +40,20 @@ export function helpText(flags: Flags, about: { usage: string; description: stri
   const entries = [
     helpEntry('  -h, --help', 'Show this help and exit.'),
     helpEntry('      --version', 'Show the version and exit.'),
-    ...Object.values(flags).map((f) => helpEntry(`      --${f.name}${f.boolean ? '' : `=${f.shown}`}`, f.doc, f.env)),
+    ...Object.values(flags).map((f) =>
+      f.switch === true
+        ? helpEntry(`      --${f.name}`, f.doc, `${f.env}=true`)
+        : helpEntry(`      --${f.name}=${f.shown}`, f.repeatable === true ? `${f.doc} Repeatable (the variable: comma-separated).` : f.doc, f.env),
+    ),
   ];
   return `usage: ${about.usage}\n\n${about.description}\n\nFlags:\n${entries.join('')}`;
 }
 
 /** `argv` without the node and script entries (process.argv.slice(2)). */
 export function parseCliArgs<F extends Flags>(argv: string[], env: NodeJS.ProcessEnv, flags: F, help: string): CliResult<F> {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
-  for (const f of Object.values(flags)) options[f.name] = { type: f.boolean ? 'boolean' : 'string' };
-  let values: Record<string, string | boolean | undefined>;
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
+  for (const f of Object.values(flags)) options[f.name] = f.switch === true ? { type: 'boolean' } : { type: 'string', multiple: f.repeatable === true };
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
   } catch (err) {
@@ -60,22 +64,24 @@ export function parseCliArgs<F extends Flags>(argv: string[], env: NodeJS.Proces
   if (values['version'] === true) return { kind: 'version' };
 
   const result: Record<string, unknown> = { kind: 'run' };
-  for (const [key, flag] of Object.entries(flags) as [string, Flag<unknown>][]) {
-    // Which flag or variable a value came from, so that an error can name it.
+  for (const [key, flag] of Object.entries(flags) as [string, Flag<unknown> | RepeatableFlag<unknown>][]) {
+    // Which flag or variable the texts came from, so that an error can name it.
     const fromFlag = values[flag.name];
-    if (fromFlag === true) {
-      result[key] = true;
-      continue;
-    }
     const fromEnv = env[flag.env];
-    const source = typeof fromFlag === 'string' ? { text: fromFlag, name: `--${flag.name}` } : fromEnv !== undefined && fromEnv !== '' ? { text: fromEnv, name: flag.env } : undefined;
+    let source: { texts: string[]; name: string } | undefined;
+    if (fromFlag !== undefined) source = { texts: (Array.isArray(fromFlag) ? fromFlag : [fromFlag]).map(String), name: `--${flag.name}` };
+    else if (fromEnv !== undefined && fromEnv !== '') source = { texts: flag.repeatable === true ? fromEnv.split(',').map((t) => t.trim()) : [fromEnv], name: flag.env };
     if (source === undefined) {
       if (flag.default !== undefined) result[key] = flag.default;
       continue;
     }
-    const parsed = flag.parse(source.text);
-    if (!parsed.ok) return { kind: 'error', message: `${source.name}: ${parsed.error}` };
-    result[key] = parsed.value;
+    const parsed: unknown[] = [];
+    for (const text of source.texts) {
+      const r = flag.parse(text);
+      if (!r.ok) return { kind: 'error', message: `${source.name}: ${r.error}` };
+      parsed.push(r.value);
+    }
+    result[key] = flag.repeatable === true ? parsed : parsed[0];
   }
   return result as CliResult<F>;
 }

@@ -17,7 +17,7 @@ import { FLAGS, settings, type FlagSettings } from './settings.ts';
 import type { ExporterConfig, HostConfig } from './types.ts';
 
 /** The file, and the flags' values (parsed by the CLI; strings are checked again here). */
-export interface LoadOptions extends Partial<Omit<FlagSettings, 'configFile'>> {
+export interface LoadOptions extends Partial<Omit<FlagSettings, 'configFile' | 'webConfigFile'>> {
   /** No file: one host, `local`, from DOCKER_HOST (see defaults.ts). */
   file?: string;
   env: NodeJS.ProcessEnv;
@@ -85,17 +85,25 @@ export function formatIssue(source: string, issue: ConfigIssue): string {
 /** The web and log settings from the flags' values, with their defaults; a string is checked. */
 function flagSettings(opts: LoadOptions): { ok: true; value: Pick<ExporterConfig, 'web' | 'log'> } | { ok: false; errors: string[] } {
   const errors: string[] = [];
-  const value = <K extends 'listenAddress' | 'maxRequests' | 'writeTimeoutMs' | 'logLevel'>(key: K): FlagSettings[K] => {
+  type Key = 'listenAddresses' | 'maxRequests' | 'writeTimeoutMs' | 'telemetryPath' | 'disableExporterMetrics' | 'logLevel' | 'logFormat';
+  const value = <K extends Key>(key: K): FlagSettings[K] => {
     const given = opts[key];
     if (given === undefined) return FLAGS[key].default as FlagSettings[K];
-    if (typeof given === 'string') {
-      const r = FLAGS[key].parse(given);
+    for (const item of Array.isArray(given) ? given : [given]) {
+      if (typeof item !== 'string') continue;
+      const r = FLAGS[key].parse(item);
       if (!r.ok) errors.push(`${FLAGS[key].name}: ${r.error}`);
     }
     return given as FlagSettings[K];
   };
-  const web = { listenAddress: value('listenAddress'), maxRequests: value('maxRequests'), writeTimeoutMs: value('writeTimeoutMs') };
-  const log = { level: value('logLevel') };
+  const web = {
+    listenAddresses: value('listenAddresses'),
+    maxRequests: value('maxRequests'),
+    writeTimeoutMs: value('writeTimeoutMs'),
+    telemetryPath: value('telemetryPath'),
+    disableExporterMetrics: value('disableExporterMetrics'),
+  };
+  const log = { level: value('logLevel'), format: value('logFormat') };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { web, log } };
 }
 

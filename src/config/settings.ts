@@ -4,8 +4,9 @@
 import os from 'node:os';
 import { optionalFamilyNames } from '../metrics/families/index.ts';
 import { duration, integer, kindOf, list, nonEmptyString, section, type Field } from '../schema/fields.ts';
-import { fail, ok, type Flag, type FlagValues } from '../schema/flags.ts';
+import { fail, ok, parseSwitch, type Flag, type FlagValues, type RepeatableFlag } from '../schema/flags.ts';
 import { formatDuration, parseDuration } from '../util/duration.ts';
+import { LOG_FORMATS, type LogFormat } from '../util/logfmt.ts';
 import { DOCKER_CONTEXTS } from './contexts.ts';
 import { parseListenAddress } from './listen-address.ts';
 
@@ -61,6 +62,11 @@ export function settings<H>(hosts: Field<H>) {
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Paths http/server.ts serves besides the telemetry path, which cannot be one of them. */
+const SERVED_PATHS = ['/', '/probe', '/-/healthy', '/-/ready', '/healthz'];
+
+const nonEmptyPath = (text: string) => (text === '' ? fail('must not be empty') : ok(text));
+
 /** node turns a longer timer into 1 ms */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
@@ -80,15 +86,15 @@ export const FLAGS = {
     env: 'DOCKER_FLEET_EXPORTER_CONFIG_FILE',
     shown: 'PATH',
     doc: 'Configuration file (.yml, .yaml or .json); see config/example.yml. Without one, watches the daemon of DOCKER_HOST (default unix:///var/run/docker.sock) as host "local".',
-    parse: (text: string) => (text === '' ? fail('must not be empty') : ok(text)),
+    parse: nonEmptyPath,
   },
   configCheck: {
     name: 'config.check',
     env: 'DOCKER_FLEET_EXPORTER_CONFIG_CHECK',
-    boolean: true,
+    switch: true,
     shown: '',
     doc: 'Check the configuration (the file, every file it names, the Docker context store) as startup does, print what is wrong or a summary of the hosts, and exit: 0 when it is valid, else 1. Nothing listens.',
-    parse: (text: string) => (text === 'true' || text === '1' ? ok(true) : text === 'false' || text === '0' ? ok(false) : fail(`${JSON.stringify(text)} is not true or false`)),
+    parse: parseSwitch,
   },
   shardCount: {
     name: 'shard.count',
@@ -104,16 +110,45 @@ export const FLAGS = {
     doc: 'This replica, from 0 to --shard.count - 1. Overrides shard.index of the config file (default 0).',
     parse: wholeNumber(0),
   },
-  listenAddress: {
+  listenAddresses: {
     name: 'web.listen-address',
     env: 'DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS',
-    default: ':9417',
+    repeatable: true,
+    default: [':9417'],
     shown: '":9417"',
-    doc: 'Address to serve metrics on: ":port", "host:port" or "[v6]:port".',
+    doc: 'Address to serve metrics on: ":port", "host:port" or "[v6]:port". The healthcheck uses the first.',
     parse(text: string) {
       const address = parseListenAddress(text);
       return address.ok ? ok(text) : fail(address.error);
     },
+  },
+  webConfigFile: {
+    name: 'web.config.file',
+    env: 'DOCKER_FLEET_EXPORTER_WEB_CONFIG_FILE',
+    shown: 'PATH',
+    doc: 'Web config file (exporter-toolkit format): TLS, basic auth, headers, rate limit. Re-read when it changes.',
+    parse: nonEmptyPath,
+  },
+  telemetryPath: {
+    name: 'web.telemetry-path',
+    env: 'DOCKER_FLEET_EXPORTER_WEB_TELEMETRY_PATH',
+    default: '/metrics',
+    shown: '"/metrics"',
+    doc: "Path serving every host's metrics.",
+    parse(text: string) {
+      if (!/^\/[^?#\s]*$/.test(text)) return fail(`${JSON.stringify(text)} must be a path starting with "/" (no query, no spaces)`);
+      if (SERVED_PATHS.includes(text)) return fail(`${JSON.stringify(text)} is served by the exporter already (${SERVED_PATHS.join(', ')})`);
+      return ok(text);
+    },
+  },
+  disableExporterMetrics: {
+    name: 'web.disable-exporter-metrics',
+    env: 'DOCKER_FLEET_EXPORTER_WEB_DISABLE_EXPORTER_METRICS',
+    switch: true,
+    default: false,
+    shown: '',
+    doc: 'Leave out the process_* and nodejs_* metrics of the exporter itself.',
+    parse: parseSwitch,
   },
   maxRequests: {
     name: 'web.max-requests',
@@ -147,6 +182,17 @@ export const FLAGS = {
       return level === undefined ? fail(`${JSON.stringify(text)} is not one of ${LOG_LEVELS.join(', ')}`) : ok(level);
     },
   },
-} as const satisfies Record<string, Flag<unknown>>;
+  logFormat: {
+    name: 'log.format',
+    env: 'DOCKER_FLEET_EXPORTER_LOG_FORMAT',
+    default: 'logfmt' as LogFormat,
+    shown: 'logfmt',
+    doc: `Log format: ${LOG_FORMATS.join(', ')} (logfmt as the Prometheus exporters).`,
+    parse(text: string) {
+      const format = LOG_FORMATS.find((f) => f === text);
+      return format === undefined ? fail(`${JSON.stringify(text)} is not one of ${LOG_FORMATS.join(', ')}`) : ok(format);
+    },
+  },
+} as const satisfies Record<string, Flag<unknown> | RepeatableFlag<unknown>>;
 
 export type FlagSettings = FlagValues<typeof FLAGS>;

@@ -27,10 +27,12 @@ export type ContainerFilter = MetricsConfig['include'];
 export interface ExporterConfig extends Omit<FileSettings, 'docker_contexts' | 'shard'> {
   shard?: Shard;
   web: {
-    listenAddress: FlagSettings['listenAddress'];
+    listenAddresses: FlagSettings['listenAddresses'];
     /** absent: the flag's default */
     maxRequests?: FlagSettings['maxRequests'];
     writeTimeoutMs?: FlagSettings['writeTimeoutMs'];
+    telemetryPath?: FlagSettings['telemetryPath'];
+    disableExporterMetrics?: FlagSettings['disableExporterMetrics'];
   };
-  log: { level: FlagSettings['logLevel'] };
+  log: { level: FlagSettings['logLevel']; format?: FlagSettings['logFormat'] };
 }

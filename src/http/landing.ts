@@ -9,7 +9,7 @@ export interface HostRow {
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The status page: links and one row per host, from what the last scrape served (no probe). */
-export function landingPage(version: string, rows: readonly HostRow[]): string {
+export function landingPage(version: string, rows: readonly HostRow[], telemetryPath = '/metrics'): string {
   const body = rows
     .map(({ name, url, snapshot: s }) => {
       const state = !s ? '<td class="unknown">not scraped yet</td>' : s.up ? '<td class="up">up</td>' : '<td class="down">down</td>';
@@ -23,7 +23,7 @@ export function landingPage(version: string, rows: readonly HostRow[]): string {
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}.up{color:#080}.down{color:#b00;font-weight:bold}.unknown{color:#888}</style>
 </head><body>
 <h1>docker-fleet-exporter</h1>
-<p>Version ${esc(version)}. <a href="/metrics">Metrics</a> (all hosts) · <a href="/healthz">Health</a></p>
+<p>Version ${esc(version)}. <a href="${esc(telemetryPath)}">Metrics</a> (all hosts) · <a href="/-/healthy">Health</a></p>
 <table><thead><tr><th>Host</th><th>URL</th><th>State</th><th>Containers</th><th>Last probe</th><th>Last error</th></tr></thead>
 <tbody>
 ${body}

@@ -6,10 +6,14 @@ import { CONTENT_TYPE, type MetricsRenderer } from '../metrics/renderer.ts';
 import { formatDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { ReloadResult } from '../reload/reloader.ts';
+import type { LiveWebConfig } from '../web/live.ts';
+import { acceptsGzip, sendGzip } from './compression.ts';
 import { landingPage } from './landing.ts';
+import { connectionTls } from './listeners.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { exporterAddress, SD_CONTENT_TYPE, serviceDiscoveryBody } from './service-discovery.ts';
 import { SharedBodies } from './shared-bodies.ts';
+import { guard } from './web-guard.ts';
 
 /** Limits on what clients may hold; 0 switches one off. */
 export interface WebLimits {
@@ -29,37 +33,40 @@ export interface WebLimits {
  * connection that sends nothing at all was never cut off). These bound receiving a request,
  * never the time to answer it; idle keep-alive connections close after node's 5 s.
  */
-const REQUEST_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
 const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
 const TEXT = 'text/plain; charset=utf-8';
+/** Answered without the web config's checks (never behind auth): a liveness probe must always work. */
+const HEALTHY = new Set(['/-/healthy', '/healthz']);
+const RELOAD = '/-/reload';
 const READ = ['GET', 'HEAD'];
-/** Each path and its methods: HEAD wherever GET is; /-/reload as Prometheus takes it. */
-const ROUTES = new Map([
-  ['/', READ],
-  ['/metrics', READ],
-  ['/probe', READ],
-  ['/healthz', READ],
-  ['/sd', READ],
-  ['/-/reload', ['POST', 'PUT']],
-]);
+/** as Prometheus takes it */
+const RELOAD_METHODS = ['POST', 'PUT'];
 
-export interface ServerDeps {
+export interface HttpServerDeps {
   fleet: Fleet;
   renderer: MetricsRenderer;
   log: Logger;
   version: string;
   limits: WebLimits;
+  /** all hosts (--web.telemetry-path) */
+  telemetryPath: string;
+  /** --web.config.file: TLS (handled by the listeners), headers, basic auth, rate limit */
+  web?: LiveWebConfig;
+  /** /-/ready: the configuration is loaded and every listener is bound */
+  isReady(): boolean;
   /** Reads the config again and applies it (reload/reloader.ts). */
   reload(trigger: string): Promise<ReloadResult>;
 }
 
 /**
- * Routes: /metrics (all hosts), /probe?target= (one host), /sd (http_sd), /healthz, / (status
- * page), and POST|PUT /-/reload.
+ * Routes: the telemetry path (all hosts), /probe?target= (one host), /sd (http_sd), /-/healthy
+ * (and its old name /healthz), /-/ready, / (status page): GET and HEAD; POST|PUT /-/reload.
  */
-export function createHttpServer(deps: ServerDeps): Server {
-  const { fleet, renderer, log, version, limits } = deps;
+export function createHttpServer(deps: HttpServerDeps): Server {
+  const { fleet, renderer, log, version, limits, telemetryPath, web } = deps;
+  const routes = new Set(['/', telemetryPath, '/probe', '/sd', '/-/ready', RELOAD, ...HEALTHY]);
   const bodies = new SharedBodies();
   /** requests collecting or rendering: what --web.max-requests bounds */
   let inFlight = 0;
@@ -133,23 +140,36 @@ export function createHttpServer(deps: ServerDeps): Server {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (web?.tlsEnabled && connectionTls(req.socket) !== web.tlsForConnection()) {
+      // A keep-alive connection from before the TLS settings changed: the new client policy may
+      // refuse it. Closed unanswered; clients retry a GET on a new connection (Go's transport
+      // does so at once), which gets the new settings' handshake.
+      log.debug({ remote: req.socket.remoteAddress }, 'connection from before a TLS settings change closed');
+      req.socket.destroy();
+      return;
+    }
     const target = parseRequestTarget(req.url ?? '');
     if (target === undefined) return send(req, res, 400, TEXT, '400 bad request: invalid request target\n');
     const { path, query } = target;
-    const methods = ROUTES.get(path);
-    if (methods === undefined) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
+    if (!routes.has(path)) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
+    const methods = path === RELOAD ? RELOAD_METHODS : READ;
     if (!methods.includes(req.method ?? '')) {
       res.setHeader('allow', methods.join(', '));
       return send(req, res, 405, TEXT, `405 method not allowed: ${req.method}\n`);
     }
-    if (path === '/healthz') return send(req, res, 200, TEXT, 'ok\n');
-    if (path === '/') return send(req, res, 200, 'text/html; charset=utf-8', landingPage(version, fleet.lastServed()));
+    if (HEALTHY.has(path)) return send(req, res, 200, TEXT, 'ok\n');
+    if (web !== undefined) {
+      const verdict = await guard(web, req, res);
+      if (!verdict.pass) return send(req, res, verdict.status, TEXT, verdict.body);
+    }
+    if (path === '/-/ready') return deps.isReady() ? send(req, res, 200, TEXT, 'ready\n') : send(req, res, 503, TEXT, '503 service unavailable: not ready\n');
+    if (path === '/') return send(req, res, 200, 'text/html; charset=utf-8', landingPage(version, fleet.lastServed(), telemetryPath));
     if (path === '/sd') {
       const address = exporterAddress(req.headers.host, req.socket.localAddress, req.socket.localPort);
       const hosts = fleet.hosts().map((h) => ({ name: h.name, url: h.url, labels: h.labels, source: h.context === undefined ? 'config' as const : 'docker_context' as const }));
       return send(req, res, 200, SD_CONTENT_TYPE, serviceDiscoveryBody(hosts, address));
     }
-    if (path === '/-/reload') {
+    if (path === RELOAD) {
       req.resume(); // a body, if any, says nothing
       const result = await deps.reload('HTTP');
       return result.ok ? send(req, res, 200, TEXT, 'configuration reloaded\n') : send(req, res, 400, TEXT, `configuration not reloaded:\n${result.errors.map((e) => `  - ${e}\n`).join('')}`);
@@ -189,7 +209,11 @@ export function createHttpServer(deps: ServerDeps): Server {
     done();
     if (res.destroyed) return;
     startSending(req, res);
-    send(req, res, 200, CONTENT_TYPE, body);
+    res.setHeader('vary', 'Accept-Encoding');
+    if (!acceptsGzip(req.headers['accept-encoding'])) return send(req, res, 200, CONTENT_TYPE, body);
+    armWriteDeadline(req, res);
+    res.setHeader('content-type', CONTENT_TYPE);
+    await sendGzip(res, body, req.method === 'HEAD');
   }
 
   const server = createServer(

@@ -24,13 +24,18 @@ export class MetricsRenderer {
   #labels = new LabelCache();
   readonly #self = new Registry();
 
-  /** The always-on families, then `families` in their order. */
-  constructor(families: readonly FamilyName[], containerLabels: readonly string[], version: string) {
+  /**
+   * The always-on families, then `families` in their order. `processMetrics`: prom-client's
+   * process_* and nodejs_* (off with --web.disable-exporter-metrics).
+   */
+  constructor(families: readonly FamilyName[], containerLabels: readonly string[], version: string, opts: { processMetrics?: boolean } = {}) {
     this.configure(families, containerLabels);
-    collectDefaultMetrics({ register: this.#self });
-    // Gauges named *_total: promtool's lint rejects them, and nodejs_active_* carry the same counts.
-    for (const name of ['nodejs_active_resources_total', 'nodejs_active_handles_total', 'nodejs_active_requests_total']) {
-      this.#self.removeSingleMetric(name);
+    if (opts.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.#self });
+      // Gauges named *_total: promtool's lint rejects them, and nodejs_active_* carry the same counts.
+      for (const name of ['nodejs_active_resources_total', 'nodejs_active_handles_total', 'nodejs_active_requests_total']) {
+        this.#self.removeSingleMetric(name);
+      }
     }
     new Gauge({
       name: 'docker_fleet_exporter_build_info',

@@ -130,7 +130,7 @@ describe('the image, built from the Dockerfile and run against daemon A', { time
       docker(['exec', '-e', `DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS=${elsewhere}`, NAME, 'node', '/app/dist/src/cli.js', 'healthcheck']),
       (err: Error & { code?: number; stderr?: string }) => {
         assert.equal(err.code, 1);
-        assert.match(err.stderr ?? '', new RegExp(`unhealthy: GET http://${elsewhere.replace(/\./g, '\\.')}/healthz: .*ECONNREFUSED`));
+        assert.match(err.stderr ?? '', new RegExp(`unhealthy: GET http://${elsewhere.replace(/\./g, '\\.')}/-/healthy: .*ECONNREFUSED`));
         return true;
       },
     );

@@ -29,7 +29,7 @@ let prom: Prometheus | undefined;
 
 before(async () => {
   for (const index of [0, 1]) {
-    replicas.push(await startExporter(`shard-${index}`, hosts, {}, { args: ['--shard.count', '2', '--shard.index', String(index)] }));
+    replicas.push(await startExporter(`shard-${index}`, hosts, {}, { flags: ['--shard.count', '2', '--shard.index', String(index)] }));
   }
   prom = await startPrometheus('shards', {
     global: { scrape_interval: '2s', scrape_timeout: '2s', evaluation_interval: '2s' },

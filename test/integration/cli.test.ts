@@ -69,7 +69,7 @@ test('serves a config-file fleet, reloads it on SIGHUP, then exits 0 on SIGTERM'
   let port = 0;
   for (let i = 0; i < 100 && !port; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    const m = /"port":(\d+)/.exec(p.err());
+    const m = / msg=listening .*\bport=(\d+)/.exec(p.err());
     if (m) port = Number(m[1]);
   }
   assert.ok(port > 0, `did not start: ${p.err()}`);
@@ -78,7 +78,8 @@ test('serves a config-file fleet, reloads it on SIGHUP, then exits 0 on SIGTERM'
   writeFileSync(file, `hosts:\n  - name: one\n    url: unix://${engine.socketPath}\n    labels: {dc: y}\n  - name: two\n    url: unix://${engine.socketPath}\n`);
   p.child.kill('SIGHUP'); // its default action ended the process, silently
   for (let i = 0; i < 50 && !p.err().includes('configuration reloaded'); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.match(p.err(), /\{"level":30,"time":\d+,"trigger":"SIGHUP","added":\["two"\],"removed":\[\],"rebuilt":\[\],"relabeled":\["one"\],"hosts":2,"msg":"configuration reloaded"\}/);
+  // logfmt by default, as the Prometheus exporters log (lists as quoted JSON)
+  assert.match(p.err(), /^time=\S+ level=info msg="configuration reloaded" trigger=SIGHUP added="\[\\"two\\"\]" removed=\[\] rebuilt=\[\] relabeled="\[\\"one\\"\]" hosts=2$/m);
   const after = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   assert.match(after, /^docker_container_running_state\{host="one",dc="y",name="c"\} 1$/m);
   assert.match(after, /^docker_container_running_state\{host="two",name="c"\} 1$/m);

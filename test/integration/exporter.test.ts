@@ -32,7 +32,7 @@ function config(hosts: HostConfig[], collection: Partial<CollectionConfig> = {})
     hosts,
     collection: { timeoutMs: 2000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 64, ...collection },
     metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: ['com.docker.compose.project'], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddress: '127.0.0.1:0' },
+    web: { listenAddresses: ['127.0.0.1:0'] },
     log: { level: 'error' },
     pool: { threads: 1 },
   };

@@ -35,7 +35,7 @@ before(async () => {
     }],
     collection: { timeoutMs: 3000, minIntervalMs: 0, maxStalenessMs: 0, concurrency: 64 },
     metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: [], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddress: '127.0.0.1:0' },
+    web: { listenAddresses: ['127.0.0.1:0'] },
     log: { level: 'error' },
     pool: { threads: 1 },
   };

@@ -67,7 +67,7 @@ async function exporter(env: NodeJS.ProcessEnv): Promise<Started> {
   let port = 0;
   for (let i = 0; i < 150 && !port; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    port = Number(/"port":(\d+)/.exec(err)?.[1] ?? 0);
+    port = Number(/ msg=listening .*\bport=(\d+)/.exec(err)?.[1] ?? 0);
   }
   assert.ok(port > 0, `did not start: ${err}`);
   const peakMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;

@@ -5,18 +5,23 @@ import { parseListenAddress } from '../../src/config/listen-address.ts';
 
 describe('parseCliArgs', () => {
   test('defaults', () => {
-    assert.deepEqual(parseCliArgs([], {}), { kind: 'run', listenAddress: ':9417', logLevel: 'info', maxRequests: 40, writeTimeoutMs: 120_000 });
+    assert.deepEqual(parseCliArgs([], {}), { kind: 'run', listenAddresses: [':9417'], logLevel: 'info', logFormat: 'logfmt', maxRequests: 40, writeTimeoutMs: 120_000, telemetryPath: '/metrics', disableExporterMetrics: false });
   });
 
   test('flags, with and without "="', () => {
     const argv = ['--config.file=/etc/dfe.yml', '--web.listen-address', '127.0.0.1:9000', '--log.level=debug', '--web.max-requests=0', '--web.write-timeout', '1m30s'];
+    argv.push('--web.listen-address=[::1]:9001', '--web.config.file', 'web.yml', '--web.telemetry-path=/fleet/metrics', '--web.disable-exporter-metrics', '--log.format=json');
     assert.deepEqual(parseCliArgs(argv, {}), {
       kind: 'run',
       configFile: '/etc/dfe.yml',
-      listenAddress: '127.0.0.1:9000',
+      listenAddresses: ['127.0.0.1:9000', '[::1]:9001'],
       logLevel: 'debug',
+      logFormat: 'json',
       maxRequests: 0,
       writeTimeoutMs: 90_000,
+      webConfigFile: 'web.yml',
+      telemetryPath: '/fleet/metrics',
+      disableExporterMetrics: true,
     });
   });
 
@@ -27,8 +32,26 @@ describe('parseCliArgs', () => {
       DOCKER_FLEET_EXPORTER_LOG_LEVEL: 'warn',
       DOCKER_FLEET_EXPORTER_WEB_MAX_REQUESTS: '7',
       DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT: '30s',
+      DOCKER_FLEET_EXPORTER_WEB_CONFIG_FILE: '/etc/web.yml',
+      DOCKER_FLEET_EXPORTER_WEB_TELEMETRY_PATH: '/m',
+      DOCKER_FLEET_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: 'true',
+      DOCKER_FLEET_EXPORTER_LOG_FORMAT: 'json',
     };
-    assert.deepEqual(parseCliArgs([], env), { kind: 'run', configFile: 'fleet.yml', listenAddress: '[::1]:9100', logLevel: 'warn', maxRequests: 7, writeTimeoutMs: 30_000 });
+    assert.deepEqual(parseCliArgs([], env), {
+      kind: 'run',
+      configFile: 'fleet.yml',
+      listenAddresses: ['[::1]:9100'],
+      logLevel: 'warn',
+      logFormat: 'json',
+      maxRequests: 7,
+      writeTimeoutMs: 30_000,
+      webConfigFile: '/etc/web.yml',
+      telemetryPath: '/m',
+      disableExporterMetrics: true,
+    });
+    // several addresses from the environment: comma-separated
+    const two = parseCliArgs([], { DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: '127.0.0.1:1, [::1]:2' });
+    assert.deepEqual(two.kind === 'run' && two.listenAddresses, ['127.0.0.1:1', '[::1]:2']);
   });
 
   test('flags win over the environment; empty variables count as unset', () => {
@@ -42,10 +65,12 @@ describe('parseCliArgs', () => {
     assert.deepEqual(parseCliArgs(['--config.file', 'flag.yml', '--log.level', 'error', '--web.write-timeout=0'], env), {
       kind: 'run',
       configFile: 'flag.yml',
-      listenAddress: ':9417',
+      listenAddresses: [':9417'],
       logLevel: 'error',
+      logFormat: 'logfmt',
       maxRequests: 40,
       writeTimeoutMs: 0,
+      telemetryPath: '/metrics', disableExporterMetrics: false,
     });
   });
 
@@ -55,6 +80,7 @@ describe('parseCliArgs', () => {
     assert.deepEqual(parseCliArgs(['--version'], {}), { kind: 'version' });
     const mentions = ['--config.file', '--web.listen-address', '--log.level', 'DOCKER_FLEET_EXPORTER_CONFIG_FILE', 'DOCKER_FLEET_EXPORTER_LOG_LEVEL', ':9417'];
     mentions.push('--web.max-requests=40', 'DOCKER_FLEET_EXPORTER_WEB_MAX_REQUESTS', '--web.write-timeout=2m', 'DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT');
+    mentions.push('--web.config.file', '--web.telemetry-path="/metrics"', '--web.disable-exporter-metrics', '--log.format=logfmt', 'DOCKER_FLEET_EXPORTER_LOG_FORMAT');
     for (const flag of mentions) {
       assert.ok(helpText.includes(flag), `help lacks ${flag}`);
     }
@@ -84,6 +110,13 @@ describe('parseCliArgs', () => {
     assert.equal(errorOf(['--web.write-timeout=2min']), '--web.write-timeout: "2min" is not a duration like 30s or 2m (0 = never)');
     assert.match(errorOf([], { DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT: '10' }), /^DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT: "10" is not a duration/);
     assert.equal(errorOf(['--web.write-timeout=30d']), '--web.write-timeout: "30d" is longer than 24d');
+    assert.match(errorOf(['--web.listen-address=:1', '--web.listen-address=nope']), /^--web\.listen-address: "nope"/);
+    assert.match(errorOf([], { DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: ':1,9417' }), /^DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: "9417"/);
+    assert.equal(errorOf(['--web.telemetry-path=metrics']), '--web.telemetry-path: "metrics" must be a path starting with "/" (no query, no spaces)');
+    assert.equal(errorOf(['--web.telemetry-path=/probe']), '--web.telemetry-path: "/probe" is served by the exporter already (/, /probe, /-/healthy, /-/ready, /healthz)');
+    assert.equal(errorOf(['--log.format=text']), '--log.format: "text" is not one of logfmt, json');
+    assert.equal(errorOf([], { DOCKER_FLEET_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: 'yes' }), 'DOCKER_FLEET_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: "yes" is not true or false');
+    assert.equal(errorOf(['--web.config.file=']), '--web.config.file: must not be empty');
   });
 });
 

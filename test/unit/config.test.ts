@@ -84,8 +84,8 @@ const DEFAULTS = {
     include: { names: [], labels: [] },
     exclude: { names: [], labels: [] },
   },
-  web: { listenAddress: ':9417', maxRequests: 40, writeTimeoutMs: 120_000 },
-  log: { level: 'info' },
+  web: { listenAddresses: [':9417'], maxRequests: 40, writeTimeoutMs: 120_000, telemetryPath: '/metrics', disableExporterMetrics: false },
+  log: { level: 'info', format: 'logfmt' },
   pool: { threads: os.availableParallelism() },
   shard: { count: 1, index: 0 },
 } as const;
@@ -295,13 +295,26 @@ ${sshHost(`      identity_file: ${files.identity}\n      insecure_ignore_host_ke
   });
 
   test('listen address and log level are carried into the config, and checked', () => {
-    const { config } = configOf(loadConfig({ file: path.join(fixtures, 'fleet.json'), env: {}, listenAddress: '127.0.0.1:9000', logLevel: 'debug', maxRequests: 0, writeTimeoutMs: 5000 }));
-    assert.deepEqual(config.web, { listenAddress: '127.0.0.1:9000', maxRequests: 0, writeTimeoutMs: 5000 });
-    assert.deepEqual(config.log, { level: 'debug' });
-    const errors = errorsOf(loadConfig({ env: {}, listenAddress: '9000', logLevel: 'loud' }));
-    assert.equal(errors.length, 2);
+    const { config } = configOf(
+      loadConfig({
+        file: path.join(fixtures, 'fleet.json'),
+        env: {},
+        listenAddresses: ['127.0.0.1:9000', '[::1]:9001'],
+        logLevel: 'debug',
+        logFormat: 'json',
+        maxRequests: 0,
+        writeTimeoutMs: 5000,
+        telemetryPath: '/m',
+        disableExporterMetrics: true,
+      }),
+    );
+    assert.deepEqual(config.web, { listenAddresses: ['127.0.0.1:9000', '[::1]:9001'], maxRequests: 0, writeTimeoutMs: 5000, telemetryPath: '/m', disableExporterMetrics: true });
+    assert.deepEqual(config.log, { level: 'debug', format: 'json' });
+    const errors = errorsOf(loadConfig({ env: {}, listenAddresses: [':1', '9000'], logLevel: 'loud' as 'info', telemetryPath: 'metrics' }));
+    assert.equal(errors.length, 3);
     assert.match(errors[0]!, /^web\.listen-address: "9000"/);
-    assert.match(errors[1]!, /^log\.level: "loud" is not one of/);
+    assert.match(errors[1]!, /^web\.telemetry-path: "metrics" must be a path/);
+    assert.match(errors[2]!, /^log\.level: "loud" is not one of/);
   });
 });
 

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -29,13 +30,20 @@ export interface HttpResult {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export async function httpGet(url: string, timeoutMs = 30_000): Promise<HttpResult> {
-  return httpRequest('GET', url, timeoutMs);
+/** `ca`: for an https:// URL, the CA (PEM) its server certificate is verified against. */
+export interface GetOptions {
+  ca?: string;
+  headers?: Record<string, string>;
 }
 
-export async function httpRequest(method: string, url: string, timeoutMs = 30_000): Promise<HttpResult> {
+export async function httpGet(url: string, timeoutMs = 30_000, opts: GetOptions = {}): Promise<HttpResult> {
+  return httpRequest('GET', url, timeoutMs, opts);
+}
+
+export async function httpRequest(method: string, url: string, timeoutMs = 30_000, opts: GetOptions = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, timeout: timeoutMs }, (res) => {
+    const send = url.startsWith('https:') ? httpsRequest : request;
+    const req = send(url, { method, timeout: timeoutMs, ...(opts.ca === undefined ? {} : { ca: opts.ca }), ...(opts.headers === undefined ? {} : { headers: opts.headers }) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
@@ -84,12 +92,14 @@ export interface Exporter {
 
 export interface StartOptions {
   /** more command-line flags */
-  args?: string[];
+  flags?: string[];
+  /** the endpoint serves TLS (a web config): https, verified against this CA (PEM) */
+  ca?: string;
   /** more environment variables */
   env?: Record<string, string>;
 }
 
-/** Writes a config naming `hosts` and starts the exporter on it; resolves once /healthz answers. */
+/** Writes a config naming `hosts` and starts the exporter on it; resolves once /-/healthy answers. */
 export async function startExporter(tag: string, hosts: HostEntry[], extra: Record<string, unknown> = {}, opts: StartOptions = {}): Promise<Exporter> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
   const dir = join(RUN_DIR, `exporter-${tag}`);
@@ -103,7 +113,7 @@ export async function startExporter(tag: string, hosts: HostEntry[], extra: Reco
   const address = `127.0.0.1:${port}`;
   const logFile = join(dir, 'exporter.log');
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [CLI, '--config.file', configFile, '--web.listen-address', address, '--log.level', 'info', ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [CLI, '--config.file', configFile, '--web.listen-address', address, '--log.level', 'info', ...(opts.flags ?? [])], {
     cwd: REPO_DIR,
     stdio: ['ignore', out, out],
     // The tests' own DOCKER_* must not leak into a process that builds its clients explicitly.
@@ -123,19 +133,20 @@ export async function startExporter(tag: string, hosts: HostEntry[], extra: Reco
       return '(no log)';
     }
   };
-  const url = `http://${address}`;
+  const url = `${opts.ca === undefined ? 'http' : 'https'}://${address}`;
+  const get = (path: string, timeoutMs?: number) => httpGet(`${url}${path}`, timeoutMs, opts.ca === undefined ? {} : { ca: opts.ca });
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (exited !== undefined) throw new Error(`exporter (${tag}) exited with ${exited} before serving; its log:\n${logTail()}`);
     try {
-      const r = await httpGet(`${url}/healthz`, 2_000);
+      const r = await get('/-/healthy', 2_000);
       if (r.status === 200) break;
     } catch {
       /* not listening yet */
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`exporter (${tag}) did not answer /healthz within 30 s; its log:\n${logTail()}`);
+      throw new Error(`exporter (${tag}) did not answer /-/healthy within 30 s; its log:\n${logTail()}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -148,10 +159,10 @@ export async function startExporter(tag: string, hosts: HostEntry[], extra: Reco
     configFile,
     writeConfig,
     logTail,
-    get: (path: string) => httpGet(`${url}${path}`),
+    get: (path: string) => get(path),
     async scrape(path = '/metrics') {
       const t0 = performance.now();
-      const r = await httpGet(`${url}${path}`);
+      const r = await get(path);
       const seconds = (performance.now() - t0) / 1000;
       if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
       return { ...parseExposition(r.body), body: r.body, seconds };
