@@ -114,7 +114,7 @@ export class Fleet {
       scrape = tracker
         .scrape()
         .then((s) => {
-          // a tracker kept through a labels-only reload: its snapshots carry this generation's labels
+          // a tracker kept through a reload has its first config's labels: serve this generation's
           const snapshot = s.labels === host.labels ? s : { ...s, labels: host.labels };
           if (this.#gen === gen) this.#lastServed.set(name, snapshot);
           return snapshot;
@@ -139,22 +139,22 @@ export class Fleet {
     const before = [...old.members.values()];
     const keys = new Map(before.map((m) => [m.host, m.key]));
     const concurrency = config.collection.concurrency;
-    const plan = planReload(before.map((m) => m.host), ownedHosts(config.hosts, config.shard ?? NO_SHARD), (h) => keys.get(h) ?? hostConnectionKey(h, { concurrency }));
+    const owned = ownedHosts(config.hosts, config.shard ?? NO_SHARD);
+    const plan = planReload(before.map((m) => m.host), owned, (h) => keys.get(h) ?? hostConnectionKey(h, { concurrency }));
     const include = compileFilter(config.metrics.include, config.metrics.exclude);
 
     const members = new Map<string, Member>();
-    const kept = new Map([...plan.unchanged, ...plan.relabeled].map((c) => [c.after.name, c]));
-    const rebuilt = new Set(plan.rebuilt.map((c) => c.after.name));
-    for (const host of ownedHosts(config.hosts, config.shard ?? NO_SHARD)) {
-      const keep = kept.get(host.name);
-      if (keep !== undefined) {
-        const member = old.members.get(host.name)!;
-        member.tracker.configure(config.collection, include);
-        // unchanged: the running HostConfig (equal), so its snapshots need no new labels
-        members.set(host.name, { ...member, host: plan.relabeled.includes(keep) ? host : keep.before });
-      } else {
+    const kept = new Set([...plan.unchanged, ...plan.relabeled].map((c) => c.after.name));
+    const rebuilt = plan.rebuilt.map((c) => c.after.name);
+    for (const host of owned) {
+      const member = kept.has(host.name) ? old.members.get(host.name) : undefined;
+      if (member === undefined) {
         members.set(host.name, this.#member(host, config, include));
+        continue;
       }
+      member.tracker.configure(config.collection, include);
+      // the tracker's connection, with the new settings of the host (its labels, where it came from)
+      members.set(host.name, { ...member, host });
     }
     this.#gen = generation(members, config);
 
@@ -166,7 +166,7 @@ export class Fleet {
     return {
       added: names(plan.added),
       removed: names(plan.removed),
-      rebuilt: [...rebuilt],
+      rebuilt,
       relabeled: names(plan.relabeled.map((c) => c.after)),
     };
   }

@@ -9,11 +9,11 @@ import { Issues, type ConfigIssue } from '../schema/issues.ts';
 import { defaultsOf } from '../schema/walk.ts';
 import { errorCode } from '../util/errors.ts';
 import { importContexts } from './contexts.ts';
-import type { Shard } from './shard.ts';
 import { defaultHost, homeDir } from './defaults.ts';
 import { hostsField } from './hosts.ts';
 import { readSection } from './read.ts';
 import { FLAGS, settings, type FlagSettings } from './settings.ts';
+import type { Shard } from './shard.ts';
 import type { ExporterConfig, HostConfig } from './types.ts';
 
 /** The file, and the flags' values (parsed by the CLI; strings are checked again here). */
@@ -107,15 +107,16 @@ function flagSettings(opts: LoadOptions): { ok: true; value: Pick<ExporterConfig
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { web, log } };
 }
 
-/** The shard: flags over the file's `shard` block; `where` names where a bad index came from. */
-function shardSettings(file: Shard, opts: LoadOptions): { ok: true; value: Shard } | { ok: false; where: string; error: string } {
+/** The shard: the flags over the file's `shard` block. A bad index is named where it came from. */
+function shardSettings(file: Shard, opts: LoadOptions): { ok: true; value: Shard } | { ok: false; flag: boolean; error: string } {
   const count = opts.shardCount ?? file.count;
   const index = opts.shardIndex ?? file.index;
   if (index < count) return { ok: true, value: { count, index } };
-  const where = opts.shardIndex !== undefined ? `--${FLAGS.shardIndex.name}` : 'shard.index';
   const countFrom = opts.shardCount !== undefined ? ` (--${FLAGS.shardCount.name})` : file.count === 1 ? ' (the default)' : '';
-  return { ok: false, where, error: `${index} is not below the shard count ${count}${countFrom}: the index runs from 0 to ${count - 1}` };
+  return { ok: false, flag: opts.shardIndex !== undefined, error: `${index} is not below the shard count ${count}${countFrom}: the index runs from 0 to ${count - 1}` };
 }
+
+const SHARD_INDEX_FLAG = `--${FLAGS.shardIndex.name}`;
 
 /** Listed and imported hosts as one list: a name in both is a duplicate. */
 function mergeHosts(listed: readonly HostConfig[], imported: readonly HostConfig[], raw: Record<string, unknown>, issues: Issues): HostConfig[] {
@@ -145,7 +146,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
     if (!local.ok) return local;
     const { hosts: _none, docker_contexts: _imported, ...defaults } = defaultsOf(settings(hostsField({ env, resolvePath: (p) => p })));
     const shard = shardSettings(defaults.shard, opts);
-    if (!shard.ok) return { ok: false, errors: [`${shard.where}: ${shard.error}`] };
+    if (!shard.ok) return { ok: false, errors: [`${SHARD_INDEX_FLAG}: ${shard.error}`] };
     return { ok: true, config: { ...defaults, hosts: [local.host], shard: shard.value, ...flags.value }, warnings: local.warnings };
   }
 
@@ -167,10 +168,9 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   if (issues.count > 0) return fail(issues.issues);
   const hosts = mergeHosts(value.hosts, imported, raw, issues);
   const shard = shardSettings(value.shard, opts);
-  if (!shard.ok) {
-    if (shard.where.startsWith('--')) return { ok: false, errors: [...issues.issues.map((i) => formatIssue(file, i)), `${shard.where}: ${shard.error}`] };
-    issues.add(shard.where, shard.error);
-  }
-  if (issues.count > 0 || !shard.ok) return fail(issues.issues);
+  if (!shard.ok && !shard.flag) issues.add('shard.index', shard.error);
+  const errors = issues.issues.map((i) => formatIssue(file, i));
+  if (!shard.ok && shard.flag) errors.push(`${SHARD_INDEX_FLAG}: ${shard.error}`);
+  if (!shard.ok || errors.length > 0) return { ok: false, errors };
   return { ok: true, config: { ...value, hosts, shard: shard.value, ...flags.value }, warnings: issues.warnings.map((w) => formatIssue(file, w)) };
 }

@@ -43,7 +43,7 @@ async function engine(): Promise<FakeEngine> {
 const running: Exporter[] = [];
 /** An exporter whose reload loads `next()`. */
 async function start(first: ExporterConfig, next: () => LoadResult): Promise<{ url: string; exporter: Exporter }> {
-  const exporter = createExporter(first, silent, next);
+  const exporter = createExporter(first, silent, { load: next });
   running.push(exporter);
   const port = await exporter.listen(0, '127.0.0.1');
   return { url: `http://127.0.0.1:${port}`, exporter };
