@@ -6,6 +6,7 @@ import { hostConnectionKey, planReload } from './reload/plan.ts';
 import { compileFilter, type ContainerPredicate } from './tracker/filter.ts';
 import { HostTracker, type StatsParser } from './tracker/host-tracker.ts';
 import { createTransport } from './transport/index.ts';
+import { errorMessage } from './util/errors.ts';
 
 interface Member {
   /** this generation's settings of the host: its labels are the ones its snapshots carry */
@@ -175,7 +176,7 @@ export class Fleet {
     const { tracker } = gen.members.get(name)!;
     const done = Promise.resolve(gen.inProgress.get(name))
       .then(() => tracker.close())
-      .catch((err: unknown) => this.#log.warn({ host: name, err: String(err) }, 'closing a host taken out by a reload failed'))
+      .catch((err: unknown) => this.#log.warn({ host: name, err: errorMessage(err) }, 'closing a host taken out by a reload failed'))
       .finally(() => this.#retiring.delete(done));
     this.#retiring.add(done);
   }

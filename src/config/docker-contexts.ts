@@ -19,7 +19,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { errorCode } from '../util/errors.ts';
 import { globToRegExp } from '../util/glob.ts';
+import { isRecord } from '../util/json.ts';
 
 export interface DockerContextsOptions {
   /** The store's directory: $DOCKER_CONFIG, else ~/.docker (see contextStoreDir). */
@@ -73,8 +75,7 @@ export function contextId(name: string): string {
   return createHash('sha256').update(name, 'utf8').digest('hex');
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const code = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? 'error';
+const code = (err: unknown): string => errorCode(err, 'error');
 
 export function readDockerContexts(opts: DockerContextsOptions): ContextsResult {
   const result: ContextsResult = { hosts: [], issues: [], warnings: [] };
@@ -145,13 +146,13 @@ function readMeta(file: string): Meta | ContextIssue | undefined {
   } catch (err) {
     return { file, message: `${file} is not valid JSON: ${(err as Error).message}` };
   }
-  if (!isObject(data) || typeof data['Name'] !== 'string' || data['Name'] === '') {
+  if (!isRecord(data) || typeof data['Name'] !== 'string' || data['Name'] === '') {
     return { file, message: `${file} has no "Name": not a context's meta.json` };
   }
   const name = data['Name'];
   const endpoints = data['Endpoints'];
-  const docker = isObject(endpoints) ? endpoints['docker'] : undefined;
-  if (!isObject(docker) || typeof docker['Host'] !== 'string' || docker['Host'] === '') {
+  const docker = isRecord(endpoints) ? endpoints['docker'] : undefined;
+  if (!isRecord(docker) || typeof docker['Host'] !== 'string' || docker['Host'] === '') {
     return { context: name, file, message: `context "${name}" has no docker endpoint (Endpoints.docker.Host) in ${file}` };
   }
   const skip = docker['SkipTLSVerify'];

@@ -5,6 +5,7 @@
 // blackbox_exporter name their own this way.
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../log.ts';
+import { errorMessage } from '../util/errors.ts';
 
 export type LoadOutcome<C> = { ok: true; config: C; warnings: string[] } | { ok: false; errors: string[] };
 
@@ -79,7 +80,7 @@ export class Reloader<C> {
     } catch (err) {
       // a bug of ours: validated configs apply
       this.#successful = 0;
-      const message = `applying the configuration failed: ${err instanceof Error ? err.message : String(err)}`;
+      const message = `applying the configuration failed: ${errorMessage(err)}`;
       log.error({ trigger }, message);
       return { ok: false, errors: [message] };
     }
