@@ -104,6 +104,55 @@ export interface HostCounters {
   statsDuration: Histogram;
 }
 
+// ---- disk usage: GET /system/df, decoded by docker/disk-usage.ts
+
+export const DISK_TYPES = ['images', 'containers', 'volumes', 'build_cache'] as const;
+export type DiskType = (typeof DISK_TYPES)[number];
+
+/** One line of `docker system df`. */
+export interface DiskTotals {
+  /** TOTAL */
+  count: number;
+  /** ACTIVE: images with a container, running/paused/restarting containers, volumes in use, build cache in use */
+  active: number;
+  /** SIZE, bytes */
+  sizeBytes: number;
+  /** RECLAIMABLE, bytes */
+  reclaimableBytes: number;
+}
+
+/** What `/system/df` says about one container (`docker ps --size`). */
+export interface ContainerDisk {
+  /** its writable layer: SizeRw */
+  rwBytes: number;
+  /** writable layer plus image: SizeRootFs */
+  rootFsBytes: number;
+  /** names of the volumes it mounts */
+  volumes: readonly string[];
+}
+
+export interface DiskUsage {
+  totals: Record<DiskType, DiskTotals>;
+  /** images with no tag and no digest, as the docker CLI shows `<none>:<none>` */
+  danglingImages: number;
+  /** by full container id */
+  containers: ReadonlyMap<string, ContainerDisk>;
+  /** bytes by volume name; only volumes the daemon measured (local driver) */
+  volumes: ReadonlyMap<string, number>;
+}
+
+/** The host's disk figures as one scrape serves them. */
+export interface DiskSnapshot {
+  /** the last good `/system/df`; null until one succeeded */
+  usage: DiskUsage | null;
+  /** seconds since it was measured; NaN without one */
+  ageSeconds: number;
+  /** failed walks since start */
+  failures: number;
+  /** volumes the exported containers mount, with their bytes: the largest `collection.disk_max_volumes` */
+  volumes: readonly (readonly [string, number])[];
+}
+
 export interface HostSnapshot {
   host: string;
   /** static labels from the config */
@@ -125,6 +174,8 @@ export interface HostSnapshot {
   counters: HostCounters;
   /** connection state of transports that keep one (ssh) */
   transport?: ConnectionStats;
+  /** absent when `collection.disk_interval` is 0 */
+  disk?: DiskSnapshot;
 }
 
 export interface ConnectionStats {

@@ -1,42 +1,8 @@
 // GET /system/df -> what fills a Docker host's disk, counted as `docker system df` counts it
 // (docker/cli up to 28: cli/command/system/df.go and cli/command/formatter/disk_usage.go).
 // Tolerant like decode.ts: a missing or mistyped field counts as nothing, never an exception.
-import { asRecord, num, str } from './engine-client.ts';
-
-export const DISK_TYPES = ['images', 'containers', 'volumes', 'build_cache'] as const;
-export type DiskType = (typeof DISK_TYPES)[number];
-
-/** One line of `docker system df`. */
-export interface DiskTotals {
-  /** TOTAL */
-  count: number;
-  /** ACTIVE: images with a container, running/paused/restarting containers, volumes in use, build cache in use */
-  active: number;
-  /** SIZE, bytes */
-  sizeBytes: number;
-  /** RECLAIMABLE, bytes */
-  reclaimableBytes: number;
-}
-
-/** What `/system/df` says about one container (`docker ps --size`). */
-export interface ContainerDisk {
-  /** its writable layer: SizeRw */
-  rwBytes: number;
-  /** writable layer plus image: SizeRootFs */
-  rootFsBytes: number;
-  /** names of the volumes it mounts */
-  volumes: readonly string[];
-}
-
-export interface DiskUsage {
-  totals: Record<DiskType, DiskTotals>;
-  /** images with no tag and no digest, as the docker CLI shows `<none>:<none>` */
-  danglingImages: number;
-  /** by full container id */
-  containers: ReadonlyMap<string, ContainerDisk>;
-  /** bytes by volume name; only volumes the daemon measured (local driver) */
-  volumes: ReadonlyMap<string, number>;
-}
+import type { ContainerDisk, DiskUsage } from '../model.ts';
+import { asRecord, isRecord, num, str } from '../util/json.ts';
 
 /**
  * The daemon omits SizeRw and SizeRootFs when they are 0 (Go `omitempty`), and says -1 for a
@@ -51,8 +17,8 @@ const ACTIVE_STATES = new Set(['running', 'paused', 'restarting']);
 
 /** The legacy shape (API < 1.52; the exporter speaks at most 1.51): every item listed. */
 export function decodeDiskUsage(body: unknown): DiskUsage | string {
-  const df = asRecord(body);
-  if (df !== body) return 'disk usage is not an object';
+  if (!isRecord(body)) return 'disk usage is not an object';
+  const df = body;
   const images = list(df.Images);
   const containerItems = list(df.Containers);
   const volumeItems = list(df.Volumes);

@@ -40,7 +40,7 @@ export interface ContainerMetric {
   type: MetricType;
   help: string;
   /** NaN: no series for this container */
-  value(c: ContainerSnapshot): number;
+  value(c: ContainerSnapshot, h: HostSnapshot): number;
 }
 
 /** Writes each metric over every host's containers, labelled with label set `set`. */
@@ -51,17 +51,17 @@ export function* writeContainerMetrics(
   metrics: readonly ContainerMetric[],
   set: LabelSet,
 ): Generator<void> {
-  const rows: [Buffer, ContainerSnapshot][] = [];
+  const rows: [Buffer, ContainerSnapshot, HostSnapshot][] = [];
   for (const h of hosts) {
     if (!h.containers) continue;
-    for (const c of h.containers) rows.push([labels.of(h, c, set), c]);
+    for (const c of h.containers) rows.push([labels.of(h, c, set), c, h]);
   }
   for (const m of metrics) {
     out.family(m.name, m.type, m.help);
     const name = nameBytes(m.name);
     for (let i = 0; i < rows.length; i++) {
-      const [text, c] = rows[i]!;
-      out.sampleBytes(name, text, m.value(c));
+      const [text, c, h] = rows[i]!;
+      out.sampleBytes(name, text, m.value(c, h));
       if ((i & PAUSE_MASK) === PAUSE_MASK) yield;
     }
     yield;

@@ -3,11 +3,13 @@
 // dockerd 20.10 answers another df with "a disk usage operation is already running"). So it never
 // runs on the scrape path: scrapes serve the last result with its age.
 import type { Logger } from '../log.ts';
-import type { DiskUsage } from '../docker/disk-usage.ts';
+import type { DiskUsage } from '../model.ts';
 import { roundDuration } from '../util/duration.ts';
 
 /** A walk gets the interval as its deadline, at most this: a hung daemon frees the socket in time. */
 export const MAX_DISK_TIMEOUT_MS = 10 * 60_000;
+/** node turns a longer timer into 1 ms: a longer interval waits this long. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface DiskResult {
   usage: DiskUsage;
@@ -20,7 +22,7 @@ export type Schedule = (fn: () => void, ms: number) => () => void;
 
 const defaultSchedule: Schedule = (fn, ms) => {
   // unref: a pending walk never keeps the process alive
-  const t = setTimeout(fn, ms).unref();
+  const t = setTimeout(fn, Math.min(ms, MAX_TIMER_MS)).unref();
   return () => clearTimeout(t);
 };
 

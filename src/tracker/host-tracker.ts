@@ -1,8 +1,9 @@
 import type { CollectionConfig, HostConfig } from '../config/types.ts';
 import { decodeInfo, decodeInspect, decodeList, type ListEntry } from '../docker/decode.ts';
+import { decodeDiskUsage, mountedVolumes } from '../docker/disk-usage.ts';
 import { EngineClient, EngineError } from '../docker/engine-client.ts';
 import type { Logger } from '../log.ts';
-import type { ContainerSnapshot, DaemonInfo, HostCounters, HostSnapshot } from '../model.ts';
+import type { ContainerSnapshot, DaemonInfo, DiskSnapshot, DiskUsage, HostCounters, HostSnapshot } from '../model.ts';
 import type { Transport } from '../transport/types.ts';
 import { copyHistogram, newHistogram, observe } from '../util/histogram.ts';
 import { requestTurn } from '../util/turns.ts';
@@ -10,6 +11,7 @@ import { F, FIELD_COUNT, MAX_INTERFACES, type ParseResult } from '../stats/layou
 import { roundDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
 import { ContainerTracker } from './container-tracker.ts';
+import { DiskPoller } from './disk-poller.ts';
 import type { ContainerPredicate } from './filter.ts';
 
 /** Turns raw stats bodies into samples; the worker pool in production. */
@@ -70,6 +72,10 @@ export class HostTracker {
   /** repeated ids in the last list, logged once per change */
   #duplicates = 0;
   #closing = false;
+  /** GET /system/df in the background; null when collection.disk_interval is 0 */
+  readonly #disk: DiskPoller | null;
+  /** mounted volumes the cap left out of the last snapshot (logged once per change) */
+  #volumesDropped = 0;
 
   constructor(deps: {
     host: HostConfig;
@@ -86,6 +92,8 @@ export class HostTracker {
     this.#cfg = deps.collection;
     this.#include = deps.include;
     this.#log = deps.log.child({ host: deps.host.name });
+    this.#disk = this.#cfg.diskIntervalMs > 0 ? new DiskPoller({ intervalMs: this.#cfg.diskIntervalMs, fetch: (ms) => this.#fetchDisk(ms), log: this.#log }) : null;
+    this.#disk?.start();
   }
 
   /** What a scrape serves for this host. Never rejects. */
@@ -118,9 +126,36 @@ export class HostTracker {
   /** Fails the requests in flight, so a running probe ends at once; then closes the transport. */
   async close(): Promise<void> {
     this.#closing = true;
+    const diskStopped = this.#disk?.stop();
     this.#client.close();
-    await this.#probe;
+    await Promise.all([this.#probe, diskStopped]);
     await this.#transport.close();
+  }
+
+  /** Its own deadline, never a scrape's: the poller calls it, a scrape only reads its last result. */
+  async #fetchDisk(timeoutMs: number): Promise<DiskUsage | string> {
+    // The version a scrape's probe negotiated, or this walk negotiates it (the same answer).
+    if (!this.#client.apiVersion) await this.#client.negotiate(timeoutMs);
+    return decodeDiskUsage(await this.#client.systemDf(timeoutMs));
+  }
+
+  #diskSnapshot(disk: DiskPoller, containers: ContainerSnapshot[] | null): DiskSnapshot {
+    const last = disk.last;
+    let volumes: [string, number][] = [];
+    if (last && containers) {
+      const picked = mountedVolumes(last.usage, containers.map((c) => c.ident.id), this.#cfg.diskMaxVolumes);
+      volumes = picked.volumes;
+      if (picked.dropped > 0 && picked.dropped !== this.#volumesDropped) {
+        this.#log.warn({ dropped: picked.dropped, kept: volumes.length }, 'containers mount more volumes than collection.disk_max_volumes: the smallest are not exported');
+      }
+      this.#volumesDropped = picked.dropped;
+    }
+    return {
+      usage: last?.usage ?? null,
+      ageSeconds: last ? Math.max(0, Date.now() - last.finishedAt) / 1000 : NaN,
+      failures: disk.failures,
+      volumes,
+    };
   }
 
   #startProbe(): Promise<ProbeResult> {
@@ -360,6 +395,7 @@ export class HostTracker {
       lastDurationSeconds: r.durationSeconds,
       counters: copyCounters(this.counters),
       transport: this.#transport.stats?.(),
+      ...(this.#disk ? { disk: this.#diskSnapshot(this.#disk, r.containers) } : {}),
     };
   }
 }

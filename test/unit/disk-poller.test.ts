@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { decodeDiskUsage, type DiskUsage } from '../../src/docker/disk-usage.ts';
+import { decodeDiskUsage } from '../../src/docker/disk-usage.ts';
+import type { DiskUsage } from '../../src/model.ts';
 import { DiskPoller, MAX_DISK_TIMEOUT_MS, type Schedule } from '../../src/tracker/disk-poller.ts';
 
 /** A hand-driven clock: the test fires what the poller scheduled, when it wants. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeDiskUsage, mountedVolumes, type DiskUsage } from '../../src/docker/disk-usage.ts';
+import { decodeDiskUsage, mountedVolumes } from '../../src/docker/disk-usage.ts';
+import type { DiskUsage } from '../../src/model.ts';
 
 const MB = 1_000_000;
 const id = (c: string) => c.repeat(64);

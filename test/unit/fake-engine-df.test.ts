@@ -1,7 +1,8 @@
 // The fake daemon's GET /system/df, read through the exporter's own client and decoder.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { decodeDiskUsage, type DiskUsage } from '../../src/docker/disk-usage.ts';
+import { decodeDiskUsage } from '../../src/docker/disk-usage.ts';
+import type { DiskUsage } from '../../src/model.ts';
 import { EngineClient } from '../../src/docker/engine-client.ts';
 import { createTcpTransport } from '../../src/transport/tcp.ts';
 import { buildRecord } from '../support/disk-bodies.ts';

@@ -40,6 +40,9 @@ const METRICS: readonly ContainerMetric[] = [
   { name: 'container_spec_cpu_shares', type: 'gauge', help: 'CPU shares of the container (1024 unless set).', value: (c) => c.inspect.limits.cpuShares },
   { name: 'container_spec_cpuset_cpus', type: 'gauge', help: 'Number of CPUs the container may run on (its cpuset); absent without a cpuset.', value: (c) => c.inspect.limits.cpusetCpus },
   { name: 'container_spec_pids_limit', type: 'gauge', help: 'Maximum number of processes in the container; absent when unlimited.', value: (c) => c.inspect.limits.pids },
+  // From the host's last background GET /system/df (collection.disk_interval), as `docker ps --size`.
+  { name: 'container_fs_usage_bytes', type: 'gauge', help: 'Bytes of the container\'s writable layer (SizeRw, as docker ps --size shows it), from the host\'s last disk usage walk.', value: (c, h) => h.disk?.usage?.containers.get(c.ident.id)?.rwBytes ?? NaN },
+  { name: 'container_fs_rootfs_bytes', type: 'gauge', help: 'Bytes of the container\'s root filesystem: writable layer plus image (SizeRootFs), from the host\'s last disk usage walk.', value: (c, h) => h.disk?.usage?.containers.get(c.ident.id)?.rootFsBytes ?? NaN },
   { name: 'container_start_time_seconds', type: 'gauge', help: 'Start time of the container since unix epoch in seconds.', value: (c) => c.inspect.startedAt },
   { name: 'container_last_seen', type: 'gauge', help: 'Last time a container was seen by the exporter, unix seconds.', value: (c) => c.lastSeen },
 ];
