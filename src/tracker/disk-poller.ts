@@ -6,8 +6,12 @@ import type { Logger } from '../log.ts';
 import type { DiskUsage } from '../model.ts';
 import { roundDuration } from '../util/duration.ts';
 
-/** A walk gets the interval as its deadline, at most this: a hung daemon frees the socket in time. */
-export const MAX_DISK_TIMEOUT_MS = 10 * 60_000;
+/**
+ * Each walk's deadline, whatever the interval (walks never overlap, so a long one costs no
+ * second walk): long enough for a big host (reports of `docker system df` taking minutes are
+ * common), short enough that a hung daemon or connection is given up and tried again.
+ */
+export const DISK_TIMEOUT_MS = 10 * 60_000;
 /** node turns a longer timer into 1 ms: a longer interval waits this long. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -74,10 +78,6 @@ export class DiskPoller {
     return this.#failures;
   }
 
-  get timeoutMs(): number {
-    return Math.min(this.#opts.intervalMs, MAX_DISK_TIMEOUT_MS);
-  }
-
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
@@ -108,7 +108,7 @@ export class DiskPoller {
     const start = performance.now();
     let error: string | null;
     try {
-      const usage = await this.#opts.fetch(this.timeoutMs);
+      const usage = await this.#opts.fetch(DISK_TIMEOUT_MS);
       if (typeof usage === 'string') {
         error = usage;
       } else {
