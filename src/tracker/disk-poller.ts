@@ -8,8 +8,8 @@ import { roundDuration } from '../util/duration.ts';
 
 /**
  * Each walk's deadline, whatever the interval (walks never overlap, so a long one costs no
- * second walk): long enough for a big host (reports of `docker system df` taking minutes are
- * common), short enough that a hung daemon or connection is given up and tried again.
+ * second walk): long enough for a big host (`docker system df` is reported to take minutes on
+ * hosts with hundreds of containers), short enough that a hung daemon or connection is given up.
  */
 export const DISK_TIMEOUT_MS = 10 * 60_000;
 /** node turns a longer timer into 1 ms: a longer interval waits this long. */
