@@ -516,6 +516,9 @@ describe('rejections name the file, the key and the host', () => {
     oneError(load(hostYaml(`${local}    labels: { 1dc: eu }\n`)), 'hosts[0].labels.1dc (host "local")', 'not a valid label name');
     oneError(load(hostYaml(`${local}    labels: { image: x }\n`)), 'hosts[0].labels.image (host "local")', 'reserved');
     oneError(load(hostYaml(`${local}    labels: { host: x }\n`)), 'hosts[0].labels.host (host "local")', 'reserved');
+    // the disk metrics' labels (docker_host_disk_usage_bytes{type}, docker_volume_usage_bytes{volume})
+    oneError(load(hostYaml(`${local}    labels: { type: x }\n`)), 'hosts[0].labels.type (host "local")', 'reserved');
+    oneError(load(hostYaml(`${local}    labels: { volume: x }\n`)), 'hosts[0].labels.volume (host "local")', 'reserved');
     oneError(load(hostYaml(`${local}    labels: { __meta: x }\n`)), 'hosts[0].labels.__meta (host "local")', '"__"');
     oneError(load(hostYaml(`${local}    labels: { rack: 12 }\n`)), 'hosts[0].labels.rack (host "local")', 'must be a string, got a number');
   });
