@@ -15,7 +15,7 @@ const [hosts = 50, perHost = 40, rounds = 20, disk = 1] = process.argv.slice(2).
 function diskOf(containers: ContainerSnapshot[]): DiskSnapshot {
   const sized = new Map<string, ContainerDisk>(containers.map((c, i) => [c.ident.id, { rwBytes: 4096 + i * 1e6, rootFsBytes: 5e7 + i * 1e6, volumes: [`${c.ident.name}-data`, `${c.ident.name}-logs`] }]));
   const volumes = new Map(containers.flatMap((c, i) => [[`${c.ident.name}-data`, i * 1e6], [`${c.ident.name}-logs`, 1e5]] as const));
-  const totals = (n: number) => ({ count: n, active: n, sizeBytes: n * 1e6, reclaimableBytes: n * 1e5 });
+  const totals = (n: number) => ({ count: n, sizeBytes: n * 1e6, reclaimableBytes: n * 1e5 });
   return {
     usage: { totals: { images: totals(5), containers: totals(containers.length), volumes: totals(volumes.size), build_cache: totals(0) }, danglingImages: 1, containers: sized, volumes },
     ageSeconds: 42,

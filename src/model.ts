@@ -113,8 +113,6 @@ export type DiskType = (typeof DISK_TYPES)[number];
 export interface DiskTotals {
   /** TOTAL */
   count: number;
-  /** ACTIVE: images with a container, running/paused/restarting containers, volumes in use, build cache in use */
-  active: number;
   /** SIZE, bytes */
   sizeBytes: number;
   /** RECLAIMABLE, bytes */

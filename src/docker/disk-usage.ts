@@ -30,12 +30,10 @@ export function decodeDiskUsage(body: unknown): DiskUsage | string {
   // with one in use counts as reclaimable, as the CLI counts it (docker 29's CLI counts only the
   // unique part of each unused image instead, and so misses layers unused images share).
   const layersSize = size(df.LayersSize);
-  let imagesActive = 0;
   let imagesInUse = 0;
   let dangling = 0;
   for (const i of images) {
     if (num(i.Containers) > 0) {
-      imagesActive++;
       const s = num(i.Size);
       const shared = num(i.SharedSize);
       if (s >= 0 && shared >= 0) imagesInUse += s - shared;
@@ -46,12 +44,10 @@ export function decodeDiskUsage(body: unknown): DiskUsage | string {
   const containers = new Map<string, ContainerDisk>();
   let containersSize = 0;
   let containersReclaimable = 0;
-  let containersActive = 0;
   for (const c of containerItems) {
     const rw = size(c.SizeRw);
     containersSize += rw;
-    if (ACTIVE_STATES.has(str(c.State).toLowerCase())) containersActive++;
-    else containersReclaimable += rw;
+    if (!ACTIVE_STATES.has(str(c.State).toLowerCase())) containersReclaimable += rw;
     const id = str(c.Id);
     if (id !== '') containers.set(id, { rwBytes: rw, rootFsBytes: size(c.SizeRootFs), volumes: volumeNames(c.Mounts) });
   }
@@ -59,11 +55,9 @@ export function decodeDiskUsage(body: unknown): DiskUsage | string {
   const volumes = new Map<string, number>();
   let volumesSize = 0;
   let volumesReclaimable = 0;
-  let volumesActive = 0;
   for (const v of volumeItems) {
     const usage = asRecord(v.UsageData);
     const refs = num(usage.RefCount);
-    if (refs > 0) volumesActive++;
     const bytes = num(usage.Size);
     // -1: not measured (a volume driver other than local)
     if (!(bytes >= 0)) continue;
@@ -76,23 +70,19 @@ export function decodeDiskUsage(body: unknown): DiskUsage | string {
   // Build cache: a record shared with another is counted once, under the other.
   let cacheSize = 0;
   let cacheInUse = 0;
-  let cacheActive = 0;
   for (const b of buildCache) {
     const bytes = size(b.Size);
     const shared = b.Shared === true;
     if (!shared) cacheSize += bytes;
-    if (b.InUse === true) {
-      cacheActive++;
-      if (!shared) cacheInUse += bytes;
-    }
+    if (b.InUse === true && !shared) cacheInUse += bytes;
   }
 
   return {
     totals: {
-      images: { count: images.length, active: imagesActive, sizeBytes: layersSize, reclaimableBytes: Math.max(0, layersSize - imagesInUse) },
-      containers: { count: containerItems.length, active: containersActive, sizeBytes: containersSize, reclaimableBytes: containersReclaimable },
-      volumes: { count: volumeItems.length, active: volumesActive, sizeBytes: volumesSize, reclaimableBytes: volumesReclaimable },
-      build_cache: { count: buildCache.length, active: cacheActive, sizeBytes: cacheSize, reclaimableBytes: cacheSize - cacheInUse },
+      images: { count: images.length, sizeBytes: layersSize, reclaimableBytes: Math.max(0, layersSize - imagesInUse) },
+      containers: { count: containerItems.length, sizeBytes: containersSize, reclaimableBytes: containersReclaimable },
+      volumes: { count: volumeItems.length, sizeBytes: volumesSize, reclaimableBytes: volumesReclaimable },
+      build_cache: { count: buildCache.length, sizeBytes: cacheSize, reclaimableBytes: cacheSize - cacheInUse },
     },
     danglingImages: dangling,
     containers,

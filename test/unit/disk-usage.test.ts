@@ -30,7 +30,7 @@ test('images: SIZE is LayersSize; in-use images keep only what no other image sh
     BuildCache: null,
   });
   // 300 - (100 - 100) - (150 - 100): the unused image and, as the CLI counts it, the shared base.
-  assert.deepEqual(du.totals.images, { count: 3, active: 2, sizeBytes: 300 * MB, reclaimableBytes: 250 * MB });
+  assert.deepEqual(du.totals.images, { count: 3, sizeBytes: 300 * MB, reclaimableBytes: 250 * MB });
   assert.equal(du.danglingImages, 1);
 });
 
@@ -44,7 +44,6 @@ test('images: -1 (not computed) sizes of an image in use are skipped, as the CLI
     ],
   });
   assert.equal(du.totals.images.reclaimableBytes, 0, '10 - 30 clamps at 0');
-  assert.equal(du.totals.images.active, 3);
 });
 
 test('dangling: no tag and no digest, or only the <none> placeholders; a digest alone is not dangling', () => {
@@ -72,7 +71,7 @@ test('containers: SIZE sums SizeRw; reclaimable is what stopped ones hold; missi
       { Id: id('f'), State: 'dead', SizeRw: 2 * MB },
     ],
   });
-  assert.deepEqual(du.totals.containers, { count: 6, active: 3, sizeBytes: 28 * MB, reclaimableBytes: 7 * MB });
+  assert.deepEqual(du.totals.containers, { count: 6, sizeBytes: 28 * MB, reclaimableBytes: 7 * MB });
   assert.deepEqual(du.containers.get(id('a')), { rwBytes: 20 * MB, rootFsBytes: 120 * MB, volumes: ['data'] });
   assert.deepEqual(du.containers.get(id('e')), { rwBytes: 0, rootFsBytes: 100 * MB, volumes: [] }, 'omitted SizeRw (Go omitempty) is 0');
 });
@@ -87,7 +86,7 @@ test('volumes: unmeasured (-1) ones count in TOTAL only; reclaimable is what no 
       { Name: 'no-usage', Driver: 'local' },
     ],
   });
-  assert.deepEqual(du.totals.volumes, { count: 5, active: 2, sizeBytes: 20 * MB, reclaimableBytes: 10 * MB });
+  assert.deepEqual(du.totals.volumes, { count: 5, sizeBytes: 20 * MB, reclaimableBytes: 10 * MB });
   assert.deepEqual([...du.volumes], [['data', 10 * MB], ['orphan', 10 * MB], ['empty', 0]]);
 });
 
@@ -100,12 +99,12 @@ test('build cache: shared records counted once; in-use unshared ones are not rec
       { ID: 'd', Type: 'regular', Size: 10 * MB, InUse: false, Shared: true },
     ],
   });
-  assert.deepEqual(du.totals.build_cache, { count: 4, active: 2, sizeBytes: 70 * MB, reclaimableBytes: 40 * MB });
+  assert.deepEqual(du.totals.build_cache, { count: 4, sizeBytes: 70 * MB, reclaimableBytes: 40 * MB });
 });
 
 test('an empty daemon: zeros, not NaN', () => {
   const du = decode({ LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: null });
-  for (const t of Object.values(du.totals)) assert.deepEqual(t, { count: 0, active: 0, sizeBytes: 0, reclaimableBytes: 0 });
+  for (const t of Object.values(du.totals)) assert.deepEqual(t, { count: 0, sizeBytes: 0, reclaimableBytes: 0 });
 });
 
 test('bad bodies are named, never thrown', () => {
