@@ -145,7 +145,8 @@ export class HostTracker {
     if (last && containers) {
       const picked = mountedVolumes(last.usage, containers.map((c) => c.ident.id), this.#cfg.diskMaxVolumes);
       volumes = picked.volumes;
-      if (picked.dropped > 0 && picked.dropped !== this.#volumesDropped) {
+      // 0 asks for none: nothing to warn about
+      if (picked.dropped > 0 && picked.dropped !== this.#volumesDropped && this.#cfg.diskMaxVolumes > 0) {
         this.#log.warn({ dropped: picked.dropped, kept: volumes.length }, 'containers mount more volumes than collection.disk_max_volumes: the smallest are not exported');
       }
       this.#volumesDropped = picked.dropped;
