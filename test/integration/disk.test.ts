@@ -39,8 +39,8 @@ function config(hosts: HostConfig[], collection: Partial<CollectionConfig>): Exp
 const running: Exporter[] = [];
 const engines: FakeEngine[] = [];
 
-async function start(cfg: ExporterConfig): Promise<{ url: string; exporter: Exporter }> {
-  const exporter = createExporter(cfg, silent);
+async function start(cfg: ExporterConfig, log = silent): Promise<{ url: string; exporter: Exporter }> {
+  const exporter = createExporter(cfg, log);
   running.push(exporter);
   const port = await exporter.listen(0, '127.0.0.1');
   return { url: `http://127.0.0.1:${port}`, exporter };
@@ -205,9 +205,11 @@ describe('figures, failures and limits', () => {
     }
   });
 
-  test('disk_max_volumes: the largest mounted volumes only', async () => {
+  test('disk_max_volumes: the largest mounted volumes only, the cut logged once', async () => {
     const e = await engine('unix');
-    const { url } = await start(config([unixHost('capped', e)], { diskIntervalMs: 200, diskMaxVolumes: 1 }));
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'warn', base: undefined }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+    const { url } = await start(config([unixHost('capped', e)], { diskIntervalMs: 200, diskMaxVolumes: 1 }), log);
     let text = '';
     for (let i = 0; value(text, 'docker_host_disk_usage_age_seconds', 'host="capped"') === undefined; i++) {
       assert.ok(i < 100, 'figures within 10 s');
@@ -216,6 +218,9 @@ describe('figures, failures and limits', () => {
     }
     assert.equal(value(text, 'docker_volume_usage_bytes', 'host="capped",volume="data"'), 5 * MB);
     assert.equal(value(text, 'docker_volume_usage_bytes', 'host="capped",volume="logs"'), undefined, 'the smaller one is left out');
+    for (let i = 0; i < 3; i++) await scrape(url);
+    const cut = lines.filter((l) => String(l.msg).includes('disk_max_volumes'));
+    assert.deepEqual(cut.map((l) => [l.host, l.dropped, l.kept]), [['capped', 1, 1]], 'one warning however many scrapes');
   });
 
   test('a failing /system/df is counted; the host and its containers are served as usual', async () => {
