@@ -1,7 +1,7 @@
 // The background `/system/df` of one host. The daemon walks every container's writable layer and
-// every volume to answer it: seconds on a small host, minutes on a big one (and while it walks,
-// dockerd 20.10 answers another df with "a disk usage operation is already running"). So it never
-// runs on the scrape path: scrapes serve the last result with its age.
+// every volume to answer it (measured on vfs: about 8 ms of dockerd CPU per container, 0.85 s for
+// 44 containers), and while it walks dockerd 20.10 answers another df with "a disk usage operation
+// is already running". So it never runs on the scrape path: scrapes serve the last result with its age.
 import type { Logger } from '../log.ts';
 import type { DiskUsage } from '../model.ts';
 import { roundDuration } from '../util/duration.ts';
