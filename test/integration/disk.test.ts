@@ -15,7 +15,7 @@ import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
 const MB = 1_000_000;
 /** What the issue asks for: a daemon that takes 30 s to walk its layers. */
 const SLOW_DF_MS = 30_000;
-const silent = pino({ level: process.env.DISK_TEST_LOG ?? 'silent' });
+const silent = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'dfe-disk-'));
 let certs: Certs;
 
@@ -85,6 +85,24 @@ function value(text: string, metric: string, labels: string): number | undefined
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
+/** Scrapes every 100 ms until `ok` holds of the text (10 s at most); returns that text. */
+async function scrapeUntil(url: string, ok: (text: string) => boolean, what: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    const { text } = await scrape(url);
+    if (ok(text)) return text;
+    assert.ok(i < 100, `${what} within 10 s`);
+    await sleep(100);
+  }
+}
+
+/** Polls every 50 ms until `ok` (5 s at most). */
+async function waitFor(ok: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !ok(); i++) {
+    assert.ok(i < 100, `${what} within 5 s`);
+    await sleep(50);
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -131,10 +149,7 @@ describe('a daemon that takes 30 s to answer /system/df', { timeout: 120_000 }, 
     const { url: baseline } = await start(config([unixHost('slow', slow)], { diskIntervalMs: 0 }));
 
     // the first walk starts within the first interval (1 s, jittered)
-    for (let i = 0; slow.requests.byKind.df === 0; i++) {
-      assert.ok(i < 100, 'the exporter asked for /system/df on its own, without a scrape');
-      await sleep(50);
-    }
+    await waitFor(() => slow.requests.byKind.df > 0, 'the exporter asked for /system/df on its own, without a scrape,');
     const walkStarted = Date.now();
     const during: number[] = [];
     const without: number[] = [];
@@ -158,13 +173,7 @@ describe('a daemon that takes 30 s to answer /system/df', { timeout: 120_000 }, 
     assert.ok(median(during) <= 3 * median(without) + 50, `median scrape ${median(during).toFixed(1)} ms with the walk, ${median(without).toFixed(1)} ms without`);
 
     // It answers at 30 s: the next scrape after that has the figures.
-    let text = '';
-    for (let i = 0; ; i++) {
-      text = (await scrape(url)).text;
-      if (value(text, 'docker_host_disk_usage_age_seconds', 'host="slow"') !== undefined) break;
-      assert.ok(i < 100, 'figures within 10 s of the answer');
-      await sleep(100);
-    }
+    const text = await scrapeUntil(url, (t) => value(t, 'docker_host_disk_usage_age_seconds', 'host="slow"') !== undefined, 'figures after the answer');
     assert.ok(Date.now() - walkStarted >= SLOW_DF_MS - 100, 'not before the daemon answered');
     assertFigures(text, slow, 'host="slow"');
     assert.ok(value(text, 'docker_host_disk_usage_age_seconds', 'host="slow"')! < 10);
@@ -172,10 +181,7 @@ describe('a daemon that takes 30 s to answer /system/df', { timeout: 120_000 }, 
     assert.doesNotMatch(baselineText, /^(docker_host_disk|container_fs_usage|docker_volume_usage)\S*\{/m, 'disk_interval 0s: no disk series');
 
     // The next walk starts an interval later and takes 30 s again: closing does not wait for it.
-    for (let i = 0; slow.requests.byKind.df < 2; i++) {
-      assert.ok(i < 100, 'a second walk an interval after the first');
-      await sleep(50);
-    }
+    await waitFor(() => slow.requests.byKind.df === 2, 'a second walk an interval after the first');
     const exporter = running[0]!;
     const t0 = performance.now();
     await exporter.close();
@@ -187,22 +193,13 @@ describe('figures, failures and limits', () => {
   test('through mutual TLS: every figure as the daemon says, the host\'s static labels on each', async () => {
     const e = await engine('tls');
     const { url } = await start(config([tlsHost('tls', e)], { diskIntervalMs: 200 }));
-    let text = '';
-    for (let i = 0; value(text, 'docker_host_disk_usage_age_seconds', 'host="tls",dc="x"') === undefined; i++) {
-      assert.ok(i < 100, 'figures within 10 s');
-      await sleep(100);
-      text = (await scrape(url)).text;
-    }
+    const text = await scrapeUntil(url, (t) => value(t, 'docker_host_disk_usage_age_seconds', 'host="tls",dc="x"') !== undefined, 'figures');
     assertFigures(text, e, 'host="tls",dc="x"');
     // a change shows at the next walk
     e.disk.containers = { ...e.disk.containers, web: { sizeRw: 25 * MB, sizeRootFs: 75 * MB, volumes: ['data', 'logs'] } };
     const web = e.containers.get('web')!;
     const labels = `host="tls",dc="x",name="web",id="${web.id}",image="nginx:1.25"`;
-    for (let i = 0; value(text, 'container_fs_usage_bytes', labels) !== 25 * MB; i++) {
-      assert.ok(i < 100, 'the change within 10 s');
-      await sleep(100);
-      text = (await scrape(url)).text;
-    }
+    await scrapeUntil(url, (t) => value(t, 'container_fs_usage_bytes', labels) === 25 * MB, 'the change');
   });
 
   test('disk_max_volumes: the largest mounted volumes only, the cut logged once', async () => {
@@ -210,12 +207,7 @@ describe('figures, failures and limits', () => {
     const lines: Record<string, unknown>[] = [];
     const log = pino({ level: 'warn', base: undefined }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
     const { url } = await start(config([unixHost('capped', e)], { diskIntervalMs: 200, diskMaxVolumes: 1 }), log);
-    let text = '';
-    for (let i = 0; value(text, 'docker_host_disk_usage_age_seconds', 'host="capped"') === undefined; i++) {
-      assert.ok(i < 100, 'figures within 10 s');
-      await sleep(100);
-      text = (await scrape(url)).text;
-    }
+    const text = await scrapeUntil(url, (t) => value(t, 'docker_host_disk_usage_age_seconds', 'host="capped"') !== undefined, 'figures');
     assert.equal(value(text, 'docker_volume_usage_bytes', 'host="capped",volume="data"'), 5 * MB);
     assert.equal(value(text, 'docker_volume_usage_bytes', 'host="capped",volume="logs"'), undefined, 'the smaller one is left out');
     for (let i = 0; i < 3; i++) await scrape(url);
@@ -227,22 +219,13 @@ describe('figures, failures and limits', () => {
     const e = await engine('unix');
     e.addFault({ kind: 'df', status: 500, message: 'a disk usage operation is already running' });
     const { url } = await start(config([unixHost('failing', e)], { diskIntervalMs: 100 }));
-    let text = '';
-    for (let i = 0; (value(text, 'docker_host_disk_usage_failures_total', 'host="failing"') ?? 0) < 3; i++) {
-      assert.ok(i < 100, 'three failures within 10 s');
-      await sleep(100);
-      text = (await scrape(url)).text;
-    }
+    let text = await scrapeUntil(url, (t) => (value(t, 'docker_host_disk_usage_failures_total', 'host="failing"') ?? 0) >= 3, 'three failures');
     assert.equal(value(text, 'docker_host_up', 'host="failing"'), 1);
     assert.equal(value(text, 'docker_host_disk_usage_age_seconds', 'host="failing"'), undefined, 'no figures: none ever succeeded');
     assert.doesNotMatch(text, /^container_fs_usage_bytes\{/m);
     // it recovers, and the count stays
     e.clearFaults();
-    for (let i = 0; value(text, 'docker_host_disk_usage_age_seconds', 'host="failing"') === undefined; i++) {
-      assert.ok(i < 100, 'figures within 10 s of the daemon answering');
-      await sleep(100);
-      text = (await scrape(url)).text;
-    }
+    text = await scrapeUntil(url, (t) => value(t, 'docker_host_disk_usage_age_seconds', 'host="failing"') !== undefined, 'figures once the daemon answers');
     assert.ok(value(text, 'docker_host_disk_usage_failures_total', 'host="failing"')! >= 3);
   });
 
