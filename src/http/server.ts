@@ -5,7 +5,8 @@ import type { Logger } from '../log.ts';
 import { CONTENT_TYPE, type MetricsRenderer } from '../metrics/renderer.ts';
 import { formatDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
-import { landingPage } from './landing.ts';
+import { hostPage } from './status/host-page.ts';
+import { overviewPage } from './status/overview.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { SharedBodies } from './shared-bodies.ts';
 
@@ -32,8 +33,14 @@ const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
 const TEXT = 'text/plain; charset=utf-8';
 const ROUTES = new Set(['/', '/metrics', '/probe', '/healthz']);
+const HTML = 'text/html; charset=utf-8';
+/** /hosts/<name>: one host's status page (names are URL-safe: config/hosts.ts) */
+const HOST_PAGE = '/hosts/';
 
-/** Routes: /metrics (all hosts), /probe?target= (one host), /healthz, / (status page). GET and HEAD. */
+/**
+ * Routes: /metrics (all hosts), /probe?target= (one host), /healthz, / and /hosts/<name> (status
+ * pages, from what scrapes served: they never probe). GET and HEAD.
+ */
 export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer; log: Logger; version: string; limits: WebLimits }): Server {
   const { fleet, renderer, log, version, limits } = deps;
   const bodies = new SharedBodies();
@@ -112,13 +119,19 @@ export function createHttpServer(deps: { fleet: Fleet; renderer: MetricsRenderer
     const target = parseRequestTarget(req.url ?? '');
     if (target === undefined) return send(req, res, 400, TEXT, '400 bad request: invalid request target\n');
     const { path, query } = target;
-    if (!ROUTES.has(path)) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
+    if (!ROUTES.has(path) && !path.startsWith(HOST_PAGE)) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return send(req, res, 405, TEXT, `405 method not allowed: ${req.method}\n`);
     }
     if (path === '/healthz') return send(req, res, 200, TEXT, 'ok\n');
-    if (path === '/') return send(req, res, 200, 'text/html; charset=utf-8', landingPage(version, fleet.lastServed()));
+    if (path === '/') return send(req, res, 200, HTML, overviewPage(version, fleet.lastServed(), Date.now() / 1000));
+    if (path.startsWith(HOST_PAGE)) {
+      const name = path.slice(HOST_PAGE.length);
+      const row = fleet.lastServed().find((r) => r.name === name);
+      if (!row) return send(req, res, 404, TEXT, `404 not found: no host ${JSON.stringify(name)}\n`);
+      return send(req, res, 200, HTML, hostPage(version, row, Date.now() / 1000));
+    }
 
     let host: string | undefined;
     if (path === '/probe') {
