@@ -23,6 +23,8 @@ before(async () => {
       { name: 'crashed', state: 'exited', exitCode: 3 },
     ],
   });
+  // stats answered on the daemon's 1 s sampling ticks, as dockerd's one-shot stats are: a rate needs time between two reads
+  engine.statsTickMs = 1000;
   const config: ExporterConfig = {
     hosts: [{ name: 'h', url: engine.url, endpoint: { kind: 'unix', socketPath: engine.socketPath! }, labels: {} }],
     collection: { timeoutMs: 3000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 8 },

@@ -1,7 +1,7 @@
 // One host's page (GET /hosts/<name>): its containers, problems first, from what the last
 // scrape of it served. It never probes.
 import { workingSet } from '../../metrics/family.ts';
-import type { ContainerSnapshot, DaemonInfo } from '../../model.ts';
+import type { ContainerSnapshot, DaemonInfo, HealthStatus } from '../../model.ts';
 import { cpuAgainst, cpuCores, memoryAgainst, sortContainers, summarize, type Against, type ContainerRow } from './figures.ts';
 import { UNKNOWN, bar, bytes, cores, duration, esc, page, percent } from './html.ts';
 import { hostState, lastError, probeAge, stateCounts, type HostRow } from './host-parts.ts';
@@ -46,7 +46,7 @@ function containerRow({ c, problem }: ContainerRow, info: DaemonInfo | null, now
   const tag = problem ? `<span class="tag p-${problem.replace(/ /g, '-')}">${problem}</span>` : '';
   const stopped = c.state === 'exited' || c.state === 'dead';
   const state = stopped ? `${c.state} (${i.exitCode})` : c.state;
-  return `<tr${cls}><td><span title="${esc(c.ident.id)}">${esc(c.ident.name)}</span>${tag}${compose}</td><td>${esc(c.ident.image)}</td><td>${esc(state)}</td><td>${i.health ? esc(i.health) : '<span class="dim">none</span>'}</td><td>${cpuCell(c, info)}</td><td>${memoryCell(c, info)}</td><td class="num">${i.restartCount}</td><td>${uptime(c, now)}</td></tr>\n`;
+  return `<tr${cls}><td><span title="${esc(c.ident.id)}">${esc(c.ident.name)}</span>${tag}${compose}</td><td>${esc(c.ident.image)}</td><td>${esc(state)}</td><td>${health(i.health)}</td><td>${cpuCell(c, info)}</td><td>${memoryCell(c, info)}</td><td class="num">${i.restartCount}</td><td>${uptime(c, now)}</td></tr>\n`;
 }
 
 /** "52% of its 0.5 CPUs limit" or "3.1% of the host's 7.77 GiB", and a bar. */
@@ -71,6 +71,11 @@ function memoryCell(c: ContainerSnapshot, info: DaemonInfo | null): string {
   const used = workingSet(c);
   if (Number.isNaN(used)) return UNKNOWN;
   return `${bytes(used)}${share(used, memoryAgainst(c, info), bytes)}`;
+}
+
+function health(h: HealthStatus | undefined): string {
+  if (h === undefined) return '<span class="dim">none</span>';
+  return h === 'unhealthy' ? '<b class="down">unhealthy</b>' : esc(h);
 }
 
 function uptime(c: ContainerSnapshot, now: number): string {
