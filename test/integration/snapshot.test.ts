@@ -9,14 +9,13 @@ import { F } from '../../src/stats/layout.ts';
 import { StatsPool } from '../../src/stats/pool.ts';
 import { HostTracker } from '../../src/tracker/host-tracker.ts';
 import { createUnixTransport } from '../../src/transport/unix.ts';
-import { startFakeEngine } from '../support/fake-engine.ts';
+import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-snapshot-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('a snapshot keeps the counters and histograms it was made with', async () => {
-  const engine = await startFakeEngine({ socketPath: join(dir, 'e.sock'), containers: [{ name: 'web', state: 'running' }] });
-  const tracker = new HostTracker({
+function trackerOf(engine: FakeEngine): HostTracker {
+  return new HostTracker({
     host: { name: 'h', url: engine.url, endpoint: { kind: 'unix', socketPath: engine.socketPath! }, labels: {} },
     transport: createUnixTransport(engine.socketPath!, 8),
     parser: StatsPool.create({ threads: 0 }),
@@ -24,6 +23,11 @@ test('a snapshot keeps the counters and histograms it was made with', async () =
     include: () => true,
     log: pino({ level: 'silent' }),
   });
+}
+
+test('a snapshot keeps the counters and histograms it was made with', async () => {
+  const engine = await startFakeEngine({ socketPath: join(dir, 'e.sock'), containers: [{ name: 'web', state: 'running' }] });
+  const tracker = trackerOf(engine);
   try {
     const first = await tracker.scrape();
     assert.equal(first.up, true);
@@ -44,14 +48,7 @@ test('a snapshot keeps the counters and histograms it was made with', async () =
 
 test('a container snapshot carries the CPU counter of its previous stats sample, and none after a stop', async () => {
   const engine = await startFakeEngine({ socketPath: join(dir, 'cpu.sock'), containers: [{ name: 'web', state: 'running' }] });
-  const tracker = new HostTracker({
-    host: { name: 'h', url: engine.url, endpoint: { kind: 'unix', socketPath: engine.socketPath! }, labels: {} },
-    transport: createUnixTransport(engine.socketPath!, 8),
-    parser: StatsPool.create({ threads: 0 }),
-    collection: { timeoutMs: 5000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 8 },
-    include: () => true,
-    log: pino({ level: 'silent' }),
-  });
+  const tracker = trackerOf(engine);
   const web = async () => (await tracker.scrape()).containers!.find((c) => c.ident.name === 'web')!;
   try {
     const first = await web();
