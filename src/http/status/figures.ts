@@ -48,7 +48,10 @@ export function memoryAgainst(c: ContainerSnapshot, info: DaemonInfo | null): Ag
 export const PROBLEMS = ['unhealthy', 'restarting', 'oom-killed', 'exited non-zero', 'restarted'] as const;
 export type Problem = (typeof PROBLEMS)[number];
 
-/** A restart by the container's policy this recent marks it (docker's restart backoff stays under a minute while it flaps). */
+/**
+ * A restart by the container's policy this recent marks it: Docker's restart delay grows to a
+ * minute at most while a container flaps, and the crash-loop alert (monitoring/) looks back 15m.
+ */
 export const RECENT_RESTART_SECONDS = 15 * 60;
 
 /**

@@ -42,8 +42,9 @@ function containerRow({ c, problem }: ContainerRow, info: DaemonInfo | null, now
   const project = c.ident.labels[COMPOSE_PROJECT];
   const service = c.ident.labels[COMPOSE_SERVICE];
   const compose = project !== undefined ? `<div class="dim">${esc(project)}${service !== undefined ? ` / ${esc(service)}` : ''}</div>` : '';
-  const cls = problem ? ` class="problem p-${problem.replace(/ /g, '-')}"` : '';
-  const tag = problem ? `<span class="tag p-${problem.replace(/ /g, '-')}">${problem}</span>` : '';
+  const p = problem ? `p-${problem.replace(/ /g, '-')}` : '';
+  const cls = problem ? ` class="problem ${p}"` : '';
+  const tag = problem ? `<span class="tag ${p}">${problem}</span>` : '';
   const stopped = c.state === 'exited' || c.state === 'dead';
   const state = stopped ? `${c.state} (${i.exitCode})` : c.state;
   return `<tr${cls}><td><span title="${esc(c.ident.id)}">${esc(c.ident.name)}</span>${tag}${compose}</td><td>${esc(c.ident.image)}</td><td>${esc(state)}</td><td>${health(i.health)}</td><td>${cpuCell(c, info)}</td><td>${memoryCell(c, info)}</td><td class="num">${i.restartCount}</td><td>${uptime(c, now)}</td></tr>\n`;
