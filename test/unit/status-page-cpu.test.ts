@@ -1,5 +1,5 @@
 // The status pages stay cheap at fleet scale: 200 hosts x 50 containers rendered in under
-// 100 ms of CPU. Measured here (shared 2-core VM, three runs, median of 7 after one cold run):
+// 100 ms of CPU. Measured here (shared 2-core VM, four runs, median of 7 after one cold run):
 // the overview 4.9-7.5 ms, all 200 host pages together (10,000 container rows) 23-36 ms. The
 // cold first run, the JIT's warm-up once per process, took 37-65 and 81-115 ms.
 import assert from 'node:assert/strict';
