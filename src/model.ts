@@ -63,12 +63,25 @@ export interface ContainerIdentity {
   labels: Record<string, string>;
 }
 
+/** A cumulative CPU counter as the daemon read it. */
+export interface CpuSample {
+  /** cpu_stats.cpu_usage.total_usage, ns */
+  totalNs: number;
+  /** unix seconds of the sample ("read") */
+  readTime: number;
+}
+
 export interface ContainerSnapshot {
   ident: ContainerIdentity;
   state: ContainerState;
   inspect: InspectSummary;
   /** Running containers only; null when stopped. */
   stats: StatsSample | null;
+  /**
+   * The CPU counter of the stats sample before `stats` (an earlier probe's), so a rate needs no
+   * history kept elsewhere; absent when there is none (new, or stopped since).
+   */
+  prevCpu?: CpuSample;
   /** unix seconds when this container was last listed */
   lastSeen: number;
 }

@@ -7,8 +7,9 @@ import { formatDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { LiveWebConfig } from '../web/live.ts';
 import { acceptsGzip, sendGzip } from './compression.ts';
-import { landingPage } from './landing.ts';
 import { connectionTls } from './listeners.ts';
+import { hostPage } from './status/host-page.ts';
+import { overviewPage } from './status/overview.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { SharedBodies } from './shared-bodies.ts';
 import { guard } from './web-guard.ts';
@@ -38,6 +39,10 @@ const TEXT = 'text/plain; charset=utf-8';
 /** Answered without the web config's checks (never behind auth): a liveness probe must always work. */
 const HEALTHY = new Set(['/-/healthy', '/healthz']);
 
+const HTML = 'text/html; charset=utf-8';
+/** /hosts/<name>: one host's status page (names are URL-safe: config/hosts.ts) */
+const HOST_PAGE = '/hosts/';
+
 export interface HttpServerDeps {
   fleet: Fleet;
   renderer: MetricsRenderer;
@@ -54,7 +59,8 @@ export interface HttpServerDeps {
 
 /**
  * Routes: the telemetry path (all hosts), /probe?target= (one host), /-/healthy (and its old
- * name /healthz), /-/ready, / (status page). GET and HEAD.
+ * name /healthz), /-/ready, / and /hosts/<name> (status pages, from what scrapes served: they
+ * never probe). GET and HEAD.
  */
 export function createHttpServer(deps: HttpServerDeps): Server {
   const { fleet, renderer, log, version, limits, telemetryPath, web } = deps;
@@ -143,7 +149,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     const target = parseRequestTarget(req.url ?? '');
     if (target === undefined) return send(req, res, 400, TEXT, '400 bad request: invalid request target\n');
     const { path, query } = target;
-    if (!routes.has(path)) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
+    if (!routes.has(path) && !path.startsWith(HOST_PAGE)) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return send(req, res, 405, TEXT, `405 method not allowed: ${req.method}\n`);
@@ -154,7 +160,13 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       if (!verdict.pass) return send(req, res, verdict.status, TEXT, verdict.body);
     }
     if (path === '/-/ready') return deps.isReady() ? send(req, res, 200, TEXT, 'ready\n') : send(req, res, 503, TEXT, '503 service unavailable: not ready\n');
-    if (path === '/') return send(req, res, 200, 'text/html; charset=utf-8', landingPage(version, fleet.lastServed(), telemetryPath));
+    if (path === '/') return send(req, res, 200, HTML, overviewPage(version, fleet.lastServed(), Date.now() / 1000, telemetryPath));
+    if (path.startsWith(HOST_PAGE)) {
+      const name = path.slice(HOST_PAGE.length);
+      const row = fleet.lastServed().find((r) => r.name === name);
+      if (!row) return send(req, res, 404, TEXT, `404 not found: no host ${JSON.stringify(name)}\n`);
+      return send(req, res, 200, HTML, hostPage(version, row, Date.now() / 1000));
+    }
 
     let host: string | undefined;
     if (path === '/probe') {

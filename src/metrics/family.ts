@@ -1,4 +1,5 @@
 import type { ContainerSnapshot, HostSnapshot } from '../model.ts';
+import { F } from '../stats/layout.ts';
 import { Exposition, nameBytes, type MetricType } from './exposition.ts';
 import type { LabelCache, LabelSet, RenderLabels } from './label-cache.ts';
 
@@ -73,4 +74,12 @@ export const PAUSE_MASK = 1023;
 
 export function stat(c: ContainerSnapshot, field: number): number {
   return c.stats ? c.stats.values[field]! : NaN;
+}
+
+/** usage minus inactive file, as `docker stats` and cAdvisor compute it */
+export function workingSet(c: ContainerSnapshot): number {
+  const usage = stat(c, F.memUsage);
+  const inactive = stat(c, F.memInactiveFile);
+  if (Number.isNaN(inactive)) return usage;
+  return usage > inactive ? usage - inactive : 0;
 }

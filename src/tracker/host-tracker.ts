@@ -241,7 +241,7 @@ export class HostTracker {
         this.#log.info({ container: t.ident.name }, 'container recovered');
         t.error = null;
       }
-      containers.push({ ident: t.ident, state: entry.state, inspect: t.inspect, stats: t.stats, lastSeen: now });
+      containers.push({ ident: t.ident, state: entry.state, inspect: t.inspect, stats: t.stats, prevCpu: t.prevCpu, lastSeen: now });
     }
     return done(true, containers, entries.length);
   }
@@ -302,7 +302,7 @@ export class HostTracker {
     await Promise.all(
       tracked.map(async ([entry, t]) => {
         if (entry.state !== 'running' && entry.state !== 'paused') {
-          t.stats = null;
+          t.setStats(null);
           return;
         }
         await requestTurn();
@@ -338,7 +338,7 @@ export class HostTracker {
         continue;
       }
       const values = parsed.values.subarray(i * FIELD_COUNT, (i + 1) * FIELD_COUNT);
-      t.stats = { values, networks: parsed.networks[i] ?? [] };
+      t.setStats({ values, networks: parsed.networks[i] ?? [] });
       this.#noteDroppedInterfaces(t, values[F.droppedInterfaces]!);
     }
   }

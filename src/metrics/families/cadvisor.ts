@@ -1,19 +1,10 @@
 // cAdvisor's names and units, so dashboards built on cAdvisor work against this exporter.
-import type { ContainerSnapshot } from '../../model.ts';
 import type { NetworkSample } from '../../stats/layout.ts';
 import { F } from '../../stats/layout.ts';
 import { escapeLabelValue, labelBytes, nameBytes } from '../exposition.ts';
-import { PAUSE_MASK, stat, writeContainerMetrics, type ContainerMetric, type FamilyDescriptor } from '../family.ts';
+import { PAUSE_MASK, stat, workingSet, writeContainerMetrics, type ContainerMetric, type FamilyDescriptor } from '../family.ts';
 
 const NS = 1e9;
-
-/** usage minus inactive file, as `docker stats` and cAdvisor compute it */
-function workingSet(c: ContainerSnapshot): number {
-  const usage = stat(c, F.memUsage);
-  const inactive = stat(c, F.memInactiveFile);
-  if (Number.isNaN(inactive)) return usage;
-  return usage > inactive ? usage - inactive : 0;
-}
 
 const METRICS: readonly ContainerMetric[] = [
   { name: 'container_cpu_usage_seconds_total', type: 'counter', help: 'Cumulative cpu time consumed in seconds.', value: (c) => stat(c, F.cpuTotalNs) / NS },
