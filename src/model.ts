@@ -63,12 +63,25 @@ export interface ContainerIdentity {
   labels: Record<string, string>;
 }
 
+/** A cumulative CPU counter as the daemon read it. */
+export interface CpuSample {
+  /** cpu_stats.cpu_usage.total_usage, ns */
+  totalNs: number;
+  /** unix seconds of the sample ("read") */
+  readTime: number;
+}
+
 export interface ContainerSnapshot {
   ident: ContainerIdentity;
   state: ContainerState;
   inspect: InspectSummary;
   /** Running containers only; null when stopped. */
   stats: StatsSample | null;
+  /**
+   * The CPU counter of the stats sample before `stats` (an earlier probe's), so a rate needs no
+   * history kept elsewhere; absent when there is none (new, or stopped since).
+   */
+  prevCpu?: CpuSample;
   /** unix seconds when this container was last listed */
   lastSeen: number;
 }
@@ -104,6 +117,53 @@ export interface HostCounters {
   statsDuration: Histogram;
 }
 
+// ---- disk usage: GET /system/df, decoded by docker/disk-usage.ts
+
+export const DISK_TYPES = ['images', 'containers', 'volumes', 'build_cache'] as const;
+export type DiskType = (typeof DISK_TYPES)[number];
+
+/** One line of `docker system df`. */
+export interface DiskTotals {
+  /** TOTAL */
+  count: number;
+  /** SIZE, bytes */
+  sizeBytes: number;
+  /** RECLAIMABLE, bytes */
+  reclaimableBytes: number;
+}
+
+/** What `/system/df` says about one container (`docker ps --size`). */
+export interface ContainerDisk {
+  /** its writable layer: SizeRw */
+  rwBytes: number;
+  /** writable layer plus image: SizeRootFs */
+  rootFsBytes: number;
+  /** names of the volumes it mounts */
+  volumes: readonly string[];
+}
+
+export interface DiskUsage {
+  totals: Record<DiskType, DiskTotals>;
+  /** images with no tag and no digest, as the docker CLI shows `<none>:<none>` */
+  danglingImages: number;
+  /** by full container id */
+  containers: ReadonlyMap<string, ContainerDisk>;
+  /** bytes by volume name; only volumes the daemon measured (local driver) */
+  volumes: ReadonlyMap<string, number>;
+}
+
+/** The host's disk figures as one scrape serves them. */
+export interface DiskSnapshot {
+  /** the last good `/system/df`; null until one succeeded */
+  usage: DiskUsage | null;
+  /** seconds since it was measured; NaN without one */
+  ageSeconds: number;
+  /** failed walks since start */
+  failures: number;
+  /** volumes the exported containers mount, with their bytes: the largest `collection.disk_max_volumes` */
+  volumes: readonly (readonly [string, number])[];
+}
+
 export interface HostSnapshot {
   host: string;
   /** static labels from the config */
@@ -125,6 +185,8 @@ export interface HostSnapshot {
   counters: HostCounters;
   /** connection state of transports that keep one (ssh) */
   transport?: ConnectionStats;
+  /** absent when `collection.disk_interval` is 0 */
+  disk?: DiskSnapshot;
 }
 
 export interface ConnectionStats {

@@ -39,6 +39,8 @@ export function settings<H>(hosts: Field<H>) {
       minIntervalMs: duration('min_interval', 'Serve a probe result younger than this.', '0s', 'zero'),
       maxStalenessMs: duration('max_staleness', 'Serve a late host its last snapshot while younger than this.', '60s', 'zero'),
       concurrency: integer('concurrency', 'Engine API requests in flight per host.', 256, 1),
+      diskIntervalMs: duration('disk_interval', 'How often each host is asked for its disk usage (GET /system/df), in the background; 0s = never.', '5m', 'zero'),
+      diskMaxVolumes: integer('disk_max_volumes', 'Volumes per host with docker_volume_usage_bytes: the largest of those the exported containers mount.', 100, 0),
     }),
     metrics: section({
       families: list('families', 'Metric families to export.', optionalFamilyNames(), familyCheck, true),

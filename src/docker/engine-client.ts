@@ -25,8 +25,9 @@ const MiB = 1024 * 1024;
  * logged as its container's or list's failure). A real stats body is 2-10 KB and an inspect
  * 5-30 KB, so 1 MiB is generous; a list entry is 1-2 KB, so 32 MiB is 16,000+ containers.
  * Without caps a daemon answering 30 MB of nested arrays kept a parse busy for 40 s.
+ * `/system/df` lists every container, image, volume and build cache record (0.3-2 KB each).
  */
-export const BODY_CAPS = { daemon: MiB, list: 32 * MiB, inspect: MiB, stats: MiB } as const;
+export const BODY_CAPS = { daemon: MiB, list: 32 * MiB, inspect: MiB, stats: MiB, df: 64 * MiB } as const;
 export type BodyKind = keyof typeof BODY_CAPS;
 
 export class EngineError extends Error {
@@ -126,6 +127,16 @@ export class EngineClient {
   statsRaw(id: string, timeoutMs: number): Promise<Buffer> {
     const q = this.oneShot ? 'stream=false&one-shot=true' : 'stream=false';
     return this.get(`/containers/${encodeURIComponent(id)}/stats?${q}`, timeoutMs, 'stats');
+  }
+
+  /**
+   * GET /system/df, everything: images, containers, volumes and build cache. All four are
+   * exported, so `type=` (API 1.42+) would ask for the same walk by another name. Speaking at
+   * most API 1.51 keeps the answer in the shape that lists every item (1.52 lists them only
+   * with verbose=1).
+   */
+  systemDf(timeoutMs: number): Promise<unknown> {
+    return this.getJson('/system/df', timeoutMs, 'df');
   }
 
   /** Fail everything in flight now and every later request. */

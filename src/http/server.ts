@@ -8,8 +8,9 @@ import { errorMessage } from '../util/errors.ts';
 import type { ReloadResult } from '../reload/reloader.ts';
 import type { LiveWebConfig } from '../web/live.ts';
 import { acceptsGzip, sendGzip } from './compression.ts';
-import { landingPage } from './landing.ts';
 import { connectionTls } from './listeners.ts';
+import { hostPage } from './status/host-page.ts';
+import { overviewPage } from './status/overview.ts';
 import { parseRequestTarget } from './request-target.ts';
 import { exporterAddress, SD_CONTENT_TYPE, serviceDiscoveryBody } from './service-discovery.ts';
 import { SharedBodies } from './shared-bodies.ts';
@@ -44,6 +45,10 @@ const READ = ['GET', 'HEAD'];
 /** as Prometheus takes it */
 const RELOAD_METHODS = ['POST', 'PUT'];
 
+const HTML = 'text/html; charset=utf-8';
+/** /hosts/<name>: one host's status page (names are URL-safe: config/hosts.ts) */
+const HOST_PAGE = '/hosts/';
+
 export interface HttpServerDeps {
   fleet: Fleet;
   renderer: MetricsRenderer;
@@ -62,7 +67,8 @@ export interface HttpServerDeps {
 
 /**
  * Routes: the telemetry path (all hosts), /probe?target= (one host), /sd (http_sd), /-/healthy
- * (and its old name /healthz), /-/ready, / (status page): GET and HEAD; POST|PUT /-/reload.
+ * (and its old name /healthz), /-/ready, / and /hosts/<name> (status pages, from what scrapes
+ * served: they never probe): GET and HEAD; POST|PUT /-/reload.
  */
 export function createHttpServer(deps: HttpServerDeps): Server {
   const { fleet, renderer, log, version, limits, telemetryPath, web } = deps;
@@ -151,7 +157,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     const target = parseRequestTarget(req.url ?? '');
     if (target === undefined) return send(req, res, 400, TEXT, '400 bad request: invalid request target\n');
     const { path, query } = target;
-    if (!routes.has(path)) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
+    if (!routes.has(path) && !path.startsWith(HOST_PAGE)) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
     const methods = path === RELOAD ? RELOAD_METHODS : READ;
     if (!methods.includes(req.method ?? '')) {
       res.setHeader('allow', methods.join(', '));
@@ -163,7 +169,13 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       if (!verdict.pass) return send(req, res, verdict.status, TEXT, verdict.body);
     }
     if (path === '/-/ready') return deps.isReady() ? send(req, res, 200, TEXT, 'ready\n') : send(req, res, 503, TEXT, '503 service unavailable: not ready\n');
-    if (path === '/') return send(req, res, 200, 'text/html; charset=utf-8', landingPage(version, fleet.lastServed(), telemetryPath));
+    if (path === '/') return send(req, res, 200, HTML, overviewPage(version, fleet.lastServed(), Date.now() / 1000, telemetryPath));
+    if (path.startsWith(HOST_PAGE)) {
+      const name = path.slice(HOST_PAGE.length);
+      const row = fleet.lastServed().find((r) => r.name === name);
+      if (!row) return send(req, res, 404, TEXT, `404 not found: no host ${JSON.stringify(name)}\n`);
+      return send(req, res, 200, HTML, hostPage(version, row, Date.now() / 1000));
+    }
     if (path === '/sd') {
       const address = exporterAddress(req.headers.host, req.socket.localAddress, req.socket.localPort);
       const hosts = fleet.hosts().map((h) => ({ name: h.name, url: h.url, labels: h.labels, source: h.context === undefined ? 'config' as const : 'docker_context' as const }));

@@ -1,4 +1,5 @@
 import type { ContainerSnapshot, HostSnapshot } from '../model.ts';
+import { F } from '../stats/layout.ts';
 import { Exposition, nameBytes, type MetricType } from './exposition.ts';
 import type { LabelCache, LabelSet, RenderLabels } from './label-cache.ts';
 
@@ -40,7 +41,7 @@ export interface ContainerMetric {
   type: MetricType;
   help: string;
   /** NaN: no series for this container */
-  value(c: ContainerSnapshot): number;
+  value(c: ContainerSnapshot, h: HostSnapshot): number;
 }
 
 /** Writes each metric over every host's containers, labelled with label set `set`. */
@@ -51,17 +52,17 @@ export function* writeContainerMetrics(
   metrics: readonly ContainerMetric[],
   set: LabelSet,
 ): Generator<void> {
-  const rows: [Buffer, ContainerSnapshot][] = [];
+  const rows: [Buffer, ContainerSnapshot, HostSnapshot][] = [];
   for (const h of hosts) {
     if (!h.containers) continue;
-    for (const c of h.containers) rows.push([labels.of(h, c, set), c]);
+    for (const c of h.containers) rows.push([labels.of(h, c, set), c, h]);
   }
   for (const m of metrics) {
     out.family(m.name, m.type, m.help);
     const name = nameBytes(m.name);
     for (let i = 0; i < rows.length; i++) {
-      const [text, c] = rows[i]!;
-      out.sampleBytes(name, text, m.value(c));
+      const [text, c, h] = rows[i]!;
+      out.sampleBytes(name, text, m.value(c, h));
       if ((i & PAUSE_MASK) === PAUSE_MASK) yield;
     }
     yield;
@@ -73,4 +74,12 @@ export const PAUSE_MASK = 1023;
 
 export function stat(c: ContainerSnapshot, field: number): number {
   return c.stats ? c.stats.values[field]! : NaN;
+}
+
+/** usage minus inactive file, as `docker stats` and cAdvisor compute it */
+export function workingSet(c: ContainerSnapshot): number {
+  const usage = stat(c, F.memUsage);
+  const inactive = stat(c, F.memInactiveFile);
+  if (Number.isNaN(inactive)) return usage;
+  return usage > inactive ? usage - inactive : 0;
 }

@@ -1,5 +1,6 @@
-import type { ContainerIdentity, InspectSummary, StatsSample } from '../model.ts';
+import type { ContainerIdentity, CpuSample, InspectSummary, StatsSample } from '../model.ts';
 import { healthMarker, uptimeUpperBound, type ListEntry } from '../docker/decode.ts';
+import { F } from '../stats/layout.ts';
 
 /** Even without a visible change, inspect again this often (limits can change by `docker update`). */
 const INSPECT_REFRESH_MS = 5 * 60_000;
@@ -9,6 +10,8 @@ export class ContainerTracker {
   ident: ContainerIdentity;
   inspect: InspectSummary | null = null;
   stats: StatsSample | null = null;
+  /** the CPU counter of the sample before `stats`: two consecutive samples give a rate */
+  prevCpu: CpuSample | undefined;
   /** null while healthy; the message last logged otherwise (logged once per change). */
   error: string | null = null;
   /** this probe's outcome: false hides the container's series until its next good update */
@@ -45,6 +48,13 @@ export class ContainerTracker {
       if (uptimeUpperBound(entry.status) < sinceInspect) return true;
     }
     return false;
+  }
+
+  /** A new stats sample, or null when not running (the next rate then starts afresh). */
+  setStats(sample: StatsSample | null): void {
+    const prev = this.stats;
+    this.prevCpu = prev && sample ? { totalNs: prev.values[F.cpuTotalNs]!, readTime: prev.values[F.readTime]! } : undefined;
+    this.stats = sample;
   }
 
   setInspect(summary: InspectSummary, entry: ListEntry, nowMs: number): void {

@@ -1,8 +1,9 @@
 import type { CollectionConfig, HostConfig } from '../config/types.ts';
 import { decodeInfo, decodeInspect, decodeList, type ListEntry } from '../docker/decode.ts';
+import { decodeDiskUsage, mountedVolumes } from '../docker/disk-usage.ts';
 import { EngineClient, EngineError } from '../docker/engine-client.ts';
 import type { Logger } from '../log.ts';
-import type { ContainerSnapshot, DaemonInfo, HostCounters, HostSnapshot } from '../model.ts';
+import type { ContainerSnapshot, DaemonInfo, DiskSnapshot, DiskUsage, HostCounters, HostSnapshot } from '../model.ts';
 import type { Transport } from '../transport/types.ts';
 import { copyHistogram, newHistogram, observe } from '../util/histogram.ts';
 import { requestTurn } from '../util/turns.ts';
@@ -10,6 +11,7 @@ import { F, FIELD_COUNT, MAX_INTERFACES, type ParseResult } from '../stats/layou
 import { roundDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
 import { ContainerTracker } from './container-tracker.ts';
+import { DiskPoller } from './disk-poller.ts';
 import type { ContainerPredicate } from './filter.ts';
 
 /** Turns raw stats bodies into samples; the worker pool in production. */
@@ -70,6 +72,10 @@ export class HostTracker {
   /** repeated ids in the last list, logged once per change */
   #duplicates = 0;
   #closing = false;
+  /** GET /system/df in the background; null when collection.disk_interval is 0 */
+  readonly #disk: DiskPoller | null;
+  /** mounted volumes the cap left out of the last snapshot (logged once per change) */
+  #volumesDropped = 0;
 
   constructor(deps: {
     host: HostConfig;
@@ -86,6 +92,8 @@ export class HostTracker {
     this.#cfg = deps.collection;
     this.#include = deps.include;
     this.#log = deps.log.child({ host: deps.host.name });
+    this.#disk = this.#cfg.diskIntervalMs > 0 ? new DiskPoller({ intervalMs: this.#cfg.diskIntervalMs, fetch: (ms) => this.#fetchDisk(ms), log: this.#log }) : null;
+    this.#disk?.start();
   }
 
   /** A reload's collection settings and container filter, from the next probe on. */
@@ -124,9 +132,37 @@ export class HostTracker {
   /** Fails the requests in flight, so a running probe ends at once; then closes the transport. */
   async close(): Promise<void> {
     this.#closing = true;
+    const diskStopped = this.#disk?.stop();
     this.#client.close();
-    await this.#probe;
+    await Promise.all([this.#probe, diskStopped]);
     await this.#transport.close();
+  }
+
+  /** Its own deadline, never a scrape's: the poller calls it, a scrape only reads its last result. */
+  async #fetchDisk(timeoutMs: number): Promise<DiskUsage | string> {
+    // The version a scrape's probe negotiated, or this walk negotiates it (the same answer).
+    if (!this.#client.apiVersion) await this.#client.negotiate(timeoutMs);
+    return decodeDiskUsage(await this.#client.systemDf(timeoutMs));
+  }
+
+  #diskSnapshot(disk: DiskPoller, containers: ContainerSnapshot[] | null): DiskSnapshot {
+    const last = disk.last;
+    let volumes: [string, number][] = [];
+    if (last && containers) {
+      const picked = mountedVolumes(last.usage, containers.map((c) => c.ident.id), this.#cfg.diskMaxVolumes);
+      volumes = picked.volumes;
+      // 0 asks for none: nothing to warn about
+      if (picked.dropped > 0 && picked.dropped !== this.#volumesDropped && this.#cfg.diskMaxVolumes > 0) {
+        this.#log.warn({ dropped: picked.dropped, kept: volumes.length }, 'containers mount more volumes than collection.disk_max_volumes: the smallest are not exported');
+      }
+      this.#volumesDropped = picked.dropped;
+    }
+    return {
+      usage: last?.usage ?? null,
+      ageSeconds: last ? Math.max(0, Date.now() - last.finishedAt) / 1000 : NaN,
+      failures: disk.failures,
+      volumes,
+    };
   }
 
   #startProbe(): Promise<ProbeResult> {
@@ -211,7 +247,7 @@ export class HostTracker {
         this.#log.info({ container: t.ident.name }, 'container recovered');
         t.error = null;
       }
-      containers.push({ ident: t.ident, state: entry.state, inspect: t.inspect, stats: t.stats, lastSeen: now });
+      containers.push({ ident: t.ident, state: entry.state, inspect: t.inspect, stats: t.stats, prevCpu: t.prevCpu, lastSeen: now });
     }
     return done(true, containers, entries.length);
   }
@@ -272,7 +308,7 @@ export class HostTracker {
     await Promise.all(
       tracked.map(async ([entry, t]) => {
         if (entry.state !== 'running' && entry.state !== 'paused') {
-          t.stats = null;
+          t.setStats(null);
           return;
         }
         await requestTurn();
@@ -308,7 +344,7 @@ export class HostTracker {
         continue;
       }
       const values = parsed.values.subarray(i * FIELD_COUNT, (i + 1) * FIELD_COUNT);
-      t.stats = { values, networks: parsed.networks[i] ?? [] };
+      t.setStats({ values, networks: parsed.networks[i] ?? [] });
       this.#noteDroppedInterfaces(t, values[F.droppedInterfaces]!);
     }
   }
@@ -366,6 +402,7 @@ export class HostTracker {
       lastDurationSeconds: r.durationSeconds,
       counters: copyCounters(this.counters),
       transport: this.#transport.stats?.(),
+      ...(this.#disk ? { disk: this.#diskSnapshot(this.#disk, r.containers) } : {}),
     };
   }
 }

@@ -21,7 +21,7 @@ declare -A need=(
   [jq]=jq                      # fleet.json
   [ps]=procps
   [ip]=iproute2
-  [chromium]=chromium          # renders the status page (landing.test.ts)
+  [chromium]=chromium          # renders the status pages (status-page.test.ts)
   [debootstrap]=debootstrap    # the image's base, Debian bookworm (image.sh)
 )
 missing=()

@@ -157,7 +157,8 @@ describe('two hosts, unix and mutual TLS', () => {
   test('routes: / lists the hosts, /healthz, 404 for other paths, 405 for other methods', async () => {
     const page = await scrape(url, '/');
     assert.equal(page.status, 200);
-    assert.match(page.text, /<td><a href="\/probe\?target=a">a<\/a><\/td>/);
+    assert.match(page.text, /<td><a href="\/hosts\/a">a<\/a>/);
+    assert.match(page.text, /<td><a href="\/hosts\/b">b<\/a>/);
     assert.equal((await scrape(url, '/healthz')).status, 200);
     assert.equal((await scrape(url, '/nope')).status, 404);
     for (const method of ['POST', 'PUT', 'DELETE']) {
@@ -245,7 +246,7 @@ test('a dead host: up 0, no container series, the others intact, and it recovers
   assert.equal(value(text, 'docker_host_up', 'host="ok"'), 1);
   assert.equal(value(text, 'container_info', 'name="c"'), 1);
   const page = await scrape(url, '/');
-  assert.match(page.text, /class="down">down<\/td>.*ENOENT/s);
+  assert.match(page.text, /class="state down">down<\/span>.*ENOENT/s);
 
   const revived = await startFakeEngine({ socketPath: deadPath, containers: [{ name: 'back', state: 'running' }] });
   engines.push(revived);

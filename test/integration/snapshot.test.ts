@@ -5,17 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
+import { F } from '../../src/stats/layout.ts';
 import { StatsPool } from '../../src/stats/pool.ts';
 import { HostTracker } from '../../src/tracker/host-tracker.ts';
 import { createUnixTransport } from '../../src/transport/unix.ts';
-import { startFakeEngine } from '../support/fake-engine.ts';
+import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-snapshot-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('a snapshot keeps the counters and histograms it was made with', async () => {
-  const engine = await startFakeEngine({ socketPath: join(dir, 'e.sock'), containers: [{ name: 'web', state: 'running' }] });
-  const tracker = new HostTracker({
+function trackerOf(engine: FakeEngine): HostTracker {
+  return new HostTracker({
     host: { name: 'h', url: engine.url, endpoint: { kind: 'unix', socketPath: engine.socketPath! }, labels: {} },
     transport: createUnixTransport(engine.socketPath!, 8),
     parser: StatsPool.create({ threads: 0 }),
@@ -23,6 +23,11 @@ test('a snapshot keeps the counters and histograms it was made with', async () =
     include: () => true,
     log: pino({ level: 'silent' }),
   });
+}
+
+test('a snapshot keeps the counters and histograms it was made with', async () => {
+  const engine = await startFakeEngine({ socketPath: join(dir, 'e.sock'), containers: [{ name: 'web', state: 'running' }] });
+  const tracker = trackerOf(engine);
   try {
     const first = await tracker.scrape();
     assert.equal(first.up, true);
@@ -35,6 +40,28 @@ test('a snapshot keeps the counters and histograms it was made with', async () =
     assert.equal(first.counters.listFailed, 0, 'the first snapshot still shows what its scrape was served');
     assert.equal(first.counters.probeDuration.count, 1);
     assert.equal(first.counters.probeDuration.counts.reduce((a, b) => a + b, 0), 1);
+  } finally {
+    await tracker.close();
+    await engine.close();
+  }
+});
+
+test('a container snapshot carries the CPU counter of its previous stats sample, and none after a stop', async () => {
+  const engine = await startFakeEngine({ socketPath: join(dir, 'cpu.sock'), containers: [{ name: 'web', state: 'running' }] });
+  const tracker = trackerOf(engine);
+  const web = async () => (await tracker.scrape()).containers!.find((c) => c.ident.name === 'web')!;
+  try {
+    const first = await web();
+    assert.equal(first.prevCpu, undefined, 'one sample: nothing to compare with');
+    const second = await web();
+    assert.deepEqual(second.prevCpu, { totalNs: first.stats!.values[F.cpuTotalNs], readTime: first.stats!.values[F.readTime] });
+    assert.ok(second.stats!.values[F.cpuTotalNs]! > second.prevCpu!.totalNs, 'the fake counter grew between the samples');
+    assert.equal(first.prevCpu, undefined, 'an earlier snapshot does not change');
+    engine.containers.update('web', { state: 'exited' });
+    assert.equal((await web()).prevCpu, undefined);
+    engine.containers.update('web', { state: 'running' });
+    assert.equal((await web()).prevCpu, undefined, 'started again: the rate starts afresh');
+    assert.ok((await web()).prevCpu);
   } finally {
     await tracker.close();
     await engine.close();

@@ -6,6 +6,7 @@ import { existsSync, lstatSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import { dfBody, emptyDisk, type FakeDisk } from './disk-bodies.ts';
 import {
   containerFrom,
   containerStatsBody,
@@ -16,8 +17,8 @@ import {
   type FakeContainer,
 } from './stats-bodies.ts';
 
-export type EndpointKind = 'ping' | 'version' | 'info' | 'list' | 'inspect' | 'stats' | 'unknown';
-const KINDS: readonly EndpointKind[] = ['ping', 'version', 'info', 'list', 'inspect', 'stats', 'unknown'];
+export type EndpointKind = 'ping' | 'version' | 'info' | 'list' | 'inspect' | 'stats' | 'df' | 'unknown';
+const KINDS: readonly EndpointKind[] = ['ping', 'version', 'info', 'list', 'inspect', 'stats', 'df', 'unknown'];
 
 export interface Fault {
   /** Added to the answer's wait; delays of every matching rule add up. */
@@ -216,6 +217,10 @@ export interface FakeEngine {
   faults: FaultRule[];
   /** >0: stats answer at the next multiple of this since the epoch (the daemon's sampling tick, 1000 in real life). */
   statsTickMs: number;
+  /** What GET /system/df reports besides the store's containers; mutable. */
+  disk: FakeDisk;
+  /** GET /system/df answers after this long (a real daemon walks every layer: seconds to minutes). */
+  dfDelayMs: number;
   readonly requests: RequestLog;
   /** accepted sockets (TCP or unix), before any TLS handshake */
   readonly connections: number;
@@ -271,6 +276,7 @@ function route(target: string): Route {
   if (path === '/version') return { kind: 'version', path, version };
   if (path === '/info') return { kind: 'info', path, version };
   if (path === '/containers/json') return { kind: 'list', path, version };
+  if (path === '/system/df') return { kind: 'df', path, version };
   if (path.startsWith('/containers/')) {
     const rest = path.slice('/containers/'.length);
     const slash = rest.indexOf('/');
@@ -350,6 +356,8 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     },
     faults: [],
     statsTickMs: 0,
+    disk: emptyDisk(),
+    dfDelayMs: 0,
     get requests() {
       return requests;
     },
@@ -630,6 +638,22 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     return `[${out.join(',')}]\n`;
   };
 
+  // dockerd 20.10 refuses a second walk while one runs; later versions share it.
+  let dfRunning = false;
+  const serveDf = (req: http.IncomingMessage, res: http.ServerResponse, r: Route): void => {
+    if (dfRunning) return send(res, 500, message('a disk usage operation is already running'));
+    dfRunning = true;
+    const target = req.url ?? '';
+    const q = target.indexOf('?');
+    // `type=` exists from API 1.42 on; older daemons ignore it
+    const typed = cmpVersion(r.version ?? engine.apiVersion, '1.42') >= 0 && q >= 0;
+    const types = typed ? new Set(new URLSearchParams(target.slice(q + 1)).getAll('type')) : undefined;
+    later(engine.dfDelayMs, () => {
+      dfRunning = false;
+      send(res, 200, dfBody(store.all(), engine.disk, { types }));
+    });
+  };
+
   const answer = (req: http.IncomingMessage, res: http.ServerResponse, r: Route, e: Entry | undefined): void => {
     switch (r.kind) {
       case 'ping':
@@ -648,6 +672,8 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
       case 'stats':
         if (!e) return send(res, 404, message(`No such container: ${r.ref}`));
         return serveStats(req, res, e);
+      case 'df':
+        return serveDf(req, res, r);
       case 'unknown':
         return send(res, 404, message('page not found'));
     }

@@ -77,7 +77,7 @@ const sshHost = (sshLines: string) => `  - name: web-01
 ${sshLines}`;
 
 const DEFAULTS = {
-  collection: { timeoutMs: 8000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 256 },
+  collection: { timeoutMs: 8000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 256, diskIntervalMs: 300_000, diskMaxVolumes: 100 },
   metrics: {
     families: ['docker_exporter', 'cadvisor', 'state'],
     containerLabels: ['com.docker.compose.project', 'com.docker.compose.service'],
@@ -199,7 +199,7 @@ describe('loading: positive cases', () => {
   test('a JSON file', () => {
     const { config, warnings } = configOf(loadConfig({ file: path.join(fixtures, 'fleet.json'), env: {} }));
     assert.deepEqual(warnings, []);
-    assert.deepEqual(config.collection, { timeoutMs: 5000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 32 });
+    assert.deepEqual(config.collection, { timeoutMs: 5000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 32, diskIntervalMs: 300_000, diskMaxVolumes: 100 });
     assert.deepEqual(config.metrics.families, ['state']);
     assert.deepEqual(config.pool, { threads: 0 });
     assert.deepEqual(config.hosts.map((h) => h.name), ['local', 'lab']);
@@ -216,6 +216,8 @@ describe('loading: positive cases', () => {
   min_interval: 500ms
   max_staleness: 2m
   concurrency: 16
+  disk_interval: 0s
+  disk_max_volumes: 7
 metrics:
   families: [cadvisor, state, cadvisor]
   container_labels: [team]
@@ -233,7 +235,7 @@ ${sshHost(`      socket_path: /run/user/1000/docker.sock
 `)}`;
     const { config, warnings } = configOf(load(yaml, { WEB01_PASS: 'x' }));
     assert.deepEqual(warnings, []);
-    assert.deepEqual(config.collection, { timeoutMs: 90_000, minIntervalMs: 500, maxStalenessMs: 120_000, concurrency: 16 });
+    assert.deepEqual(config.collection, { timeoutMs: 90_000, minIntervalMs: 500, maxStalenessMs: 120_000, concurrency: 16, diskIntervalMs: 0, diskMaxVolumes: 7 });
     assert.deepEqual(config.metrics, {
       families: ['cadvisor', 'state'],
       containerLabels: ['team'],
@@ -492,6 +494,8 @@ describe('rejections name the file, the key and the host', () => {
   test('numbers are not coerced from strings, and lists must be lists', () => {
     oneError(load(`collection:\n  concurrency: "12abc"\n${hostYaml(local)}`), 'collection.concurrency: must be an integer, got a string');
     oneError(load(`collection:\n  concurrency: 0\n${hostYaml(local)}`), 'collection.concurrency: must be 1 or more, got 0');
+    oneError(load(`collection:\n  disk_interval: 5 minutes\n${hostYaml(local)}`), 'collection.disk_interval: "5 minutes" is not a duration');
+    oneError(load(`collection:\n  disk_max_volumes: -1\n${hostYaml(local)}`), 'collection.disk_max_volumes: must be 0 or more, got -1');
     oneError(load(`pool:\n  threads: -1\n${hostYaml(local)}`), 'pool.threads: must be 0 or more');
     oneError(load(`metrics:\n  families: cadvisor\n${hostYaml(local)}`), 'metrics.families: must be a list, got a string');
     oneError(load(`metrics:\n  families: [cadvisor, cAdvisor]\n${hostYaml(local)}`), 'metrics.families: [1] must be one of docker_exporter, cadvisor, state, got "cAdvisor"');
@@ -513,6 +517,9 @@ describe('rejections name the file, the key and the host', () => {
     oneError(load(hostYaml(`${local}    labels: { 1dc: eu }\n`)), 'hosts[0].labels.1dc (host "local")', 'not a valid label name');
     oneError(load(hostYaml(`${local}    labels: { image: x }\n`)), 'hosts[0].labels.image (host "local")', 'reserved');
     oneError(load(hostYaml(`${local}    labels: { host: x }\n`)), 'hosts[0].labels.host (host "local")', 'reserved');
+    // the disk metrics' labels (docker_host_disk_usage_bytes{type}, docker_volume_usage_bytes{volume})
+    oneError(load(hostYaml(`${local}    labels: { type: x }\n`)), 'hosts[0].labels.type (host "local")', 'reserved');
+    oneError(load(hostYaml(`${local}    labels: { volume: x }\n`)), 'hosts[0].labels.volume (host "local")', 'reserved');
     oneError(load(hostYaml(`${local}    labels: { __meta: x }\n`)), 'hosts[0].labels.__meta (host "local")', '"__"');
     oneError(load(hostYaml(`${local}    labels: { rack: 12 }\n`)), 'hosts[0].labels.rack (host "local")', 'must be a string, got a number');
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { MetricsRenderer } from '../../src/metrics/renderer.ts';
-import type { ContainerSnapshot, ContainerState, HostSnapshot } from '../../src/model.ts';
+import type { ContainerDisk, ContainerSnapshot, ContainerState, DiskSnapshot, HostSnapshot } from '../../src/model.ts';
 import { newHistogram, observe } from '../../src/util/histogram.ts';
 import { F, FIELD_COUNT } from '../../src/stats/layout.ts';
 
@@ -75,6 +75,27 @@ function container(h: number, i: number, r: () => number): ContainerSnapshot {
   };
 }
 
+/**
+ * Disk figures (issue 15): every third host has none (disk usage off), one in three has only
+ * failures (no walk succeeded yet), the rest sizes for every other container and two volumes.
+ */
+function disk(h: number, containers: ContainerSnapshot[] | null): DiskSnapshot | undefined {
+  if (h % 3 === 0) return undefined;
+  if (h % 3 === 1) return { usage: null, ageSeconds: NaN, failures: h, volumes: [] };
+  const sized = new Map<string, ContainerDisk>();
+  (containers ?? []).forEach((c, i) => {
+    if (i % 2 === 0) sized.set(c.ident.id, { rwBytes: i * 1_048_576 + 4096, rootFsBytes: 7.5e7 + i, volumes: [] });
+  });
+  const totals = (n: number) => ({ count: n, sizeBytes: n * 1e9 + 0.5, reclaimableBytes: n * 1e8 });
+  return {
+    usage: { totals: { images: totals(h), containers: totals(sized.size), volumes: totals(2), build_cache: totals(0) }, danglingImages: h % 2, containers: sized, volumes: new Map() },
+    ageSeconds: h * 10.25,
+    failures: 0,
+    // as the tracker picks them: only while containers are served
+    volumes: containers ? [[`vol-${h}`, 123_456_789], ['wé"ird\\vol', 0]] : [],
+  };
+}
+
 function host(h: number): HostSnapshot {
   const r = rng(h + 17);
   const counters = {
@@ -92,6 +113,7 @@ function host(h: number): HostSnapshot {
     labels: h % 2 ? { dc: 'eu-1', team: 'ops "core"' } : {},
     up: h !== 5, info, containers, snapshotAgeSeconds: containers ? h * 1.5 : NaN, containerCount: containers?.length ?? 0, lastSuccess: h === 5 ? NaN : 1.8e9, lastDurationSeconds: 0.5, counters,
     ...(h % 4 === 1 ? { transport: { connected: h % 8 === 1, connects: 3, reconnects: 2, failures: 1 } } : {}),
+    ...(disk(h, containers) ? { disk: disk(h, containers)! } : {}),
   };
 }
 

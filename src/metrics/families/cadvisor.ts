@@ -1,19 +1,10 @@
 // cAdvisor's names and units, so dashboards built on cAdvisor work against this exporter.
-import type { ContainerSnapshot } from '../../model.ts';
 import type { NetworkSample } from '../../stats/layout.ts';
 import { F } from '../../stats/layout.ts';
 import { escapeLabelValue, labelBytes, nameBytes } from '../exposition.ts';
-import { PAUSE_MASK, stat, writeContainerMetrics, type ContainerMetric, type FamilyDescriptor } from '../family.ts';
+import { PAUSE_MASK, stat, workingSet, writeContainerMetrics, type ContainerMetric, type FamilyDescriptor } from '../family.ts';
 
 const NS = 1e9;
-
-/** usage minus inactive file, as `docker stats` and cAdvisor compute it */
-function workingSet(c: ContainerSnapshot): number {
-  const usage = stat(c, F.memUsage);
-  const inactive = stat(c, F.memInactiveFile);
-  if (Number.isNaN(inactive)) return usage;
-  return usage > inactive ? usage - inactive : 0;
-}
 
 const METRICS: readonly ContainerMetric[] = [
   { name: 'container_cpu_usage_seconds_total', type: 'counter', help: 'Cumulative cpu time consumed in seconds.', value: (c) => stat(c, F.cpuTotalNs) / NS },
@@ -40,6 +31,9 @@ const METRICS: readonly ContainerMetric[] = [
   { name: 'container_spec_cpu_shares', type: 'gauge', help: 'CPU shares of the container (1024 unless set).', value: (c) => c.inspect.limits.cpuShares },
   { name: 'container_spec_cpuset_cpus', type: 'gauge', help: 'Number of CPUs the container may run on (its cpuset); absent without a cpuset.', value: (c) => c.inspect.limits.cpusetCpus },
   { name: 'container_spec_pids_limit', type: 'gauge', help: 'Maximum number of processes in the container; absent when unlimited.', value: (c) => c.inspect.limits.pids },
+  // From the host's last background GET /system/df (collection.disk_interval), as `docker ps --size`.
+  { name: 'container_fs_usage_bytes', type: 'gauge', help: 'Bytes of the container\'s writable layer (SizeRw, as docker ps --size shows it), from the host\'s last disk usage walk.', value: (c, h) => h.disk?.usage?.containers.get(c.ident.id)?.rwBytes ?? NaN },
+  { name: 'container_fs_rootfs_bytes', type: 'gauge', help: 'Bytes of the container\'s root filesystem: writable layer plus image (SizeRootFs), from the host\'s last disk usage walk.', value: (c, h) => h.disk?.usage?.containers.get(c.ident.id)?.rootFsBytes ?? NaN },
   { name: 'container_start_time_seconds', type: 'gauge', help: 'Start time of the container since unix epoch in seconds.', value: (c) => c.inspect.startedAt },
   { name: 'container_last_seen', type: 'gauge', help: 'Last time a container was seen by the exporter, unix seconds.', value: (c) => c.lastSeen },
 ];

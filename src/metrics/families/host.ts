@@ -1,5 +1,5 @@
 // Per-host and probe metrics: always on. The seed's probe metrics, each now labelled by host.
-import type { Histogram, HostSnapshot } from '../../model.ts';
+import { DISK_TYPES, type DiskTotals, type Histogram, type HostSnapshot } from '../../model.ts';
 import { MAX_INTERFACES } from '../../stats/layout.ts';
 import { escapeLabelValue, formatValue, labelText, type Exposition } from '../exposition.ts';
 import type { FamilyDescriptor } from '../family.ts';
@@ -27,6 +27,17 @@ const METRICS: readonly HostMetric[] = [
   { name: 'docker_ssh_connects_total', type: 'counter', help: 'SSH connections established to the host (ssh:// hosts only).', value: (h) => h.transport?.connects ?? NaN },
   { name: 'docker_ssh_reconnects_total', type: 'counter', help: 'SSH reconnections after a dropped connection (ssh:// hosts only).', value: (h) => h.transport?.reconnects ?? NaN },
   { name: 'docker_ssh_failures_total', type: 'counter', help: 'Failed SSH connection attempts (ssh:// hosts only).', value: (h) => h.transport?.failures ?? NaN },
+  // From the host's last GET /system/df, run in the background every collection.disk_interval.
+  { name: 'docker_host_images', type: 'gauge', help: 'Images on the host (docker system df TOTAL), from its last disk usage walk.', value: (h) => h.disk?.usage?.totals.images.count ?? NaN },
+  { name: 'docker_host_dangling_images', type: 'gauge', help: 'Images with no tag and no digest (<none>:<none>), from the host\'s last disk usage walk.', value: (h) => h.disk?.usage?.danglingImages ?? NaN },
+  { name: 'docker_host_volumes', type: 'gauge', help: 'Volumes on the host (docker system df TOTAL), from its last disk usage walk.', value: (h) => h.disk?.usage?.totals.volumes.count ?? NaN },
+  { name: 'docker_host_disk_usage_age_seconds', type: 'gauge', help: 'Seconds since the disk figures served were measured (GET /system/df, in the background every collection.disk_interval); absent until one succeeded.', value: (h) => h.disk?.ageSeconds ?? NaN },
+  { name: 'docker_host_disk_usage_failures_total', type: 'counter', help: 'Disk usage walks (GET /system/df) that failed or passed their deadline.', value: (h) => h.disk?.failures ?? NaN },
+];
+
+const DISK_BY_TYPE: readonly { name: string; help: string; pick(t: DiskTotals): number }[] = [
+  { name: 'docker_host_disk_usage_bytes', help: 'Disk used by Docker on the host by type, as docker system df counts it (SIZE), from its last disk usage walk.', pick: (t) => t.sizeBytes },
+  { name: 'docker_host_disk_reclaimable_bytes', help: 'Disk docker system prune could free on the host by type, as docker system df counts it (RECLAIMABLE), from its last disk usage walk.', pick: (t) => t.reclaimableBytes },
 ];
 
 const HISTOGRAMS: readonly { name: string; help: string; pick(h: HostSnapshot): Histogram }[] = [
@@ -53,7 +64,7 @@ export const hostFamily: FamilyDescriptor = {
   name: 'host',
   optional: false,
   // `host` is on every series; `name` on docker_probe_container_failed_total
-  labels: ['host', 'name', 'le', ...INFO_LABELS],
+  labels: ['host', 'name', 'le', 'type', 'volume', ...INFO_LABELS],
   create: () => ({ collect }),
 };
 
@@ -82,4 +93,15 @@ function collect(hosts: readonly HostSnapshot[], out: Exposition): void {
     out.family(m.name, 'histogram', m.help);
     hosts.forEach((h, i) => writeHistogram(out, m.name, labels[i]!, m.pick(h)));
   }
+  for (const m of DISK_BY_TYPE) {
+    out.family(m.name, 'gauge', m.help);
+    hosts.forEach((h, i) => {
+      const totals = h.disk?.usage?.totals;
+      if (totals) for (const type of DISK_TYPES) out.sample(m.name, `${labels[i]},type="${type}"`, m.pick(totals[type]));
+    });
+  }
+  out.family('docker_volume_usage_bytes', 'gauge', 'Bytes of a volume an exported container mounts (at most collection.disk_max_volumes per host, the largest), from the host\'s last disk usage walk.');
+  hosts.forEach((h, i) => {
+    for (const [volume, bytes] of h.disk?.volumes ?? []) out.sample('docker_volume_usage_bytes', `${labels[i]},volume="${escapeLabelValue(volume)}"`, bytes);
+  });
 }
