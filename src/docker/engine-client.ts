@@ -222,7 +222,7 @@ function wrap(path: string, err: Error): EngineError {
 }
 
 /** The daemon's {"message": "..."} on errors, shortened: it is logged and shown on the status page. */
-function daemonMessage(body: Buffer): string {
+export function daemonMessage(body: Buffer): string {
   if (body.length === 0) return '';
   try {
     const m = (JSON.parse(body.toString('utf8')) as { message?: unknown }).message;

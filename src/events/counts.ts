@@ -1,0 +1,103 @@
+import { EVENT_NAMES, type DockerEvent, type EventName } from './event.ts';
+
+/**
+ * One OOM kill, as counted in container_oom_events_total: the `oom` events of one container
+ * within this long of the first, in one run (a `start` ends it). Measured on this project's
+ * daemons (Docker 28, cgroup v1): a process alone in its cgroup killed once gives one `oom`
+ * event; six processes allocating together gave 28-60 `oom` events within 0.4 s for one
+ * episode in which the kernel killed 6-7 of them; a child killed every 10 s gives one event
+ * each time. Raw `oom` events stay countable as container_events_total{event="oom"}.
+ */
+export const OOM_KILL_WINDOW_NS = 1_000_000_000n;
+
+export type EventCounts = Record<EventName, number>;
+
+export function zeroCounts(): EventCounts {
+  return Object.fromEntries(EVENT_NAMES.map((e) => [e, 0])) as EventCounts;
+}
+
+/** One container's counts, immutable: replaced, never changed, so a snapshot can share it. */
+export interface ContainerEventCounts {
+  readonly events: Readonly<EventCounts>;
+  /** OOM kills (see OOM_KILL_WINDOW_NS) */
+  readonly oomKills: number;
+  /** exit code of the last `die`; NaN before one was seen */
+  readonly lastExitCode: number;
+}
+
+/** A host's event counts at one moment: plain data, never changed after it is made. */
+export interface EventsSnapshot {
+  connected: boolean;
+  reconnects: number;
+  /** unix seconds of the newest event seen; NaN before the first */
+  lastEventSeconds: number;
+  /** every counted container of the host, removed ones included */
+  host: Readonly<EventCounts>;
+  hostOomKills: number;
+  /** containers that still exist (as far as events and the last list tell), by full id */
+  containers: ReadonlyMap<string, ContainerEventCounts>;
+}
+
+interface Tracked {
+  counts: ContainerEventCounts;
+  /** timeNano of the first `oom` of the current kill; undefined outside one */
+  oomKillStart: bigint | undefined;
+  /** Date.now() of the last event: a list that started before it may not show the container yet */
+  touchedAt: number;
+}
+
+/** Counts a host's container events: per container while it exists, per host for ever. */
+export class HostEventCounts {
+  readonly #host = zeroCounts();
+  #hostOomKills = 0;
+  readonly #containers = new Map<string, Tracked>();
+  /** the containers map handed out by the last snapshot, while nothing changed */
+  #shared: ReadonlyMap<string, ContainerEventCounts> | undefined;
+
+  apply(ev: DockerEvent, now = Date.now()): void {
+    const name = ev.event;
+    if (name === undefined) return;
+    this.#shared = undefined;
+    this.#host[name]++;
+    if (name === 'destroy') {
+      // Its series go with it; the host's counts keep what it did.
+      this.#containers.delete(ev.id);
+      return;
+    }
+    const t = this.#containers.get(ev.id) ?? { counts: { events: zeroCounts(), oomKills: 0, lastExitCode: NaN }, oomKillStart: undefined, touchedAt: now };
+    const events = { ...t.counts.events, [name]: t.counts.events[name] + 1 };
+    let { oomKills, lastExitCode } = t.counts;
+    if (name === 'start') t.oomKillStart = undefined;
+    if (name === 'die' && !Number.isNaN(ev.exitCode)) lastExitCode = ev.exitCode;
+    if (name === 'oom' && (t.oomKillStart === undefined || absNs(ev.timeNano - t.oomKillStart) >= OOM_KILL_WINDOW_NS)) {
+      t.oomKillStart = ev.timeNano;
+      oomKills++;
+      this.#hostOomKills++;
+    }
+    t.counts = { events, oomKills, lastExitCode };
+    t.touchedAt = now;
+    this.#containers.set(ev.id, t);
+  }
+
+  /**
+   * Forgets containers the daemon no longer lists (a `destroy` missed in a gap longer than the
+   * daemon's buffer), except those with an event since the list started: they may be newer.
+   */
+  retain(listed: ReadonlySet<string>, listStartedAt: number): void {
+    for (const [id, t] of this.#containers) {
+      if (!listed.has(id) && t.touchedAt < listStartedAt) {
+        this.#containers.delete(id);
+        this.#shared = undefined;
+      }
+    }
+  }
+
+  snapshot(status: { connected: boolean; reconnects: number; lastEventSeconds: number }): EventsSnapshot {
+    this.#shared ??= new Map([...this.#containers].map(([id, t]) => [id, t.counts]));
+    return { ...status, host: { ...this.#host }, hostOomKills: this.#hostOomKills, containers: this.#shared };
+  }
+}
+
+function absNs(d: bigint): bigint {
+  return d < 0n ? -d : d;
+}

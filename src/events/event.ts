@@ -1,0 +1,105 @@
+// One line of GET /events: what the exporter keeps of it. Plain data and pure functions.
+
+/** The container events counted (metric label `event`); the daemon is asked for these only. */
+export const EVENT_NAMES = ['start', 'die', 'oom', 'kill', 'restart', 'health_status_unhealthy', 'health_status_healthy', 'destroy'] as const;
+export type EventName = (typeof EVENT_NAMES)[number];
+
+/**
+ * The `event` filter sent to the daemon. `health_status` matches `health_status: healthy` and
+ * `: unhealthy` (the daemon matches that one by prefix). Filtering there, not here, keeps the
+ * healthchecks' exec_create/exec_start/exec_die events (three per check) off the wire.
+ */
+export const DAEMON_EVENT_FILTER = ['start', 'die', 'oom', 'kill', 'restart', 'health_status', 'destroy'] as const;
+
+export interface DockerEvent {
+  /** full container id */
+  id: string;
+  /** the daemon's Action, as sent */
+  action: string;
+  /** the counted name of `action`; undefined for actions outside EVENT_NAMES */
+  event: EventName | undefined;
+  /** Actor.Attributes.name: the container name at the time of the event */
+  name: string;
+  /** Actor.Attributes: the container's labels plus name, image, exitCode, ... */
+  attributes: Record<string, string>;
+  /** `die` only: Actor.Attributes.exitCode; NaN otherwise */
+  exitCode: number;
+  /**
+   * The daemon's timeNano, exact: read from the line's text, because JSON.parse rounds 19-digit
+   * integers to the nearest 256 ns, and `since` must name the event itself.
+   */
+  timeNano: bigint;
+  /** what a replay of this event repeats: time, id and action */
+  key: string;
+}
+
+const TIME_NANO = /"timeNano"\s*:\s*(\d{1,20})\s*[,}]/;
+
+/** One JSON line of the stream, or a string saying why it is not a container event we can use. */
+export function decodeEvent(line: string): DockerEvent | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return 'not JSON';
+  }
+  const o = record(v);
+  if (!o) return 'not a JSON object';
+  // The legacy `id`/`status` fields are gone from API 1.52 on; Actor.ID/Action exist since 1.22.
+  const actor = record(o.Actor);
+  const id = str(actor?.ID) || str(o.id);
+  const action = str(o.Action) || str(o.status);
+  if (!id || !action) return 'no Actor.ID or Action';
+  const type = str(o.Type);
+  if (type !== '' && type !== 'container') return `not a container event (Type ${type})`;
+
+  const timeNano = eventTime(line, o);
+  if (timeNano === undefined) return 'no timeNano or time';
+
+  const attributes: Record<string, string> = {};
+  const attrs = record(actor?.Attributes);
+  if (attrs) for (const [k, val] of Object.entries(attrs)) if (typeof val === 'string') attributes[k] = val;
+  const event = eventName(action);
+  const code = event === 'die' && attributes.exitCode !== undefined && /^-?\d+$/.test(attributes.exitCode) ? Number(attributes.exitCode) : NaN;
+  return { id, action, event, name: attributes.name ?? '', attributes, exitCode: code, timeNano, key: `${timeNano}|${id}|${action}` };
+}
+
+/** timeNano exact from the text when it agrees with the parsed value (within its rounding), else the parsed one; else `time`. */
+function eventTime(line: string, o: Record<string, unknown>): bigint | undefined {
+  const parsed = o.timeNano;
+  if (typeof parsed === 'number' && Number.isFinite(parsed) && parsed >= 0) {
+    const m = TIME_NANO.exec(line);
+    const exact = m ? BigInt(m[1]!) : undefined;
+    if (exact !== undefined && Math.abs(Number(exact) - parsed) <= 4096) return exact;
+    return BigInt(Math.trunc(parsed));
+  }
+  if (typeof o.time === 'number' && Number.isFinite(o.time) && o.time >= 0) return BigInt(Math.trunc(o.time)) * 1_000_000_000n;
+  return undefined;
+}
+
+/** `health_status: healthy` -> health_status_healthy; actions outside the set -> undefined. */
+export function eventName(action: string): EventName | undefined {
+  switch (action) {
+    case 'start':
+    case 'die':
+    case 'oom':
+    case 'kill':
+    case 'restart':
+    case 'destroy':
+      return action;
+    case 'health_status: healthy':
+      return 'health_status_healthy';
+    case 'health_status: unhealthy':
+      return 'health_status_unhealthy';
+    default:
+      return undefined;
+  }
+}
+
+function record(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
