@@ -81,3 +81,18 @@ export interface EngineResult {
   ratio: number;
   serverVersion: string;
 }
+
+export interface EventsResult {
+  hosts: number;
+  containersPerHost: number;
+  date: string;
+  node: string;
+  cpus: number;
+  idleSeconds: number;
+  /** process CPU over the idle period, no scrapes */
+  idleCpuMs: { withoutStreams: number; withStreams: number };
+  /** one event per host per second over the same period */
+  trickle: { events: number; cpuMs: number; usPerEvent: number };
+  /** every stream cut at once: when the reconnects reached the daemons, ms after the cut */
+  storm: { streamsCut: number; reconnects: number; firstMs: number; p50Ms: number; lastMs: number; peakPer100Ms: number };
+}
