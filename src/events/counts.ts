@@ -1,4 +1,5 @@
-import { EVENT_NAMES, type DockerEvent, type EventName } from './event.ts';
+import { CONTAINER_EVENTS, type ContainerEventCounts, type EventCounts, type EventsSnapshot } from '../model.ts';
+import type { DockerEvent } from './event.ts';
 
 /**
  * One OOM kill, as counted in container_oom_events_total: the `oom` events of one container
@@ -10,32 +11,8 @@ import { EVENT_NAMES, type DockerEvent, type EventName } from './event.ts';
  */
 export const OOM_KILL_WINDOW_NS = 1_000_000_000n;
 
-export type EventCounts = Record<EventName, number>;
-
 export function zeroCounts(): EventCounts {
-  return Object.fromEntries(EVENT_NAMES.map((e) => [e, 0])) as EventCounts;
-}
-
-/** One container's counts, immutable: replaced, never changed, so a snapshot can share it. */
-export interface ContainerEventCounts {
-  readonly events: Readonly<EventCounts>;
-  /** OOM kills (see OOM_KILL_WINDOW_NS) */
-  readonly oomKills: number;
-  /** exit code of the last `die`; NaN before one was seen */
-  readonly lastExitCode: number;
-}
-
-/** A host's event counts at one moment: plain data, never changed after it is made. */
-export interface EventsSnapshot {
-  connected: boolean;
-  reconnects: number;
-  /** unix seconds of the newest event seen; NaN before the first */
-  lastEventSeconds: number;
-  /** every counted container of the host, removed ones included */
-  host: Readonly<EventCounts>;
-  hostOomKills: number;
-  /** containers that still exist (as far as events and the last list tell), by full id */
-  containers: ReadonlyMap<string, ContainerEventCounts>;
+  return Object.fromEntries(CONTAINER_EVENTS.map((e) => [e, 0])) as EventCounts;
 }
 
 interface Tracked {

@@ -1,11 +1,8 @@
 // One line of GET /events: what the exporter keeps of it. Plain data and pure functions.
-
-/** The container events counted (metric label `event`); the daemon is asked for these only. */
-export const EVENT_NAMES = ['start', 'die', 'oom', 'kill', 'restart', 'health_status_unhealthy', 'health_status_healthy', 'destroy'] as const;
-export type EventName = (typeof EVENT_NAMES)[number];
+import type { ContainerEvent } from '../model.ts';
 
 /**
- * The `event` filter sent to the daemon. `health_status` matches `health_status: healthy` and
+ * The `event` filter sent to the daemon (CONTAINER_EVENTS as the daemon names them). `health_status` matches `health_status: healthy` and
  * `: unhealthy` (the daemon matches that one by prefix). Filtering there, not here, keeps the
  * healthchecks' exec_create/exec_start/exec_die events (three per check) off the wire.
  */
@@ -16,8 +13,8 @@ export interface DockerEvent {
   id: string;
   /** the daemon's Action, as sent */
   action: string;
-  /** the counted name of `action`; undefined for actions outside EVENT_NAMES */
-  event: EventName | undefined;
+  /** the counted name of `action`; undefined for actions outside CONTAINER_EVENTS */
+  event: ContainerEvent | undefined;
   /** Actor.Attributes.name: the container name at the time of the event */
   name: string;
   /** Actor.Attributes: the container's labels plus name, image, exitCode, ... */
@@ -78,7 +75,7 @@ function eventTime(line: string, o: Record<string, unknown>): bigint | undefined
 }
 
 /** `health_status: healthy` -> health_status_healthy; actions outside the set -> undefined. */
-export function eventName(action: string): EventName | undefined {
+export function eventName(action: string): ContainerEvent | undefined {
   switch (action) {
     case 'start':
     case 'die':

@@ -1,10 +1,10 @@
 import type { Logger } from '../log.ts';
-import { HostEventCounts, type EventsSnapshot } from './counts.ts';
-import type { EventName } from './event.ts';
+import type { ContainerEvent, EventsSnapshot } from '../model.ts';
+import { HostEventCounts } from './counts.ts';
 import { EventFollower, type EventSource, type FollowerOptions } from './follower.ts';
 
 /** Events after which a container's inspect (state, exit code, health, OOMKilled) is stale. */
-const MARKS: ReadonlySet<EventName> = new Set(['start', 'die', 'oom', 'restart', 'health_status_healthy', 'health_status_unhealthy']);
+const MARKS: ReadonlySet<ContainerEvent> = new Set(['start', 'die', 'oom', 'restart', 'health_status_healthy', 'health_status_unhealthy']);
 /** More marked containers than this between two probes (no scrape for a long while): inspect all. */
 const MAX_MARKED = 4096;
 
