@@ -3,11 +3,13 @@ import type { DockerEvent } from './event.ts';
 
 /**
  * One OOM kill, as counted in container_oom_events_total: the `oom` events of one container
- * within this long of the first, in one run (a `start` ends it). Measured on this project's
- * daemons (Docker 28, cgroup v1): a process alone in its cgroup killed once gives one `oom`
+ * within this long of the first, up to its next `die` or `start`. Measured on this project's
+ * daemons (Docker 20.10, cgroup v1): a process alone in its cgroup killed once gives one `oom`
  * event; six processes allocating together gave 28-60 `oom` events within 0.4 s for one
  * episode in which the kernel killed 6-7 of them; a child killed every 10 s gives one event
- * each time. Raw `oom` events stay countable as container_events_total{event="oom"}.
+ * each time. A container killed at once and restarted (100 ms later) can have its next `oom`
+ * reported before that run's `start`, so a `die` ends a kill too. Raw `oom` events stay
+ * countable as container_events_total{event="oom"}.
  */
 export const OOM_KILL_WINDOW_NS = 1_000_000_000n;
 
@@ -44,7 +46,7 @@ export class HostEventCounts {
     const t = this.#containers.get(ev.id) ?? { counts: { events: zeroCounts(), oomKills: 0, lastExitCode: NaN }, oomKillStart: undefined, touchedAt: now };
     const events = { ...t.counts.events, [name]: t.counts.events[name] + 1 };
     let { oomKills, lastExitCode } = t.counts;
-    if (name === 'start') t.oomKillStart = undefined;
+    if (name === 'start' || name === 'die') t.oomKillStart = undefined;
     if (name === 'die' && !Number.isNaN(ev.exitCode)) lastExitCode = ev.exitCode;
     if (name === 'oom' && (t.oomKillStart === undefined || absNs(ev.timeNano - t.oomKillStart) >= OOM_KILL_WINDOW_NS)) {
       t.oomKillStart = ev.timeNano;
