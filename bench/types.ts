@@ -94,5 +94,5 @@ export interface EventsResult {
   /** one event per host per second over the same period */
   trickle: { events: number; cpuMs: number; usPerEvent: number };
   /** every stream cut at once: when the reconnects reached the daemons, ms after the cut */
-  storm: { streamsCut: number; reconnects: number; firstMs: number; p50Ms: number; lastMs: number; peakPer100Ms: number };
+  storm: { streamsCut: number; reconnects: number; firstMs: number; p50Ms: number; lastMs: number; peakPer100Ms: number; cpuMs: number };
 }

@@ -41,7 +41,7 @@ export class HostEvents {
       connectTimeoutMs: opts.connectTimeoutMs,
       backoff: opts.backoff,
       onEvent: (ev) => {
-        if (!this.#include({ name: ev.name, labels: ev.attributes })) return;
+        if (!this.#include({ name: ev.name, labels: labelsOf(ev.attributes) })) return;
         this.#counts.apply(ev);
         if (ev.event === undefined || !MARKS.has(ev.event) || this.#allMarked) return;
         this.#marked.add(ev.id);
@@ -85,4 +85,13 @@ export class HostEvents {
     const f = this.#follower;
     return this.#counts.snapshot({ connected: f.connected, reconnects: f.reconnects, lastEventSeconds: f.newestEventSeconds });
   }
+}
+
+/** What the daemon adds to a container event's attributes besides the container's labels. */
+const NOT_LABELS = new Set(['name', 'image', 'exitCode', 'execDuration', 'signal']);
+
+function labelsOf(attributes: Record<string, string>): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(attributes)) if (!NOT_LABELS.has(k)) labels[k] = v;
+  return labels;
 }

@@ -39,7 +39,7 @@ describe('HostEvents against the fake engine', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function follow(include: (c: { name: string }) => boolean = () => true): HostEvents {
+  function follow(include: (c: { name: string; labels: Record<string, string> }) => boolean = () => true): HostEvents {
     logs = [];
     const log = pino({ level: 'debug', base: undefined }, { write: (s: string) => void logs.push(JSON.parse(s) as { msg: string }) });
     agent = new Agent({ keepAlive: true });
@@ -176,16 +176,22 @@ describe('HostEvents against the fake engine', () => {
     assert.equal(logs.filter((l) => l.msg === 'events: stream down' && /403/.test(l.err ?? '')).length, 1, 'the same cause is logged once');
   });
 
-  test('the include filter applies to events; start, die and health events mark containers for inspect', async () => {
-    follow((c) => c.name !== 'skip-me');
+  test('the include filter applies to events (name, and labels without the daemon\'s own attributes); start, die and health events mark containers for inspect', async () => {
+    const seen: Record<string, string>[] = [];
+    follow((c) => {
+      seen.push(c.labels);
+      return c.name !== 'skip-me';
+    });
     await waitFor('the stream', connected);
+    engine.events.emit({ id: ID(19), name: 'c19', action: 'die', attributes: { image: 'busybox', exitCode: '0', 'com.example.team': 'core' } });
     engine.events.emit({ id: ID(20), name: 'skip-me', action: 'die', attributes: { exitCode: '1' } });
     engine.events.emit({ id: ID(21), name: 'c21', action: 'health_status: unhealthy' });
     engine.events.emit({ id: ID(22), name: 'c22', action: 'kill' });
     engine.events.emit({ id: ID(23), name: 'c23', action: 'start' });
     await waitFor('three events', () => events.snapshot().host.start === 1);
-    assert.equal(events.snapshot().host.die, 0, 'excluded containers are not counted, per host either');
-    assert.deepEqual([...(events.takeMarked() as Set<string>)].sort(), [ID(21), ID(23)]);
+    assert.equal(events.snapshot().host.die, 1, 'excluded containers are not counted, per host either');
+    assert.deepEqual(seen[0], { 'com.example.team': 'core' }, 'labels as the list has them');
+    assert.deepEqual([...(events.takeMarked() as Set<string>)].sort(), [ID(19), ID(21), ID(23)]);
     assert.deepEqual([...(events.takeMarked() as Set<string>)], [], 'taken once');
   });
 
