@@ -48,6 +48,9 @@ export function createDockerode(endpoint: DaemonEndpoint, agent: Agent): Docker 
   }
 }
 
+/** First TCP keep-alive probe of an idle event stream after this long. */
+const STREAM_KEEPALIVE_MS = 15_000;
+
 /** Every status is "expected" to the modem, so it hands over the response and we check it. */
 const ANY_STATUS: Readonly<Record<number, boolean>> = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [i + 100, true]));
 
@@ -77,7 +80,13 @@ export class DaemonClient implements EventSource {
     if (since !== undefined) query.since = since;
     const res = await this.#dial('/events?', query, AbortSignal.any([signal, this.#closed.signal]));
     const status = res.statusCode ?? 0;
-    if (status === 200) return res;
+    if (status === 200) {
+      // An idle stream sends nothing: without TCP keep-alive a peer that vanished without a
+      // word (power loss, a NAT dropping the flow) would leave it "connected" for ever. Over
+      // SSH the session's own keep-alive does this; its channel ignores the call.
+      res.socket?.setKeepAlive(true, STREAM_KEEPALIVE_MS);
+      return res;
+    }
     const body = await readCapped(res, BODY_CAPS.daemon, '/events');
     throw new EngineError(`GET /events: HTTP ${status}${daemonMessage(body)}`, status);
   }

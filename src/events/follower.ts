@@ -1,6 +1,7 @@
 import { finished, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '../log.ts';
+import { roundDuration } from '../util/duration.ts';
 import { decodeEvent, type DockerEvent } from './event.ts';
 import { ReconnectBackoff } from './reconnect-backoff.ts';
 import { SeenEvents } from './seen-events.ts';
@@ -112,7 +113,7 @@ export class EventFollower {
     const abort = new AbortController();
     this.#state = { kind: 'connecting', abort };
     const since = this.#newest === undefined ? undefined : Number(this.#newest - SINCE_OVERLAP_NS) / 1e9;
-    const timer = setTimeout(() => abort.abort(new Error(`no answer within ${this.#opts.connectTimeoutMs} ms`)), this.#opts.connectTimeoutMs);
+    const timer = setTimeout(() => abort.abort(new Error(`no answer within ${roundDuration(this.#opts.connectTimeoutMs)}`)), this.#opts.connectTimeoutMs);
     let stream: Readable;
     try {
       stream = await this.#opts.source.open(since, abort.signal);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -75,7 +76,19 @@ describe('DaemonClient (dockerode)', () => {
       const client = new DaemonClient(createDockerode({ protocol: 'https:', host: '127.0.0.1', port: tls.port! }, agent));
       assert.equal(((await client.version(2000)) as { Version: string }).Version, tls.daemon.serverVersion);
       assert.equal(((await client.info(tls.apiVersion, 2000)) as { NCPU: number }).NCPU, tls.daemon.ncpu);
-      const stream = await client.open(undefined, new AbortController().signal);
+      const keepAlive: unknown[][] = [];
+      const original = Socket.prototype.setKeepAlive;
+      Socket.prototype.setKeepAlive = function (this: Socket, ...args: Parameters<Socket['setKeepAlive']>) {
+        keepAlive.push(args);
+        return original.apply(this, args);
+      };
+      let stream;
+      try {
+        stream = await client.open(undefined, new AbortController().signal);
+      } finally {
+        Socket.prototype.setKeepAlive = original;
+      }
+      assert.deepEqual(keepAlive, [[true, 15_000]], 'the idle stream has TCP keep-alive');
       const line = new Promise<string>((resolve) => stream.once('data', (b: Buffer) => resolve(b.toString())));
       tls.events.emit({ id: 'a'.repeat(64), name: 'web', action: 'start' });
       assert.match(await line, /"Action":"start"/);
