@@ -187,6 +187,8 @@ export interface HostSnapshot {
   transport?: ConnectionStats;
   /** absent when `collection.disk_interval` is 0 */
   disk?: DiskSnapshot;
+  /** the event stream and its counts; absent while this host's stream is off */
+  events?: EventsSnapshot;
 }
 
 export interface ConnectionStats {

@@ -12,6 +12,8 @@ export interface HostConfig {
   endpoint: Endpoint;
   /** Static labels added to every series of this host. */
   labels: Record<string, string>;
+  /** Follow this host's event stream; absent: as collection.events says. */
+  events?: boolean;
 }
 
 type FileSettings = ValueOf<ReturnType<typeof settings<HostConfig[]>>>;

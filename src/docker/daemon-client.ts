@@ -4,7 +4,7 @@ import Docker from 'dockerode';
 import { DAEMON_EVENT_FILTER } from '../events/event.ts';
 import type { EventSource } from '../events/follower.ts';
 import { roundDuration } from '../util/duration.ts';
-import { BODY_CAPS, EngineError, daemonMessage } from './engine-client.ts';
+import { BODY_CAPS, EngineError, daemonMessage, wrap } from './engine-client.ts';
 
 /**
  * dockerode, for the calls where its cost does not matter: the daemon's metadata (`/version`,
@@ -104,11 +104,8 @@ export class DaemonClient implements EventSource {
       status = res.statusCode ?? 0;
       body = await readCapped(res, BODY_CAPS.daemon, path);
     } catch (err) {
-      if (err instanceof EngineError) throw err;
-      if (timeout.aborted) throw new EngineError(`GET ${path}: timed out after ${roundDuration(timeoutMs)}`);
-      if (this.#closed.signal.aborted) throw new EngineError(`GET ${path}: aborted (shutting down)`);
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new EngineError(`GET ${path}: ${code ? `${code} ` : ''}${messageOf(err)}`.trimEnd());
+      if (timeout.aborted && !(err instanceof EngineError)) throw new EngineError(`GET ${path}: timed out after ${roundDuration(timeoutMs)}`);
+      throw wrap(path, err instanceof Error ? err : new Error(String(err)));
     }
     if (status < 200 || status >= 300) throw new EngineError(`GET ${path}: HTTP ${status}${daemonMessage(body)}`, status);
     try {
@@ -153,8 +150,4 @@ function readCapped(res: IncomingMessage, cap: number, path: string): Promise<Bu
     res.on('error', reject);
     res.on('end', () => resolve(Buffer.concat(chunks, size)));
   });
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
