@@ -1,8 +1,6 @@
 import type { Agent, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { DAEMON_EVENT_FILTER } from '../events/event.ts';
-import type { EventSource } from '../events/follower.ts';
 import { roundDuration } from '../util/duration.ts';
 import { BODY_CAPS, EngineError, daemonMessage, wrap } from './engine-client.ts';
 
@@ -51,11 +49,18 @@ export function createDockerode(endpoint: DaemonEndpoint, agent: Agent): Docker 
 /** First TCP keep-alive probe of an idle event stream after this long. */
 const STREAM_KEEPALIVE_MS = 15_000;
 
+/**
+ * The events asked for, as the daemon names them (model.ts CONTAINER_EVENTS). `health_status`
+ * matches `health_status: healthy` and `: unhealthy` (the daemon matches that one by prefix).
+ * Filtering there keeps healthchecks' exec_create/exec_start/exec_die (three per check) off the wire.
+ */
+const EVENT_FILTER = { type: ['container'], event: ['start', 'die', 'oom', 'kill', 'restart', 'health_status', 'destroy'] };
+
 /** Every status is "expected" to the modem, so it hands over the response and we check it. */
 const ANY_STATUS: Readonly<Record<number, boolean>> = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [i + 100, true]));
 
 /** A daemon's metadata and event stream through dockerode (see above). */
-export class DaemonClient implements EventSource {
+export class DaemonClient {
   readonly #docker: Docker;
   /** aborts every request in flight, at shutdown */
   readonly #closed = new AbortController();
@@ -74,9 +79,9 @@ export class DaemonClient implements EventSource {
     return this.#getJson(`/v${apiVersion}/info`, timeoutMs);
   }
 
-  /** GET /events: container events of the counted kinds, replayed from `since` when given. */
+  /** GET /events: container events of the counted kinds, replayed from `since` when given (events/follower.ts EventSource). */
   async open(since: number | undefined, signal: AbortSignal): Promise<Readable> {
-    const query: Record<string, unknown> = { filters: { type: ['container'], event: [...DAEMON_EVENT_FILTER] } };
+    const query: Record<string, unknown> = { filters: EVENT_FILTER };
     if (since !== undefined) query.since = since;
     const res = await this.#dial('/events?', query, AbortSignal.any([signal, this.#closed.signal]));
     const status = res.statusCode ?? 0;

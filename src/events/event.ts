@@ -1,13 +1,6 @@
 // One line of GET /events: what the exporter keeps of it. Plain data and pure functions.
 import type { ContainerEvent } from '../model.ts';
 
-/**
- * The `event` filter sent to the daemon (CONTAINER_EVENTS as the daemon names them). `health_status` matches `health_status: healthy` and
- * `: unhealthy` (the daemon matches that one by prefix). Filtering there, not here, keeps the
- * healthchecks' exec_create/exec_start/exec_die events (three per check) off the wire.
- */
-export const DAEMON_EVENT_FILTER = ['start', 'die', 'oom', 'kill', 'restart', 'health_status', 'destroy'] as const;
-
 export interface DockerEvent {
   /** full container id */
   id: string;
