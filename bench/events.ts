@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExporterProcess, ROOT } from './exporter.ts';
 import { startFleet, type Fleet } from './fleet.ts';
-import { cpuMicros } from './proc.ts';
+import { cpuMicros } from '../test/support/proc.ts';
 import { percentile, round } from './stats.ts';
 
 const median = (xs: readonly number[]): number => percentile(xs, 50);
