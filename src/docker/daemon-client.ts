@@ -1,4 +1,5 @@
 import type { Agent, IncomingMessage } from 'node:http';
+import type { Transport } from '../transport/types.ts';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { roundDuration } from '../util/duration.ts';
@@ -16,14 +17,6 @@ import { BODY_CAPS, EngineError, daemonMessage, wrap } from './engine-client.ts'
  * a cap and the status is checked after.
  */
 
-/** How to reach the daemon: what the host's transport merges into every request. */
-export interface DaemonEndpoint {
-  protocol: 'http:' | 'https:';
-  socketPath?: string;
-  host?: string;
-  port?: number;
-}
-
 /**
  * Read by every docker-modem constructor and merged UNDER the options given: with DOCKER_HOST
  * set, a client built with `socketPath` goes to DOCKER_HOST's TCP host; with DOCKER_CERT_PATH
@@ -32,7 +25,7 @@ export interface DaemonEndpoint {
 const MODEM_ENV = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CLIENT_TIMEOUT', 'DOCKER_PATH_PREFIX', 'SSH_AUTH_SOCK'] as const;
 
 /** One dockerode per host, from the host's endpoint and agent only; never from DOCKER_* variables. */
-export function createDockerode(endpoint: DaemonEndpoint, agent: Agent): Docker {
+export function createDockerode(endpoint: Transport['requestOptions'], agent: Agent): Docker {
   const saved = MODEM_ENV.map((k) => [k, process.env[k]] as const);
   for (const k of MODEM_ENV) delete process.env[k];
   try {

@@ -1,5 +1,6 @@
 // One line of GET /events: what the exporter keeps of it. Plain data and pure functions.
 import type { ContainerEvent } from '../model.ts';
+import { isRecord } from '../util/json.ts';
 
 export interface DockerEvent {
   /** full container id */
@@ -16,7 +17,7 @@ export interface DockerEvent {
   exitCode: number;
   /**
    * The daemon's timeNano, exact: read from the line's text, because JSON.parse rounds 19-digit
-   * integers to the nearest 256 ns, and `since` must name the event itself.
+   * integers to a multiple of 256 ns, and two events 100 ns apart must keep their own keys.
    */
   timeNano: bigint;
   /** what a replay of this event repeats: time, id and action */
@@ -33,10 +34,10 @@ export function decodeEvent(line: string): DockerEvent | string {
   } catch {
     return 'not JSON';
   }
-  const o = record(v);
-  if (!o) return 'not a JSON object';
+  if (!isRecord(v)) return 'not a JSON object';
+  const o = v;
   // The legacy `id`/`status` fields are gone from API 1.52 on; Actor.ID/Action exist since 1.22.
-  const actor = record(o.Actor);
+  const actor = isRecord(o.Actor) ? o.Actor : undefined;
   const id = str(actor?.ID) || str(o.id);
   const action = str(o.Action) || str(o.status);
   if (!id || !action) return 'no Actor.ID or Action';
@@ -47,8 +48,8 @@ export function decodeEvent(line: string): DockerEvent | string {
   if (timeNano === undefined) return 'no timeNano or time';
 
   const attributes: Record<string, string> = {};
-  const attrs = record(actor?.Attributes);
-  if (attrs) for (const [k, val] of Object.entries(attrs)) if (typeof val === 'string') attributes[k] = val;
+  const attrs = actor?.Attributes;
+  if (isRecord(attrs)) for (const [k, val] of Object.entries(attrs)) if (typeof val === 'string') attributes[k] = val;
   const event = eventName(action);
   const code = event === 'die' && attributes.exitCode !== undefined && /^-?\d+$/.test(attributes.exitCode) ? Number(attributes.exitCode) : NaN;
   return { id, action, event, name: attributes.name ?? '', attributes, exitCode: code, timeNano, key: `${timeNano}|${id}|${action}` };
@@ -86,10 +87,7 @@ export function eventName(action: string): ContainerEvent | undefined {
   }
 }
 
-function record(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
-
+/** A string field, else '' (util/json.ts' str would turn a number id into text). */
 function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }

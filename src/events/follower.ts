@@ -1,9 +1,10 @@
 import { finished, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '../log.ts';
+import { Backoff } from '../util/backoff.ts';
 import { roundDuration } from '../util/duration.ts';
+import { errorMessage } from '../util/errors.ts';
 import { decodeEvent, type DockerEvent } from './event.ts';
-import { ReconnectBackoff } from './reconnect-backoff.ts';
 import { SeenEvents } from './seen-events.ts';
 
 /** Where the stream comes from: dockerode in production (docker/daemon-client.ts), fakes in tests. */
@@ -53,7 +54,7 @@ type State =
 export class EventFollower {
   #state: State = { kind: 'idle' };
   readonly #opts: FollowerOptions;
-  readonly #backoff: ReconnectBackoff;
+  readonly #backoff: Backoff;
   readonly #seen = new SeenEvents();
   /** newest timeNano seen; the next `since` */
   #newest: bigint | undefined;
@@ -61,14 +62,13 @@ export class EventFollower {
   #reconnects = 0;
   /** the failure last logged, so an outage logs once, not at every attempt */
   #lastProblem: string | undefined;
-  #skippedLines = 0;
 
   constructor(opts: FollowerOptions) {
     this.#opts = opts;
     // A first retry within 0.5-1 s: the replay fills the gap, and 200 streams cut at once come
     // back over half a second, not in one instant (measured: bench/events.ts).
     const b = opts.backoff ?? { initialMs: 1000, maxMs: 30_000 };
-    this.#backoff = new ReconnectBackoff(b.initialMs, b.maxMs, b.random);
+    this.#backoff = new Backoff(b.initialMs, b.maxMs, b.random ?? Math.random);
   }
 
   get connected(): boolean {
@@ -83,11 +83,6 @@ export class EventFollower {
   /** unix seconds of the newest event seen; NaN before the first */
   get newestEventSeconds(): number {
     return this.#newest === undefined ? NaN : Number(this.#newest) / 1e9;
-  }
-
-  /** Lines that were not container events (logged once per stream). */
-  get skippedLines(): number {
-    return this.#skippedLines;
   }
 
   /** A getter: a direct read of #state after an await is narrowed wrongly by TypeScript. */
@@ -120,7 +115,7 @@ export class EventFollower {
     } catch (err) {
       clearTimeout(timer);
       if (this.#closed) return;
-      const reason = abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason.message : messageOf(err);
+      const reason = abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason.message : errorMessage(err);
       return this.#retry(`cannot open the event stream: ${reason}`);
     }
     clearTimeout(timer);
@@ -153,7 +148,6 @@ export class EventFollower {
         if (line.length === 0) continue;
         const ev = decodeEvent(line);
         if (typeof ev === 'string') {
-          this.#skippedLines++;
           if (skippedHere++ === 0) this.#opts.log.warn({ err: ev, line: line.slice(0, 200) }, 'events: line skipped (logged once per stream)');
           continue;
         }
@@ -170,7 +164,7 @@ export class EventFollower {
       if (s.kind !== 'up' || s.stream !== stream) return; // closed, or already replaced
       stream.destroy();
       if (Date.now() - s.upAt >= STABLE_MS) this.#backoff.reset();
-      const reason = cut ?? (err ? messageOf(err) : 'the daemon ended the stream');
+      const reason = cut ?? (err ? errorMessage(err) : 'the daemon ended the stream');
       this.#retry(`event stream lost: ${reason}`);
     });
   }
@@ -182,7 +176,7 @@ export class EventFollower {
       this.#opts.onEvent(ev);
     } catch (err) {
       // A bug in counting must not cut the stream (and replay, and count again).
-      this.#opts.log.error({ err: messageOf(err) }, 'events: handling an event failed');
+      this.#opts.log.error({ err: errorMessage(err) }, 'events: handling an event failed');
     }
   }
 
@@ -199,8 +193,4 @@ export class EventFollower {
     else this.#opts.log.debug({ err: problem, retryInMs: delay }, 'events: stream still down');
     this.#lastProblem = problem;
   }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

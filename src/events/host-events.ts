@@ -61,10 +61,6 @@ export class HostEvents {
     return this.#follower.close();
   }
 
-  get connected(): boolean {
-    return this.#follower.connected;
-  }
-
   /** The marks since the last call, cleared. */
   takeMarked(): Marked {
     if (this.#allMarked) {

@@ -63,7 +63,7 @@ describe('HostEvents against the fake engine', () => {
 
   const die = (n: number, exitCode: number) => engine.events.emit({ id: ID(n), name: `c${n}`, action: 'die', attributes: { exitCode: String(exitCode) } });
   const count = (n: number, e: 'die' | 'start' = 'die') => events.snapshot().containers.get(ID(n))?.events[e] ?? 0;
-  const connected = () => events.connected && engine.events.subscribers === 1;
+  const connected = () => events.snapshot().connected && engine.events.subscribers === 1;
 
   test('counts live events, once each, with the exit code of the last die', async () => {
     follow();
@@ -152,7 +152,7 @@ describe('HostEvents against the fake engine', () => {
     await waitFor('the split kill', () => (events.snapshot().containers.get(ID(4))?.events.kill ?? 0) === 1);
     assert.equal(count(4), 1);
     assert.equal(logs.filter((l) => l.msg.startsWith('events: line skipped')).length, 1);
-    assert.equal(events.connected, true, 'garbage does not cut the stream');
+    assert.equal(events.snapshot().connected, true, 'garbage does not cut the stream');
   });
 
   test('an endless line is cut at 1 MiB and the stream reopened', async () => {
@@ -204,6 +204,6 @@ describe('HostEvents against the fake engine', () => {
     engine.events.cut();
     await sleep(400);
     assert.equal(engine.events.served.length, served, 'no attempt after close');
-    assert.equal(events.connected, false);
+    assert.equal(events.snapshot().connected, false);
   });
 });

@@ -1,11 +1,10 @@
-// The pure parts of the event stream: decoding a line, the replay guard, the jittered backoff,
-// and the counts (per container, per host, OOM kills, exit codes, forgetting removed containers).
+// The pure parts of the event stream: decoding a line, the replay guard, and the counts (per
+// container, per host, OOM kills, exit codes, forgetting removed containers).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { HostEventCounts, OOM_KILL_WINDOW_NS } from '../../src/events/counts.ts';
 import { decodeEvent, type DockerEvent } from '../../src/events/event.ts';
-import { ReconnectBackoff } from '../../src/events/reconnect-backoff.ts';
 import { SeenEvents } from '../../src/events/seen-events.ts';
 
 const FIXTURE = new URL('../fixtures/events-dockerd-20.10.ndjson', import.meta.url);
@@ -85,23 +84,6 @@ describe('SeenEvents', () => {
     assert.equal(s.size, 3);
     assert.equal(s.add('b'), false);
     assert.equal(s.add('a'), true);
-  });
-});
-
-describe('ReconnectBackoff', () => {
-  test('doubles up to the cap; each delay is drawn from the upper half of its range', () => {
-    const low = new ReconnectBackoff(500, 4000, () => 0);
-    assert.deepEqual([1, 2, 3, 4, 5].map(() => low.next()), [250, 500, 1000, 2000, 2000]);
-    const high = new ReconnectBackoff(500, 4000, () => 0.999999);
-    assert.deepEqual([1, 2, 3, 4, 5].map(() => high.next()), [500, 1000, 2000, 4000, 4000]);
-    high.reset();
-    assert.equal(high.next(), 500);
-  });
-
-  test('with Math.random, 200 first delays spread over their whole range', () => {
-    const delays = Array.from({ length: 200 }, () => new ReconnectBackoff(1000, 30_000).next());
-    assert.ok(Math.min(...delays) < 600 && Math.max(...delays) > 900, `${Math.min(...delays)}..${Math.max(...delays)}`);
-    assert.ok(new Set(delays).size > 100, 'not all at the same instants');
   });
 });
 

@@ -4,10 +4,10 @@ import ssh2, { type AgentAuthMethod, type Client as SshClient, type ClientChanne
 import type { Logger } from '../../log.ts';
 import type { ConnectionStats } from '../../model.ts';
 import { roundDuration } from '../../util/duration.ts';
+import { Backoff } from '../../util/backoff.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { keepAliveOptions, sideAgents, type Transport } from '../types.ts';
 import { loadSshAuth, type IdentityCache, type SshAuth } from './auth.ts';
-import { Backoff } from './backoff.ts';
 import { ChannelSocket } from './channel-socket.ts';
 import { loadHostKeyPolicy, type HostKeyPolicy } from './host-key.ts';
 import type { SshEndpoint } from './options.ts';
