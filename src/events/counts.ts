@@ -2,16 +2,19 @@ import { CONTAINER_EVENTS, type ContainerEventCounts, type EventCounts, type Eve
 import type { DockerEvent } from './event.ts';
 
 /**
- * One OOM kill, as counted in container_oom_events_total: the `oom` events of one container
- * within this long of the first, up to its next `die` or `start`. Measured on this project's
- * daemons (Docker 20.10, cgroup v1): a process alone in its cgroup killed once gives one `oom`
- * event; six processes allocating together gave 28-60 `oom` events within 0.4 s for one
- * episode in which the kernel killed 6-7 of them; a child killed every 10 s gives one event
- * each time. A container killed at once and restarted (100 ms later) can have its next `oom`
- * reported before that run's `start`, so a `die` ends a kill too. Raw `oom` events stay
+ * One OOM kill, as counted in container_oom_events_total: `oom` events of one container less
+ * than OOM_KILL_GAP_NS apart, up to its next `die` or `start`, and at most OOM_KILL_MAX_NS long.
+ * Measured on this project's daemons (Docker 20.10, cgroup v1): a process alone in its cgroup
+ * killed once gives one `oom` event; six processes allocating together gave 28-60 `oom` events
+ * within 0.4 s (up to 1.2 s on a loaded machine, at most 0.52 s between two of them) for one
+ * episode in which the kernel killed 6-7 of them; a child killed every 10 s gives one event each
+ * time. A container killed at once and restarted (100 ms later) can have its next `oom`
+ * reported before that run's `start`, so a `die` ends a kill too. The cap keeps a container
+ * that is killed again and again without end from counting once. Raw `oom` events stay
  * countable as container_events_total{event="oom"}.
  */
-export const OOM_KILL_WINDOW_NS = 1_000_000_000n;
+export const OOM_KILL_GAP_NS = 1_000_000_000n;
+export const OOM_KILL_MAX_NS = 10_000_000_000n;
 
 export function zeroCounts(): EventCounts {
   return Object.fromEntries(CONTAINER_EVENTS.map((e) => [e, 0])) as EventCounts;
@@ -19,8 +22,8 @@ export function zeroCounts(): EventCounts {
 
 interface Tracked {
   counts: ContainerEventCounts;
-  /** timeNano of the first `oom` of the current kill; undefined outside one */
-  oomKillStart: bigint | undefined;
+  /** timeNano of the first and the latest `oom` of the current kill; undefined outside one */
+  oomKill: { first: bigint; last: bigint } | undefined;
   /** Date.now() of the last event: a list that started before it may not show the container yet */
   touchedAt: number;
 }
@@ -43,15 +46,20 @@ export class HostEventCounts {
       this.#containers.delete(ev.id);
       return;
     }
-    const t = this.#containers.get(ev.id) ?? { counts: { events: zeroCounts(), oomKills: 0, lastExitCode: NaN }, oomKillStart: undefined, touchedAt: now };
+    const t = this.#containers.get(ev.id) ?? { counts: { events: zeroCounts(), oomKills: 0, lastExitCode: NaN }, oomKill: undefined, touchedAt: now };
     const events = { ...t.counts.events, [name]: t.counts.events[name] + 1 };
     let { oomKills, lastExitCode } = t.counts;
-    if (name === 'start' || name === 'die') t.oomKillStart = undefined;
+    if (name === 'start' || name === 'die') t.oomKill = undefined;
     if (name === 'die' && !Number.isNaN(ev.exitCode)) lastExitCode = ev.exitCode;
-    if (name === 'oom' && (t.oomKillStart === undefined || absNs(ev.timeNano - t.oomKillStart) >= OOM_KILL_WINDOW_NS)) {
-      t.oomKillStart = ev.timeNano;
-      oomKills++;
-      this.#hostOomKills++;
+    if (name === 'oom') {
+      const k = t.oomKill;
+      if (k === undefined || absNs(ev.timeNano - k.last) >= OOM_KILL_GAP_NS || absNs(ev.timeNano - k.first) >= OOM_KILL_MAX_NS) {
+        t.oomKill = { first: ev.timeNano, last: ev.timeNano };
+        oomKills++;
+        this.#hostOomKills++;
+      } else if (ev.timeNano > k.last) {
+        k.last = ev.timeNano;
+      }
     }
     t.counts = { events, oomKills, lastExitCode };
     t.touchedAt = now;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { HostEventCounts, OOM_KILL_WINDOW_NS } from '../../src/events/counts.ts';
+import { HostEventCounts, OOM_KILL_GAP_NS, OOM_KILL_MAX_NS } from '../../src/events/counts.ts';
 import { decodeEvent, type DockerEvent } from '../../src/events/event.ts';
 import { SeenEvents } from '../../src/events/seen-events.ts';
 
@@ -113,7 +113,7 @@ describe('HostEventCounts', () => {
     assert.equal(snap(c).containers.get('a')!.lastExitCode, 0);
   });
 
-  test('OOM kills: a burst of oom events within the window is one kill; a later one or one after a start is another', () => {
+  test('OOM kills: a burst of oom events is one kill; a later one, or one after a start or a die, is another', () => {
     const c = new HostEventCounts();
     // measured here: 6 processes allocating together, 60 oom events within 0.4 s, one die
     for (let i = 0; i < 60; i++) c.apply(ev('multi', 'oom', s(i * 0.006)));
@@ -136,13 +136,20 @@ describe('HostEventCounts', () => {
     assert.equal(x.containers.get('child')!.oomKills, 3);
     assert.equal(x.containers.get('loop')!.oomKills, 3);
     assert.equal(x.hostOomKills, 7);
-    assert.equal(OOM_KILL_WINDOW_NS, 1_000_000_000n);
+    assert.deepEqual([OOM_KILL_GAP_NS, OOM_KILL_MAX_NS], [1_000_000_000n, 10_000_000_000n]);
   });
 
-  test('OOM kills: a sustained storm counts at most one per window, not one per event', () => {
+  test('OOM kills: a slow burst (a loaded machine) is one kill as long as its events keep coming within 1 s', () => {
     const c = new HostEventCounts();
-    for (let i = 0; i < 100; i++) c.apply(ev('storm', 'oom', s(i * 0.05))); // 5 s of events
-    assert.equal(snap(c).containers.get('storm')!.oomKills, 5);
+    for (let i = 0; i < 30; i++) c.apply(ev('slow', 'oom', s(i * 0.08))); // 2.4 s, 80 ms apart
+    c.apply(ev('slow', 'oom', s(3.5))); // 1.1 s after the last: another kill
+    assert.equal(snap(c).containers.get('slow')!.oomKills, 2);
+  });
+
+  test('OOM kills: a storm without end counts one kill per 10 s, not one in all and not one per event', () => {
+    const c = new HostEventCounts();
+    for (let i = 0; i < 100; i++) c.apply(ev('storm', 'oom', s(i * 0.25))); // 25 s, 4 a second
+    assert.equal(snap(c).containers.get('storm')!.oomKills, 3);
   });
 
   test('retain forgets containers not listed, but not one with an event since the list started', () => {

@@ -16,7 +16,7 @@ const HOST_METRICS: readonly HostMetric[] = [
   { name: 'docker_events_connected', type: 'gauge', help: "Whether the host's Docker event stream is open (1) or not (0).", value: (e) => (e.connected ? 1 : 0) },
   { name: 'docker_events_reconnects_total', type: 'counter', help: "Times the host's Docker event stream was reopened after a drop.", value: (e) => e.reconnects },
   { name: 'docker_host_last_event_timestamp_seconds', type: 'gauge', help: "When the newest container event seen happened, unix seconds (the daemon's clock).", value: (e) => e.lastEventSeconds },
-  { name: 'docker_host_container_oom_events_total', type: 'counter', help: 'OOM kills in the containers of the host, removed ones included (a burst of oom events within 1 s counts once).', value: (e) => e.hostOomKills },
+  { name: 'docker_host_container_oom_events_total', type: 'counter', help: 'OOM kills in the containers of the host, removed ones included (oom events less than 1 s apart count once).', value: (e) => e.hostOomKills },
 ];
 
 const EVENT_LABELS = CONTAINER_EVENTS.map((e) => labelBytes(`event="${e}"`));
@@ -59,7 +59,7 @@ export const eventsFamily: FamilyDescriptor = {
           if ((r & PAUSE_MASK) === PAUSE_MASK) yield;
         }
         yield;
-        out.family('container_oom_events_total', 'counter', 'OOM kills of the container (a burst of oom events within 1 s counts once); 0 for every listed container.');
+        out.family('container_oom_events_total', 'counter', 'OOM kills of the container (oom events less than 1 s apart count once); 0 for every listed container.');
         for (const [labels, counts] of rows) out.sampleBytes(OOM_KILLS, labels, counts?.oomKills ?? 0);
         yield;
         out.family('container_last_exit_code', 'gauge', "Exit code of the container's last die event; survives its restart.");

@@ -91,21 +91,22 @@ export function runsWithOom(events: readonly EngineEvent[], id: string): number 
 }
 
 /**
- * OOM kills by the rule the README states: `oom` events of the container within 1 s of the
- * first of them, up to its next `die` or `start`, count once.
+ * OOM kills by the rule the README states: `oom` events of the container less than 1 s apart,
+ * up to its next `die` or `start` and at most 10 s long, count once.
  */
 export function oomBursts(events: readonly EngineEvent[], id: string): number {
+  const abs = (d: bigint) => (d < 0n ? -d : d);
   let kills = 0;
-  let first: bigint | undefined;
+  let kill: { first: bigint; last: bigint } | undefined;
   for (const e of events) {
     if (e.Actor.ID !== id) continue;
-    if (e.Action === 'die' || e.Action === 'start') first = undefined;
+    if (e.Action === 'die' || e.Action === 'start') kill = undefined;
     if (e.Action !== 'oom') continue;
     const t = BigInt(e.timeNano);
-    if (first === undefined || t - first >= 1_000_000_000n || first - t >= 1_000_000_000n) {
+    if (kill === undefined || abs(t - kill.last) >= 1_000_000_000n || abs(t - kill.first) >= 10_000_000_000n) {
       kills++;
-      first = t;
-    }
+      kill = { first: t, last: t };
+    } else if (t > kill.last) kill.last = t;
   }
   return kills;
 }
