@@ -28,6 +28,8 @@ export interface ExporterOptions {
   /** node --cpu-prof into this directory */
   cpuProfDir?: string;
   exposeGc?: boolean;
+  /** false: collection.events off (no event streams); default on */
+  events?: boolean;
 }
 
 export interface Scrape {
@@ -54,6 +56,7 @@ function configYaml(o: ExporterOptions): string {
     '  min_interval: 0s',
     '  max_staleness: 60s',
     `  concurrency: ${o.concurrency}`,
+    ...(o.events === false ? ['  events: false'] : []),
     'metrics:',
     '  families: [docker_exporter, cadvisor, state]',
     '  container_labels: [com.docker.compose.project, com.docker.compose.service]',

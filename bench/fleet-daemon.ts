@@ -77,8 +77,27 @@ function churn(fraction: number): number {
   return replaced;
 }
 
+/** One event for each of `perHost` containers of every host (a start): what a stream carries. */
+function emitEvents(perHost: number): number {
+  let n = 0;
+  for (const h of hosts) {
+    for (const c of h.inputs.slice(0, perHost)) {
+      h.engine.events.emit({ id: c.id!, name: c.name, action: 'start' });
+      n++;
+    }
+  }
+  return n;
+}
+
 serve({
   churn: (arg) => churn(arg as number),
+  /** GET /events streams open now, over all hosts */
+  eventSubscribers: () => hosts.reduce((a, h) => a + h.engine.events.subscribers, 0),
+  /** cuts every host's streams at once (a reconnect storm follows); returns how many */
+  eventsCut: () => hosts.reduce((a, h) => a + h.engine.events.cut(), 0),
+  emitEvents: (arg) => emitEvents(arg as number),
+  /** Date.now() of every /events request served at or after `arg` (ms) */
+  eventsServedSince: (arg) => hosts.flatMap((h) => h.engine.events.served.filter((t) => t >= (arg as number))),
   counters: (): HostCounters[] =>
     hosts.map(({ engine }) => ({
       connections: engine.connections,

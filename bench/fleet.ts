@@ -27,6 +27,13 @@ export interface Fleet {
   hosts: ExporterHost[];
   containers: number;
   churn(fraction: number): Promise<number>;
+  /** the fake daemons' GET /events: open streams, cut them all, emit, when requests came */
+  events: {
+    subscribers(): Promise<number>;
+    cut(): Promise<number>;
+    emit(perHost: number): Promise<number>;
+    servedSince(ms: number): Promise<number[]>;
+  };
   counters(): Promise<HostCounters[]>;
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -63,6 +70,12 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       return (await gather<number>('churn', fraction)).reduce((a, b) => a + b, 0);
     },
     counters: () => gather<HostCounters>('counters'),
+    events: {
+      subscribers: async () => (await gather<number>('eventSubscribers')).reduce((a, b) => a + b, 0),
+      cut: async () => (await gather<number>('eventsCut')).reduce((a, b) => a + b, 0),
+      emit: async (perHost) => (await gather<number>('emitEvents', perHost)).reduce((a, b) => a + b, 0),
+      servedSince: async (ms) => (await gather<number>('eventsServedSince', ms)).sort((a, b) => a - b),
+    },
     async reset() {
       await gather('reset');
     },

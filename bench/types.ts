@@ -81,3 +81,18 @@ export interface EngineResult {
   ratio: number;
   serverVersion: string;
 }
+
+export interface EventsResult {
+  hosts: number;
+  containersPerHost: number;
+  date: string;
+  node: string;
+  cpus: number;
+  idleSeconds: number;
+  /** process CPU (ms) in each window of the idle period, by variant (with/without streams, fresh/after scrapes) */
+  idleCpuMsPerWindow: Record<string, number[]>;
+  /** one event per host per second over the same windows; per event: the median window less the idle one */
+  trickle: { events: number; cpuMsPerWindow: number[]; usPerEvent: number };
+  /** every stream cut at once: when the reconnects reached the daemons, ms after the cut */
+  storm: { streamsCut: number; reconnects: number; firstMs: number; p50Ms: number; lastMs: number; peakPer100Ms: number; cpuMs: number };
+}

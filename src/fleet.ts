@@ -1,5 +1,5 @@
 import { NO_SHARD, ownedHosts, shardOf, type Shard } from './config/shard.ts';
-import type { ExporterConfig, HostConfig } from './config/types.ts';
+import type { CollectionConfig, ExporterConfig, HostConfig } from './config/types.ts';
 import type { Logger } from './log.ts';
 import type { HostSnapshot } from './model.ts';
 import { hostConnectionKey, planReload } from './reload/plan.ts';
@@ -63,7 +63,7 @@ export class Fleet {
   #member(host: HostConfig, config: ExporterConfig, include: ContainerPredicate): Member {
     const maxInFlight = config.collection.concurrency;
     // keyed before the transport reads its files: a file renewed in between rebuilds it once more
-    const key = hostConnectionKey(host, { concurrency: maxInFlight });
+    const key = connectionKey(host, config.collection);
     const tracker = new HostTracker({
       host,
       transport: createTransport(host.name, host.endpoint, { log: this.#log, maxInFlight, env: process.env }),
@@ -139,9 +139,8 @@ export class Fleet {
     const old = this.#gen;
     const before = [...old.members.values()];
     const keys = new Map(before.map((m) => [m.host, m.key]));
-    const concurrency = config.collection.concurrency;
     const owned = ownedHosts(config.hosts, config.shard ?? NO_SHARD);
-    const plan = planReload(before.map((m) => m.host), owned, (h) => keys.get(h) ?? hostConnectionKey(h, { concurrency }));
+    const plan = planReload(before.map((m) => m.host), owned, (h) => keys.get(h) ?? connectionKey(h, config.collection));
     const include = compileFilter(config.metrics.include, config.metrics.exclude);
 
     const members = new Map<string, Member>();
@@ -185,6 +184,15 @@ export class Fleet {
     await Promise.all([...this.#gen.members.values()].map((m) => m.tracker.close()));
     await Promise.all(this.#retiring);
   }
+}
+
+/**
+ * What a tracker is built with and cannot change while it runs: the requests in flight (its
+ * transport's pool), whether it follows the event stream, whether and how often it walks
+ * /system/df. Other collection settings reach a kept tracker through configure().
+ */
+function connectionKey(host: HostConfig, collection: CollectionConfig): string {
+  return hostConnectionKey(host, { concurrency: collection.concurrency, events: host.events ?? collection.events, disk_interval_ms: collection.diskIntervalMs });
 }
 
 function generation(members: Map<string, Member>, config: ExporterConfig): Generation {

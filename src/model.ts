@@ -187,6 +187,8 @@ export interface HostSnapshot {
   transport?: ConnectionStats;
   /** absent when `collection.disk_interval` is 0 */
   disk?: DiskSnapshot;
+  /** the event stream and its counts; absent while this host's stream is off */
+  events?: EventsSnapshot;
 }
 
 export interface ConnectionStats {
@@ -199,4 +201,32 @@ export interface ConnectionStats {
   failures: number;
   /** why the last attempt failed or the connection was lost */
   lastError?: string;
+}
+
+/** The container events counted (the `event` label), as the daemon's Action names them, `health_status: x` as health_status_x. */
+export const CONTAINER_EVENTS = ['start', 'die', 'oom', 'kill', 'restart', 'health_status_unhealthy', 'health_status_healthy', 'destroy'] as const;
+export type ContainerEvent = (typeof CONTAINER_EVENTS)[number];
+export type EventCounts = Record<ContainerEvent, number>;
+
+/** One container's event counts, immutable: replaced, never changed, so snapshots share them. */
+export interface ContainerEventCounts {
+  readonly events: Readonly<EventCounts>;
+  /** OOM kills (events/counts.ts: bursts of `oom` events count once) */
+  readonly oomKills: number;
+  /** exit code of the last `die`; NaN before one was seen */
+  readonly lastExitCode: number;
+}
+
+/** A host's event stream and counts at one moment: plain data, never changed after it is made. */
+export interface EventsSnapshot {
+  connected: boolean;
+  /** streams reopened after a drop */
+  reconnects: number;
+  /** unix seconds (the daemon's clock) of the newest event seen; NaN before the first */
+  lastEventSeconds: number;
+  /** every counted container of the host, removed ones included */
+  host: Readonly<EventCounts>;
+  hostOomKills: number;
+  /** containers that still exist (as far as events and the last list tell), by full id */
+  containers: ReadonlyMap<string, ContainerEventCounts>;
 }

@@ -6,7 +6,7 @@
 // transport reads what follows its "scheme://". Credentials never go in a URL: a password is
 // rejected without being echoed.
 import { reservedLabels } from '../metrics/families/index.ts';
-import { field, given, isMapping, kindOf, section, type Field, type FieldContext, type Section, type Verdict } from '../schema/fields.ts';
+import { field, given, isMapping, kindOf, optionalBool, section, type Field, type FieldContext, type Section, type Verdict } from '../schema/fields.ts';
 import type { Issues } from '../schema/issues.ts';
 import { registeredTransports, transportFor, type Endpoint } from '../transport/index.ts';
 import type { TransportBlock } from '../transport/types.ts';
@@ -92,6 +92,7 @@ function itemSection(url: Verdict) {
     // read before the others: its scheme says which block applies
     url: field('url', 'The daemon\'s URL; its scheme names the transport.', undefined, () => url, (v) => v as string, urlMissing()),
     labels: field('labels', 'Static labels added to every series of this host.', {}, labelsCheck, (v) => ({ ...(v as Record<string, string>) })),
+    events: optionalBool('events', "Follow this host's event stream; absent: as collection.events says."),
   };
   for (const t of registeredTransports()) if (t.block) fields[t.block.key] = t.block.section;
   return section(fields);
@@ -150,7 +151,8 @@ export function readHost(item: unknown, out: Issues, base: ReadContext): HostCon
 
   if (out.count > before || parsed === undefined || out.host === undefined) return undefined;
   const endpoint = (own && blocks.has(own.key) ? { ...parsed, [own.key]: blocks.get(own.key) } : parsed) as Endpoint;
-  return { name: out.host, url: url as string, endpoint, labels: value['labels'] as Record<string, string> };
+  const events = value['events'] as boolean | undefined;
+  return { name: out.host, url: url as string, endpoint, labels: value['labels'] as Record<string, string>, ...(events === undefined ? {} : { events }) };
 }
 
 /**

@@ -3,7 +3,7 @@
 // transport's block is its own file in transport/).
 import os from 'node:os';
 import { optionalFamilyNames } from '../metrics/families/index.ts';
-import { duration, integer, kindOf, list, nonEmptyString, section, type Field } from '../schema/fields.ts';
+import { bool, duration, integer, kindOf, list, nonEmptyString, section, type Field } from '../schema/fields.ts';
 import { fail, ok, parseSwitch, type Flag, type FlagValues, type RepeatableFlag } from '../schema/flags.ts';
 import { formatDuration, parseDuration } from '../util/duration.ts';
 import { LOG_FORMATS, type LogFormat } from '../util/logfmt.ts';
@@ -41,6 +41,7 @@ export function settings<H>(hosts: Field<H>) {
       concurrency: integer('concurrency', 'Engine API requests in flight per host.', 256, 1),
       diskIntervalMs: duration('disk_interval', 'How often each host is asked for its disk usage (GET /system/df), in the background; 0s = never.', '5m', 'zero'),
       diskMaxVolumes: integer('disk_max_volumes', 'Volumes per host with docker_volume_usage_bytes: the largest of those the exported containers mount.', 100, 0),
+      events: bool('events', "Follow each host's Docker event stream (GET /events) and count what happens between scrapes; hosts[].events overrides it per host.", true),
     }),
     metrics: section({
       families: list('families', 'Metric families to export.', optionalFamilyNames(), familyCheck, true),

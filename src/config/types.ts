@@ -15,6 +15,8 @@ export interface HostConfig {
   labels: Record<string, string>;
   /** The Docker context it was imported from (docker_contexts); absent: listed under hosts. */
   context?: string;
+  /** Follow this host's event stream; absent: as collection.events says. */
+  events?: boolean;
 }
 
 type FileSettings = ValueOf<ReturnType<typeof settings<HostConfig[]>>>;

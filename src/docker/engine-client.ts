@@ -89,30 +89,16 @@ export class EngineClient {
     return this.#apiVersion !== '' && apiVersionNumber(this.#apiVersion) >= apiVersionNumber(ONE_SHOT_API_VERSION);
   }
 
-  /** GET /version (unversioned path, which every daemon accepts) and pin the version to speak. */
-  async negotiate(timeoutMs: number): Promise<VersionInfo> {
-    const v = asRecord(await this.getJson('/version', timeoutMs, 'daemon', false));
-    const info: VersionInfo = {
-      apiVersion: str(v.ApiVersion),
-      minApiVersion: str(v.MinAPIVersion),
-      serverVersion: str(v.Version),
-      os: str(v.Os),
-      arch: str(v.Arch),
-      kernelVersion: str(v.KernelVersion),
-    };
+  /** Pins the version to speak, from the daemon's GET /version (asked through docker/daemon-client.ts). */
+  negotiate(info: VersionInfo): void {
     this.#apiVersion = chooseApiVersion(info.apiVersion, info.minApiVersion);
     this.#prefix = `/v${this.#apiVersion}`;
-    return info;
   }
 
   /** Forget the negotiated version, e.g. after the daemon went away (it may come back upgraded). */
   reset(): void {
     this.#apiVersion = '';
     this.#prefix = '';
-  }
-
-  info(timeoutMs: number): Promise<unknown> {
-    return this.getJson('/info', timeoutMs, 'daemon');
   }
 
   listContainers(timeoutMs: number): Promise<unknown> {
@@ -214,7 +200,21 @@ export class EngineClient {
   }
 }
 
-function wrap(path: string, err: Error): EngineError {
+/** The parts of GET /version the exporter uses. */
+export function decodeVersion(body: unknown): VersionInfo {
+  const v = asRecord(body);
+  return {
+    apiVersion: str(v.ApiVersion),
+    minApiVersion: str(v.MinAPIVersion),
+    serverVersion: str(v.Version),
+    os: str(v.Os),
+    arch: str(v.Arch),
+    kernelVersion: str(v.KernelVersion),
+  };
+}
+
+/** A failed request as an EngineError naming its path. */
+export function wrap(path: string, err: Error): EngineError {
   if (err instanceof EngineError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (err.name === 'AbortError' || code === 'ABORT_ERR') return new EngineError(`GET ${path}: aborted (shutting down)`);
@@ -222,7 +222,7 @@ function wrap(path: string, err: Error): EngineError {
 }
 
 /** The daemon's {"message": "..."} on errors, shortened: it is logged and shown on the status page. */
-function daemonMessage(body: Buffer): string {
+export function daemonMessage(body: Buffer): string {
   if (body.length === 0) return '';
   try {
     const m = (JSON.parse(body.toString('utf8')) as { message?: unknown }).message;

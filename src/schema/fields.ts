@@ -122,9 +122,16 @@ export function integer(key: string, doc: string, def: number, min: number): Fie
   }, same<number>);
 }
 
-/** Absent = false. */
-export function bool(key: string, doc: string): Field<boolean> {
-  return field(key, doc, false, (value) => (typeof value === 'boolean' ? undefined : `must be true or false, got ${kindOf(value)}`), same<boolean>);
+const boolCheck = (value: unknown): string | undefined => (typeof value === 'boolean' ? undefined : `must be true or false, got ${kindOf(value)}`);
+
+/** Absent = `def` (false unless said). */
+export function bool(key: string, doc: string, def = false): Field<boolean> {
+  return field(key, doc, def, boolCheck, same<boolean>);
+}
+
+/** The same, optional: left out when not given. */
+export function optionalBool(key: string, doc: string): Field<boolean | undefined> {
+  return field(key, doc, undefined, boolCheck, same<boolean>);
 }
 
 /** A non-empty string; `more` checks it further. */

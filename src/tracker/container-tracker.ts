@@ -34,12 +34,15 @@ export class ContainerTracker {
   }
 
   /**
-   * Inspect only what may have changed: new, state or health changed, restarting (its
+   * Inspect only what may have changed: an event said so (`marked`: a start, die, oom, restart
+   * or health event since the last probe), new, state or health changed, restarting (its
    * restart count moves), restarted since the last inspect (uptime shorter than the time
-   * since), or a slow periodic refresh.
+   * since), or a slow periodic refresh. Without an event stream the list's heuristics decide
+   * alone; with one they are the fallback (a container that died and restarted within a
+   * second lists as it did before).
    */
-  needsInspect(entry: ListEntry, nowMs: number): boolean {
-    if (!this.inspect) return true;
+  needsInspect(entry: ListEntry, nowMs: number, marked = false): boolean {
+    if (marked || !this.inspect) return true;
     if (entry.state !== this.#inspectedState || entry.state === 'restarting') return true;
     if (healthMarker(entry.status) !== this.#inspectedHealth) return true;
     if (nowMs - this.#inspectedAt > INSPECT_REFRESH_MS) return true;

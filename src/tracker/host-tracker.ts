@@ -1,7 +1,9 @@
 import type { CollectionConfig, HostConfig } from '../config/types.ts';
 import { decodeInfo, decodeInspect, decodeList, type ListEntry } from '../docker/decode.ts';
+import { createDockerode, DaemonClient } from '../docker/daemon-client.ts';
 import { decodeDiskUsage, mountedVolumes } from '../docker/disk-usage.ts';
-import { EngineClient, EngineError } from '../docker/engine-client.ts';
+import { decodeVersion, EngineClient, EngineError } from '../docker/engine-client.ts';
+import { HostEvents, type Marked } from '../events/host-events.ts';
 import type { Logger } from '../log.ts';
 import type { ContainerSnapshot, DaemonInfo, DiskSnapshot, DiskUsage, HostCounters, HostSnapshot } from '../model.ts';
 import type { Transport } from '../transport/types.ts';
@@ -56,6 +58,12 @@ export class HostTracker {
   };
   readonly #transport: Transport;
   readonly #client: EngineClient;
+  /** dockerode, for /version and /info */
+  readonly #daemon: DaemonClient;
+  /** the event stream and its counts; undefined while this host's stream is off */
+  readonly #events: HostEvents | undefined;
+  /** dockerode for the event stream, on an agent of its own (see Transport.newSideAgent) */
+  readonly #eventSource: DaemonClient | undefined;
   readonly #parser: StatsParser;
   #cfg: CollectionConfig;
   #include: ContainerPredicate;
@@ -88,12 +96,20 @@ export class HostTracker {
     this.host = deps.host;
     this.#transport = deps.transport;
     this.#client = new EngineClient(deps.transport);
+    this.#daemon = new DaemonClient(createDockerode(deps.transport.requestOptions, deps.transport.newSideAgent()));
     this.#parser = deps.parser;
     this.#cfg = deps.collection;
     this.#include = deps.include;
     this.#log = deps.log.child({ host: deps.host.name });
     this.#disk = this.#cfg.diskIntervalMs > 0 ? new DiskPoller({ intervalMs: this.#cfg.diskIntervalMs, fetch: (ms) => this.#fetchDisk(ms), log: this.#log }) : null;
     this.#disk?.start();
+    if (deps.host.events ?? deps.collection.events) {
+      this.#eventSource = new DaemonClient(createDockerode(deps.transport.requestOptions, deps.transport.newSideAgent()));
+      // the stream answers its headers at once; the probe's deadline is long enough for them
+      // the filter of the moment: a reload's include/exclude applies to the stream it keeps
+      this.#events = new HostEvents({ source: this.#eventSource, log: this.#log, include: (c) => this.#include(c), connectTimeoutMs: deps.collection.timeoutMs });
+      this.#events.start();
+    }
   }
 
   /** A reload's collection settings and container filter, from the next probe on. */
@@ -134,14 +150,16 @@ export class HostTracker {
     this.#closing = true;
     const diskStopped = this.#disk?.stop();
     this.#client.close();
-    await Promise.all([this.#probe, diskStopped]);
+    this.#daemon.close();
+    this.#eventSource?.close();
+    await Promise.all([this.#probe, diskStopped, this.#events?.close()]);
     await this.#transport.close();
   }
 
   /** Its own deadline, never a scrape's: the poller calls it, a scrape only reads its last result. */
   async #fetchDisk(timeoutMs: number): Promise<DiskUsage | string> {
     // The version a scrape's probe negotiated, or this walk negotiates it (the same answer).
-    if (!this.#client.apiVersion) await this.#client.negotiate(timeoutMs);
+    if (!this.#client.apiVersion) this.#client.negotiate(decodeVersion(await this.#daemon.version(timeoutMs)));
     return decodeDiskUsage(await this.#client.systemDf(timeoutMs));
   }
 
@@ -208,8 +226,9 @@ export class HostTracker {
 
     try {
       if (!this.#client.apiVersion || Date.now() - this.#infoAt > INFO_REFRESH_MS) {
-        const version = await this.#client.negotiate(this.#callTimeoutMs);
-        this.#info = decodeInfo(await this.#client.info(this.#callTimeoutMs), version, this.#client.apiVersion);
+        const version = decodeVersion(await this.#daemon.version(this.#callTimeoutMs));
+        this.#client.negotiate(version);
+        this.#info = decodeInfo(await this.#daemon.info(this.#client.apiVersion, this.#callTimeoutMs), version, this.#client.apiVersion);
         this.#infoAt = Date.now();
       }
     } catch (err) {
@@ -218,6 +237,7 @@ export class HostTracker {
     }
 
     const listStart = performance.now();
+    const listStartedAt = Date.now();
     let entries: ListEntry[];
     try {
       const decoded = decodeList(await this.#client.listContainers(this.#callTimeoutMs));
@@ -233,10 +253,13 @@ export class HostTracker {
     observe(this.counters.listDuration, (performance.now() - listStart) / 1000);
 
     const tracked = this.#sync(entries);
+    this.#events?.retain(new Set(entries.map((e) => e.id)), listStartedAt);
+    // Taken after the list: an event from here on marks its container for the next probe.
+    const marked = this.#events?.takeMarked();
     // Inspects first (few after the first probe, and milliseconds each), then stats: run together
     // they would need two sockets per container at once, and at fleet scale file descriptors
     // run out (measured: 200 hosts x 50 containers hit a 20k limit on the first probe).
-    await this.#inspectPhase(tracked);
+    await this.#inspectPhase(tracked, marked);
     await this.#statsPhase(tracked, start);
 
     const now = Date.now() / 1000;
@@ -283,11 +306,11 @@ export class HostTracker {
     return tracked;
   }
 
-  async #inspectPhase(tracked: [ListEntry, ContainerTracker][]): Promise<void> {
+  async #inspectPhase(tracked: [ListEntry, ContainerTracker][], marked: Marked | undefined): Promise<void> {
     const now = Date.now();
     await Promise.all(
       tracked.map(async ([entry, t]) => {
-        if (!t.needsInspect(entry, now)) return;
+        if (!t.needsInspect(entry, now, marked === 'all' || marked?.has(entry.id) === true)) return;
         await requestTurn();
         const start = performance.now();
         try {
@@ -403,6 +426,7 @@ export class HostTracker {
       counters: copyCounters(this.counters),
       transport: this.#transport.stats?.(),
       ...(this.#disk ? { disk: this.#diskSnapshot(this.#disk, r.containers) } : {}),
+      ...(this.#events ? { events: this.#events.snapshot() } : {}),
     };
   }
 }

@@ -1,10 +1,10 @@
 // tcp://host[:port]: a remote daemon on TCP, plain or with mutual TLS (its `tls` block).
-import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpAgent, type AgentOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { checkPassphrase, given, type ValueOf } from '../schema/fields.ts';
 import { allGivenPassed, compact } from '../schema/walk.ts';
 import { loadTlsContext, TLS, type TlsFiles } from './tls-material.ts';
-import { keepAliveOptions, type Transport, type TransportBlock, type TransportDescriptor } from './types.ts';
+import { keepAliveOptions, sideAgents, type Transport, type TransportBlock, type TransportDescriptor } from './types.ts';
 import { parseAuthority } from './url.ts';
 
 /** Port defaults as in the docker CLI. */
@@ -63,26 +63,28 @@ export const tcpTransport: TransportDescriptor<TcpEndpoint> = {
  * file read per connection.
  */
 export function createTcpTransport(host: string, port: number, tls: TlsFiles | undefined, maxSockets: number, env: NodeJS.ProcessEnv = process.env): Transport {
-  const common = keepAliveOptions(maxSockets);
-  let agent: HttpAgent;
-  if (tls) {
-    // Checked at config load; a file changed since fails this host's requests, not the process.
-    const loaded = loadTlsContext(tls, env);
-    agent = new HttpsAgent({ ...common, rejectUnauthorized: !tls.insecureSkipVerify, ...(loaded.ok ? { secureContext: loaded.context } : {}) });
+  // Checked at config load; a file changed since fails this host's requests, not the process.
+  const loaded = tls ? loadTlsContext(tls, env) : undefined;
+  const makeAgent = (options: AgentOptions): HttpAgent => {
+    if (!tls || !loaded) return new HttpAgent(options);
+    const agent = new HttpsAgent({ ...options, rejectUnauthorized: !tls.insecureSkipVerify, ...(loaded.ok ? { secureContext: loaded.context } : {}) });
     if (!loaded.ok) {
       const problem = loaded.problems.map((p) => `tls.${p.key}: ${p.message}`).join('; ');
       agent.createConnection = () => {
         throw new Error(problem);
       };
     }
-  } else {
-    agent = new HttpAgent(common);
-  }
+    return agent;
+  };
+  const agent = makeAgent(keepAliveOptions(maxSockets));
+  const side = sideAgents(() => makeAgent({ keepAlive: false }));
   return {
     agent,
+    newSideAgent: side.newSideAgent,
     requestOptions: { protocol: tls ? 'https:' : 'http:', host, port },
     async close() {
       agent.destroy();
+      side.destroy();
     },
   };
 }

@@ -1,6 +1,6 @@
 // unix:///path.sock: a local daemon on its unix socket.
 import { Agent } from 'node:http';
-import { keepAliveOptions, type Transport, type TransportDescriptor } from './types.ts';
+import { keepAliveOptions, sideAgents, type Transport, type TransportDescriptor } from './types.ts';
 
 export type UnixEndpoint = { kind: 'unix'; socketPath: string };
 
@@ -19,11 +19,14 @@ export const unixTransport: TransportDescriptor<UnixEndpoint> = {
 /** Keep-alive, so a probe reuses its connections. */
 export function createUnixTransport(socketPath: string, maxSockets: number): Transport {
   const agent = new Agent(keepAliveOptions(maxSockets));
+  const side = sideAgents(() => new Agent({ keepAlive: false }));
   return {
     agent,
+    newSideAgent: side.newSideAgent,
     requestOptions: { protocol: 'http:', socketPath },
     async close() {
       agent.destroy();
+      side.destroy();
     },
   };
 }

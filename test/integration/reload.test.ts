@@ -170,6 +170,35 @@ describe('reload', () => {
   });
 });
 
+describe('reload: what a tracker is built with', () => {
+  test('switching the event stream or the disk walk rebuilds the host, and takes effect', async () => {
+    const e = await engine();
+    const base = config([]).collection;
+    const metrics = { ...config([]).metrics, families: ['docker_exporter' as const, 'events' as const] };
+    let next = config([]);
+    const { url } = await start(config([host('one', e)]), () => ({ ok: true, config: next, warnings: [] }));
+    const before = (await get(`${url}/metrics`)).text;
+    assert.equal(value(before, 'docker_events_connected', 'host="one"'), undefined, 'events off at first');
+
+    next = config([host('one', e)], { collection: { ...base, events: true }, metrics });
+    const r = await fetch(`${url}/-/reload`, { method: 'POST' });
+    assert.equal(r.status, 200);
+    let text = '';
+    for (let i = 0; i < 50 && value(text, 'docker_events_connected', 'host="one"') !== 1; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      text = (await get(`${url}/metrics`)).text;
+    }
+    assert.equal(value(text, 'docker_events_connected', 'host="one"'), 1, 'the stream followed after the reload');
+    assert.equal(e.requests.byKind.events, 1);
+    assert.equal(value(text, 'docker_probe_duration_seconds_count', 'host="one"') !== undefined, true);
+
+    next = config([host('one', e)], { collection: { ...base, events: true, diskIntervalMs: 60_000 }, metrics });
+    assert.equal((await fetch(`${url}/-/reload`, { method: 'POST' })).status, 200);
+    const disk = (await get(`${url}/metrics`)).text;
+    assert.equal(value(disk, 'docker_probe_duration_seconds_count', 'host="one"'), 1, 'a new tracker: its first probe');
+  });
+});
+
 describe('/sd and shards', () => {
   test('/sd: 200 application/json, one target group per host of this replica', async () => {
     const e = await engine();

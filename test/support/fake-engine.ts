@@ -16,9 +16,10 @@ import {
   type ContainerState,
   type FakeContainer,
 } from './stats-bodies.ts';
+import { FakeEventHub } from './fake-events.ts';
 
-export type EndpointKind = 'ping' | 'version' | 'info' | 'list' | 'inspect' | 'stats' | 'df' | 'unknown';
-const KINDS: readonly EndpointKind[] = ['ping', 'version', 'info', 'list', 'inspect', 'stats', 'df', 'unknown'];
+export type EndpointKind = 'ping' | 'version' | 'info' | 'list' | 'inspect' | 'stats' | 'df' | 'events' | 'unknown';
+const KINDS: readonly EndpointKind[] = ['ping', 'version', 'info', 'list', 'inspect', 'stats', 'df', 'events', 'unknown'];
 
 export interface Fault {
   /** Added to the answer's wait; delays of every matching rule add up. */
@@ -213,6 +214,8 @@ export interface FakeEngine {
   apiVersion: string;
   minApiVersion: string;
   daemon: DaemonFacts;
+  /** GET /events: emit events, cut streams, restart the buffer (fake-events.ts). */
+  readonly events: FakeEventHub;
   /** Mutable list of fault rules; see FaultRule. */
   faults: FaultRule[];
   /** >0: stats answer at the next multiple of this since the epoch (the daemon's sampling tick, 1000 in real life). */
@@ -277,6 +280,7 @@ function route(target: string): Route {
   if (path === '/info') return { kind: 'info', path, version };
   if (path === '/containers/json') return { kind: 'list', path, version };
   if (path === '/system/df') return { kind: 'df', path, version };
+  if (path === '/events') return { kind: 'events', path, version };
   if (path.startsWith('/containers/')) {
     const rest = path.slice('/containers/'.length);
     const slash = rest.indexOf('/');
@@ -354,6 +358,7 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
       memTotal: 8 * 1024 ** 3,
       name: 'fake-engine',
     },
+    events: new FakeEventHub(),
     faults: [],
     statsTickMs: 0,
     disk: emptyDisk(),
@@ -674,6 +679,8 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
         return serveStats(req, res, e);
       case 'df':
         return serveDf(req, res, r);
+      case 'events':
+        return engine.events.serve(req, res, headers('application/json'));
       case 'unknown':
         return send(res, 404, message('page not found'));
     }

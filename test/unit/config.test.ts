@@ -77,9 +77,9 @@ const sshHost = (sshLines: string) => `  - name: web-01
 ${sshLines}`;
 
 const DEFAULTS = {
-  collection: { timeoutMs: 8000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 256, diskIntervalMs: 300_000, diskMaxVolumes: 100 },
+  collection: { timeoutMs: 8000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 256, diskIntervalMs: 300_000, diskMaxVolumes: 100, events: true },
   metrics: {
-    families: ['docker_exporter', 'cadvisor', 'state'],
+    families: ['docker_exporter', 'cadvisor', 'state', 'events'],
     containerLabels: ['com.docker.compose.project', 'com.docker.compose.service'],
     include: { names: [], labels: [] },
     exclude: { names: [], labels: [] },
@@ -199,7 +199,7 @@ describe('loading: positive cases', () => {
   test('a JSON file', () => {
     const { config, warnings } = configOf(loadConfig({ file: path.join(fixtures, 'fleet.json'), env: {} }));
     assert.deepEqual(warnings, []);
-    assert.deepEqual(config.collection, { timeoutMs: 5000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 32, diskIntervalMs: 300_000, diskMaxVolumes: 100 });
+    assert.deepEqual(config.collection, { timeoutMs: 5000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 32, diskIntervalMs: 300_000, diskMaxVolumes: 100, events: true });
     assert.deepEqual(config.metrics.families, ['state']);
     assert.deepEqual(config.pool, { threads: 0 });
     assert.deepEqual(config.hosts.map((h) => h.name), ['local', 'lab']);
@@ -218,6 +218,7 @@ describe('loading: positive cases', () => {
   concurrency: 16
   disk_interval: 0s
   disk_max_volumes: 7
+  events: false
 metrics:
   families: [cadvisor, state, cadvisor]
   container_labels: [team]
@@ -232,10 +233,11 @@ ${sshHost(`      socket_path: /run/user/1000/docker.sock
       host_key_fingerprint: ${FINGERPRINT}
       keepalive_interval: 0s
       connect_timeout: 2s
-`)}`;
+`)}    events: true
+`;
     const { config, warnings } = configOf(load(yaml, { WEB01_PASS: 'x' }));
     assert.deepEqual(warnings, []);
-    assert.deepEqual(config.collection, { timeoutMs: 90_000, minIntervalMs: 500, maxStalenessMs: 120_000, concurrency: 16, diskIntervalMs: 0, diskMaxVolumes: 7 });
+    assert.deepEqual(config.collection, { timeoutMs: 90_000, minIntervalMs: 500, maxStalenessMs: 120_000, concurrency: 16, diskIntervalMs: 0, diskMaxVolumes: 7, events: false });
     assert.deepEqual(config.metrics, {
       families: ['cadvisor', 'state'],
       containerLabels: ['team'],
@@ -258,6 +260,7 @@ ${sshHost(`      socket_path: /run/user/1000/docker.sock
         connectTimeoutMs: 2000,
       },
     });
+    assert.equal(config.hosts[0]!.events, true, 'hosts[].events overrides collection.events');
   });
 
   test('tcp ports: 2375 without tls, 2376 with tls, as written otherwise', () => {
@@ -498,7 +501,9 @@ describe('rejections name the file, the key and the host', () => {
     oneError(load(`collection:\n  disk_max_volumes: -1\n${hostYaml(local)}`), 'collection.disk_max_volumes: must be 0 or more, got -1');
     oneError(load(`pool:\n  threads: -1\n${hostYaml(local)}`), 'pool.threads: must be 0 or more');
     oneError(load(`metrics:\n  families: cadvisor\n${hostYaml(local)}`), 'metrics.families: must be a list, got a string');
-    oneError(load(`metrics:\n  families: [cadvisor, cAdvisor]\n${hostYaml(local)}`), 'metrics.families: [1] must be one of docker_exporter, cadvisor, state, got "cAdvisor"');
+    oneError(load(`metrics:\n  families: [cadvisor, cAdvisor]\n${hostYaml(local)}`), 'metrics.families: [1] must be one of docker_exporter, cadvisor, state, events, got "cAdvisor"');
+    oneError(load(`collection:\n  events: "no"\n${hostYaml(local)}`), 'collection.events: must be true or false, got a string');
+    oneError(load(hostYaml(`${local}    events: 0\n`)), 'hosts[0].events (host "local"): must be true or false, got a number');
     oneError(load(`metrics:\n  exclude:\n    labels: ["=x"]\n${hostYaml(local)}`), 'metrics.exclude.labels: [0]');
   });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { decodeDiskUsage } from '../../src/docker/disk-usage.ts';
 import type { DiskUsage } from '../../src/model.ts';
-import { EngineClient } from '../../src/docker/engine-client.ts';
+import { decodeVersion, EngineClient } from '../../src/docker/engine-client.ts';
 import { createTcpTransport } from '../../src/transport/tcp.ts';
 import { buildRecord } from '../support/disk-bodies.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
@@ -29,7 +29,7 @@ before(async () => {
   engine.disk.images = [{ id: `sha256:${'e'.repeat(64)}`, repoTags: [], repoDigests: [], size: 10 * MB, sharedSize: 0, createdAt: Date.now() }];
   engine.disk.buildCache = [buildRecord('a', 7 * MB), buildRecord('b', 1 * MB, { inUse: true })];
   client = new EngineClient(createTcpTransport('127.0.0.1', engine.port!, undefined, 4));
-  await client.negotiate(5000);
+  client.negotiate(decodeVersion(await client.getJson('/version', 5000, 'daemon', false)));
 });
 after(async () => {
   client.close();

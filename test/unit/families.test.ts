@@ -24,14 +24,14 @@ const host = '  - name: local\n    url: unix:///var/run/docker.sock\n';
 
 describe('a family registered outside src/ (test/support/widget-family.ts)', () => {
   test('is an allowed value of metrics.families, and in the default list', () => {
-    assert.deepEqual(optionalFamilyNames(), ['docker_exporter', 'cadvisor', 'state', 'widget']);
+    assert.deepEqual(optionalFamilyNames(), ['docker_exporter', 'cadvisor', 'state', 'events', 'widget']);
     const r = load(`metrics:\n  families: [widget]\nhosts:\n${host}`);
     assert.ok(r.ok, JSON.stringify(r));
     assert.deepEqual(r.config.metrics.families, ['widget']);
     const d = load(`hosts:\n${host}`);
     assert.ok(d.ok && d.config.metrics.families.includes('widget'));
     const bad = load(`metrics:\n  families: [widgets]\nhosts:\n${host}`);
-    assert.ok(!bad.ok && bad.errors.length === 1 && bad.errors[0]!.endsWith('metrics.families: [0] must be one of docker_exporter, cadvisor, state, widget, got "widgets"'), JSON.stringify(bad));
+    assert.ok(!bad.ok && bad.errors.length === 1 && bad.errors[0]!.endsWith('metrics.families: [0] must be one of docker_exporter, cadvisor, state, events, widget, got "widgets"'), JSON.stringify(bad));
   });
 
   test('its label names are reserved for static host labels', () => {

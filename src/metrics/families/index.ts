@@ -5,6 +5,7 @@ import { Registry } from '../../util/registry.ts';
 import type { FamilyDescriptor } from '../family.ts';
 import { cadvisorFamily } from './cadvisor.ts';
 import { dockerExporterFamily } from './docker-exporter.ts';
+import { eventsFamily } from './events.ts';
 import { hostFamily } from './host.ts';
 import { stateFamily } from './state.ts';
 
@@ -21,6 +22,7 @@ registerFamily(hostFamily);
 registerFamily(dockerExporterFamily);
 registerFamily(cadvisorFamily);
 registerFamily(stateFamily);
+registerFamily(eventsFamily);
 
 /** In registration order. */
 export function registeredFamilies(): readonly FamilyDescriptor[] {

@@ -4,10 +4,10 @@ import ssh2, { type AgentAuthMethod, type Client as SshClient, type ClientChanne
 import type { Logger } from '../../log.ts';
 import type { ConnectionStats } from '../../model.ts';
 import { roundDuration } from '../../util/duration.ts';
+import { Backoff } from '../../util/backoff.ts';
 import { errorMessage } from '../../util/errors.ts';
-import { keepAliveOptions, type Transport } from '../types.ts';
+import { keepAliveOptions, sideAgents, type Transport } from '../types.ts';
 import { loadSshAuth, type IdentityCache, type SshAuth } from './auth.ts';
-import { Backoff } from './backoff.ts';
 import { ChannelSocket } from './channel-socket.ts';
 import { loadHostKeyPolicy, type HostKeyPolicy } from './host-key.ts';
 import type { SshEndpoint } from './options.ts';
@@ -43,6 +43,7 @@ export function createSshTransport(
   const tunnel = new SshTunnel(host.name, host.endpoint, log, opts);
   return {
     agent: tunnel.agent,
+    newSideAgent: tunnel.side.newSideAgent,
     // The host name is only the Host header: bytes go where the channel goes.
     requestOptions: { protocol: 'http:', host: 'docker', port: 80 },
     stats: () => tunnel.stats(),
@@ -50,8 +51,28 @@ export function createSshTransport(
   };
 }
 
+/** An agent whose connections are channels of the tunnel's connection. */
+class ChannelAgent extends Agent {
+  constructor(
+    private readonly open: () => Promise<Duplex>,
+    options: ConstructorParameters<typeof Agent>[0],
+  ) {
+    super(options);
+  }
+
+  override createConnection(_options: ClientRequestArgs, oncreate?: (err: Error | null, socket: Duplex) => void): Duplex | null | undefined {
+    this.open().then(
+      (channel) => oncreate?.(null, channel),
+      (err: Error) => (oncreate as ((err: Error) => void) | undefined)?.(err),
+    );
+    return undefined;
+  }
+}
+
 class SshTunnel {
   readonly agent: Agent;
+  /** more channels on the connection, outside the pool (Transport.newSideAgent) */
+  readonly side = sideAgents(() => new ChannelAgent(() => this.openChannel(), { keepAlive: false }));
   private state: State = { kind: 'idle' };
   /** The client of the current attempt or connection, for close(). */
   private client: SshClient | undefined;
@@ -95,20 +116,7 @@ class SshTunnel {
   }
 
   private makeAgent(maxInFlight: number): Agent {
-    const tunnel = this;
-    class SshAgent extends Agent {
-      override createConnection(
-        _options: ClientRequestArgs,
-        oncreate?: (err: Error | null, socket: Duplex) => void,
-      ): Duplex | null | undefined {
-        tunnel.openChannel().then(
-          (channel) => oncreate?.(null, channel),
-          (err: Error) => (oncreate as ((err: Error) => void) | undefined)?.(err),
-        );
-        return undefined;
-      }
-    }
-    const agent = new SshAgent(keepAliveOptions(maxInFlight));
+    const agent = new ChannelAgent(() => this.openChannel(), keepAliveOptions(maxInFlight));
     // A kept-alive idle channel holds a slot; when requests wait for one inside
     // createConnection (the agent does not know them), close it to hand the slot over.
     // Runs after the agent's own 'free' listener: only if it parked the socket as idle,
@@ -326,6 +334,7 @@ class SshTunnel {
     this.state = { kind: 'closed' };
     this.failInFlight(new Error(`ssh ${this.name}: transport closed`));
     this.agent.destroy();
+    this.side.destroy();
     const client = this.client;
     this.client = undefined;
     if (!client) return;
