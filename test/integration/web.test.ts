@@ -105,6 +105,23 @@ describe('routes', () => {
     }
   });
 
+  test('a gzipped scrape warns about nothing (stderr once per scrape would fill a log)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${url}/metrics`);
+        await res.arrayBuffer();
+        assert.equal(res.headers.get('content-encoding'), 'gzip');
+      }
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings, []);
+  });
+
   test('other methods: 405 naming GET and HEAD', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS']) {
       const res = await fetch(`${url}/metrics`, { method });
