@@ -122,13 +122,15 @@ describe('container events from the daemons\' streams', { timeout: 300_000 }, ()
       };
       assert.equal(want[socket]!.crashDies, 3, `the daemon reports 3 dies of the crash looper: ${JSON.stringify(crash)}`);
       assert.equal(want[socket]!.oomDies, 3, `the daemon reports 3 dies of the OOM container: ${JSON.stringify(oom)}`);
-      assert.equal(want[socket]!.oomKills, 3, `each of its runs has an oom event: ${JSON.stringify(oom)}`);
-      assert.equal(oomBursts(evs, ids[socket]!.oom), 3, 'one allocation per run: the README\'s rule says 3 kills too');
+      // The daemon reports an oom for most runs, not every one: a loaded machine (CI, once) had
+      // a run die by SIGKILL with no oom event. The exporter is held to what the daemon says.
+      assert.ok(want[socket]!.oomKills >= 1, `the daemon reports an OOM kill of the OOM container: ${JSON.stringify(oom)}`);
+      assert.equal(oomBursts(evs, ids[socket]!.oom), want[socket]!.oomKills, 'one allocation per run: the README\'s rule counts its runs with an oom');
       assert.ok(runsWithOom(evs, ids[socket]!.multi) === 3, 'every run of the multi-process container was OOM-killed');
     }
 
     const counted = (e: Exposition) =>
-      HOSTS.every((host) => die(e, host, 'e2e-evt-crash') >= 3 && die(e, host, 'e2e-evt-oom-multi') >= 3 && val(e, 'container_oom_events_total', { host, name: 'e2e-evt-oom' }) >= 3);
+      HOSTS.every((host) => die(e, host, 'e2e-evt-crash') >= 3 && die(e, host, 'e2e-evt-oom-multi') >= 3 && val(e, 'container_oom_events_total', { host, name: 'e2e-evt-oom' }) >= want[socketOf(host)]!.oomKills);
     const { ok: ok1 } = await scrapeUntil(exp, counted, 20_000);
     assert.ok(ok1, `the events reached the exporter\n${exp.logTail(20)}`);
     await sleep(2000); // anything counted twice would show by now
@@ -150,7 +152,7 @@ describe('container events from the daemons\' streams', { timeout: 300_000 }, ()
     console.log(`# multi-process OOM container on A: ${bursty.multiEvents} oom events, ${bursty.multiKills} kills counted`);
     // B runs nothing else that dies: its host totals move by exactly these.
     assert.equal(val(e1, 'docker_host_container_events_total', { host: HOST_B, event: 'die' }) - hostDie0, want[fleet.b.socket]!.allDies);
-    assert.equal(val(e1, 'docker_host_container_oom_events_total', { host: HOST_B }) - hostOom0, 3 + want[fleet.b.socket]!.multiKills);
+    assert.equal(val(e1, 'docker_host_container_oom_events_total', { host: HOST_B }) - hostOom0, want[fleet.b.socket]!.oomKills + want[fleet.b.socket]!.multiKills);
     for (const host of HOSTS) assert.ok(val(e1, 'docker_host_last_event_timestamp_seconds', { host }) >= t0, `${host}: last event time`);
   });
 
