@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { displayName, engineGet, heldStill, info, version } from './lib/engine.ts';
 import { one, parseExposition, select } from './lib/exposition.ts';
-import { freePort, httpGet } from './lib/exporter.ts';
+import { freePort } from '../support/net.ts';
+import { httpGet } from './lib/exporter.ts';
 import { dockerCli, E2E_DIR, loadFleet, RUN_DIR } from './lib/fleet.ts';
 
 const fleet = loadFleet();

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeCerts } from '../support/certs.ts';
+import { freePort } from '../support/net.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-healthcheck-'));
@@ -22,13 +22,6 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { child, exited, out: () => out, err: () => err };
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 let engine: FakeEngine;
 let server: ReturnType<typeof run>;

@@ -16,7 +16,8 @@ import type { SshEndpoint } from '../../src/transport/ssh/options.ts';
 import { createSshTransport } from '../../src/transport/ssh/tunnel.ts';
 import type { Transport } from '../../src/transport/types.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
-import { freePort, haveOpenSsh, makeKey, startSshd, type KeyPair, type Sshd } from '../support/sshd.ts';
+import { freePort } from '../support/net.ts';
+import { haveOpenSsh, makeKey, startSshd, type KeyPair, type Sshd } from '../support/sshd.ts';
 
 const run = promisify(execFile);
 

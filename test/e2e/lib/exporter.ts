@@ -4,25 +4,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { freePort } from '../../support/net.ts';
 import { REPO_DIR, RUN_DIR, type Fleet, HOST_A, HOST_B, HOST_A_SSH, type TlsPaths } from './fleet.ts';
 import { parseExposition, type Exposition } from './exposition.ts';
 
 /** E2E_EXPORTER_CLI runs another build (e.g. a deliberately broken copy, to see the suite fail). */
 export const CLI = process.env.E2E_EXPORTER_CLI || join(REPO_DIR, 'dist', 'src', 'cli.js');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export interface HttpResult {
   status: number;

@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort, httpGet } from './exporter.ts';
+import { freePort } from '../../support/net.ts';
+import { httpGet } from './exporter.ts';
 import { RUN_DIR } from './fleet.ts';
 
 export interface VectorResult {

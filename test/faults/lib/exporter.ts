@@ -4,10 +4,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { freePort } from '../../support/net.ts';
 import { memory, resetPeakRss } from '../../support/proc.ts';
 import { raisePriority } from './healthz.ts';
 
@@ -65,16 +65,6 @@ export function hasFlag(flag: string): boolean {
   return helpText.includes(`--${flag}`);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** A plain GET on a new connection; the body as text. */
 export function httpGet(url: string, timeoutMs: number): Promise<HttpAnswer> {
