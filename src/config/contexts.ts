@@ -7,7 +7,7 @@ import { homeDir } from './defaults.ts';
 import { contextStoreDir, readDockerContexts } from './docker-contexts.ts';
 import { readHost } from './hosts.ts';
 import type { ReadContext } from './read.ts';
-import type { HostConfig } from './types.ts';
+import type { HostConfig } from './host-config.ts';
 
 const mapping = (value: unknown): string | undefined => (isMapping(value) ? undefined : `must be a mapping, got ${kindOf(value)}`);
 

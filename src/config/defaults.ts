@@ -14,7 +14,7 @@ import type { Endpoint } from '../transport/index.ts';
 import { SSH } from '../transport/ssh/options.ts';
 import { loadTlsContext } from '../transport/tls-material.ts';
 import { parseDockerUrl } from './hosts.ts';
-import type { HostConfig } from './types.ts';
+import type { HostConfig } from './host-config.ts';
 
 export const DEFAULT_HOST_NAME = 'local';
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';

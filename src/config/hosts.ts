@@ -11,7 +11,7 @@ import type { Issues } from '../schema/issues.ts';
 import { registeredTransports, transportFor, type Endpoint } from '../transport/index.ts';
 import type { TransportBlock } from '../transport/types.ts';
 import { readSection, type ReadContext } from './read.ts';
-import type { HostConfig } from './types.ts';
+import type { HostConfig } from './host-config.ts';
 
 export type UrlResult = { ok: true; value: Endpoint } | { ok: false; error: string };
 

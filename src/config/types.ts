@@ -1,23 +1,11 @@
 // The validated, normalized configuration the rest of the exporter consumes, as settings.ts
 // declares it. Durations are milliseconds here; the file speaks Prometheus durations ("8s").
 import type { ValueOf } from '../schema/fields.ts';
-import type { Endpoint } from '../transport/index.ts';
+import type { HostConfig } from './host-config.ts';
 import type { FlagSettings, settings } from './settings.ts';
 import type { Shard } from './shard.ts';
 
-export interface HostConfig {
-  /** Unique; the value of the `host` label. */
-  name: string;
-  /** As written in the config, for display (never contains secrets). */
-  url: string;
-  endpoint: Endpoint;
-  /** Static labels added to every series of this host. */
-  labels: Record<string, string>;
-  /** The Docker context it was imported from (docker_contexts); absent: listed under hosts. */
-  context?: string;
-  /** Follow this host's event stream; absent: as collection.events says. */
-  events?: boolean;
-}
+export type { HostConfig };
 
 type FileSettings = ValueOf<ReturnType<typeof settings<HostConfig[]>>>;
 
