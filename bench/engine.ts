@@ -152,7 +152,7 @@ try {
   log(`dockerd ${version.Version} at ${socketPath}: ${containers} running containers; ${SCRAPES} scrapes per client and phase`);
   const hosts = [{ name: 'engine', socketPath }];
   const prof = (label: string) => (cpuProf ? join(cpuProf, label) : undefined);
-  pool = await ExporterProcess.start({ label: 'engine-pool', dir, hosts, concurrency: 256, eld: false, cpuProfDir: prof('engine-pool') });
+  pool = await ExporterProcess.start({ label: 'engine-pool', dir, hosts, concurrency: 256, threads: os.availableParallelism(), eld: false, cpuProfDir: prof('engine-pool') });
   main = await ExporterProcess.start({ label: 'engine-main-thread', dir, hosts, concurrency: 256, threads: 0, eld: false, cpuProfDir: prof('engine-main-thread') });
   floor = await startFloor(hosts, 256, prof('engine-floor'));
   const clients = { pool: pool, main: main, floor: floor };

@@ -20,6 +20,7 @@ import { cpuMicros, memory } from '../test/support/proc.ts';
 import { renderResults } from './report.ts';
 import { mb, percentile, round } from './stats.ts';
 import { QUICK, checkQuick } from './quick.ts';
+import { defaultPoolThreads } from '../src/config/defaults.ts';
 import type { ChurnResult, TlsResult, VariantResult, WorkloadResult } from './types.ts';
 
 const WORKLOADS = {
@@ -96,7 +97,7 @@ async function runWorkload(name: WorkloadName): Promise<WorkloadResult> {
   let main: ExporterProcess | undefined;
   let floor: Floor | undefined;
   try {
-    pool = await ExporterProcess.start(exporterOptions(dir, fleet, `${name}-pool`));
+    pool = await ExporterProcess.start(exporterOptions(dir, fleet, `${name}-pool`, os.availableParallelism()));
     main = await ExporterProcess.start(exporterOptions(dir, fleet, `${name}-main-thread`, 0));
     floor = await startFloor(fleet.hosts, CONCURRENCY, args['cpu-prof'] ? join(args['cpu-prof'], `${name}-floor`) : undefined);
     return await measure(name, scrapes, fleet, pool, main, floor);
@@ -159,8 +160,10 @@ async function measure(name: WorkloadName, scrapes: number, fleet: Fleet, pool: 
     cpuUsPerContainer: perContainer(cpu1.floor - cpu0.floor),
     peakRssMb: mb(memory(floor.pid).peakRss),
   };
-  const poolRes = variant(pool, 'pool', rPool, `default (${os.availableParallelism()})`);
-  const mainRes = variant(main, 'main', rMain, '0 (main thread)');
+  const cores = os.availableParallelism();
+  const defaultVariant = defaultPoolThreads(cores) === 0 ? 'mainThread' : 'pool';
+  const poolRes = variant(pool, 'pool', rPool, `${cores}${defaultVariant === 'pool' ? ' (default)' : ''}`);
+  const mainRes = variant(main, 'main', rMain, `0 (main thread)${defaultVariant === 'mainThread' ? ' (default)' : ''}`);
   const ratios = (v: VariantResult) => ({ wall: round(v.wallP50Ms / floorRes.wallP50Ms, 2), cpu: round(v.cpuUsPerContainer / floorRes.cpuUsPerContainer, 2) });
   const counters = await fleet.counters();
   const result: WorkloadResult = {
@@ -173,6 +176,7 @@ async function measure(name: WorkloadName, scrapes: number, fleet: Fleet, pool: 
     date: new Date().toISOString(),
     node: process.version,
     cpus: os.availableParallelism(),
+    defaultVariant,
     exporter: { pool: poolRes, mainThread: mainRes },
     floor: floorRes,
     ratios: { pool: ratios(poolRes), mainThread: ratios(mainRes) },

@@ -31,6 +31,8 @@ export interface WorkloadResult {
   date: string;
   node: string;
   cpus: number;
+  /** which variant is the exporter as shipped on this many cores (absent in older runs: the pool) */
+  defaultVariant?: 'pool' | 'mainThread';
   exporter: { pool: VariantResult; mainThread: VariantResult };
   floor: FloorResult;
   /** exporter / floor: scrape wall p50, and CPU per container-scrape */
