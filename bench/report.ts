@@ -92,6 +92,16 @@ export function renderResults(dir: string): string {
         ` floor (all one-shot stats calls in parallel) ${engine.floorWallP50Ms} ms: ratio ${engine.ratio} (target <= 1.15: ${mark(engine.ratio <= 1.15)}).`,
       '',
     );
+    const phases = [['back to back', engine.backToBack], [`spaced (each client every ${(engine.spaced?.periodMs ?? 0) / 1000} s)`, engine.spaced]] as const;
+    for (const [name, p] of phases) {
+      if (!p) continue;
+      const c = p.cpuUsPerContainer;
+      out.push(
+        `- CPU per container-scrape, all threads, ${name}: pool.threads=${engine.cpus ?? '?'} ${c.pool} us (${p.cpuRatio.pool} x floor), pool.threads=0 ${c.main} us (${p.cpuRatio.main} x), floor ${c.floor} us` +
+          ` (target <= 1.5 x for the default, ${engine.cpus !== undefined && engine.cpus <= 2 ? 'threads=0' : 'the pool'} here: ${mark((engine.cpus !== undefined && engine.cpus <= 2 ? p.cpuRatio.main : p.cpuRatio.pool) <= 1.5)}).`,
+      );
+    }
+    out.push('');
   }
   return `${out.join('\n')}`;
 }
