@@ -155,7 +155,7 @@ try {
   pool = await ExporterProcess.start({ label: 'engine-pool', dir, hosts, concurrency: 256, threads: os.availableParallelism(), eld: false, cpuProfDir: prof('engine-pool') });
   main = await ExporterProcess.start({ label: 'engine-main-thread', dir, hosts, concurrency: 256, threads: 0, eld: false, cpuProfDir: prof('engine-main-thread') });
   floor = await startFloor(hosts, 256, prof('engine-floor'));
-  const clients = { pool: pool, main: main, floor: floor };
+  const exporters = { pool, main };
   const pids = { pool: pool.pid, main: main.pid, floor: floor.pid };
   const scrape = async (who: Who): Promise<number> => {
     if (who === 'floor') {
@@ -163,7 +163,7 @@ try {
       if (r.containers !== containers) throw new Error(`floor fetched ${r.containers} of ${containers}`);
       return r.wallMs;
     }
-    const s = await clients[who].scrape();
+    const s = await exporters[who].scrape();
     const n = s.body.toString('utf8').split('\ncontainer_cpu_usage_seconds_total{').length - 1;
     if (n !== containers) throw new Error(`${who}: scrape has cpu series for ${n} of ${containers} containers`);
     return s.wallMs;
@@ -171,7 +171,6 @@ try {
   // warm-up: negotiation, inspect, connections, JIT
   for (let i = 0; i < 3; i++) for (const who of WHO) await scrape(who);
 
-  const sum = (a: Record<Who, number>, who: Who, us: number) => (a[who] += us);
   const summary = (name: string, periodMs: number, cpuUs: Record<Who, number>, threads: EngineCpu['threads'], walls: Record<Who, number[]>): EngineCpu => {
     const per = (who: Who) => round(cpuUs[who] / (SCRAPES * containers), 1);
     const cpu = { pool: per('pool'), main: per('main'), floor: per('floor') };
@@ -203,7 +202,7 @@ try {
         const c0 = cpuMicros(pids[who]);
         const t0 = threadCpu(pids[who]);
         for (let j = 0; j < BLOCK; j++) walls[who].push(await scrape(who));
-        sum(cpuUs, who, cpuMicros(pids[who]) - c0);
+        cpuUs[who] += cpuMicros(pids[who]) - c0;
         threads[who] = threadAdd(threads[who], t0, threadCpu(pids[who]));
       }
     }
