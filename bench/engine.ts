@@ -1,7 +1,14 @@
 // `npm run bench:engine`: the exporter against a real Docker Engine with running containers,
 // next to the floor, which is every container's one-shot stats call made in parallel by a
 // bare HTTP client (bench/floor.ts). Both wait for the daemon's 1 s sampling tick, so the
-// ratio shows what the exporter adds on top of the daemon itself. Target: <= 1.15.
+// wall-time ratio shows what the exporter adds on top of the daemon itself (target <= 1.15).
+// CPU per container-scrape (all threads, /proc) of the exporter (pool default and
+// pool.threads=0) against the floor (target <= 1.5 x, issue 13), measured in the same run
+// twice: scraped back to back, and spaced (each client every --spaced-ms, as Prometheus
+// scrapes; the clients take turns inside the period).
+//
+//   node --import tsx bench/engine.ts [--scrapes N] [--spaced-ms MS] [--only b2b,spaced]
+//                                     [--cpu-prof DIR] [--no-write]
 //
 // Uses the daemon at $DFE_BENCH_DOCKER_SOCK if set (its running containers as they are);
 // otherwise starts its own dockerd (root, as /work/shared/docs/real-engine.md describes) with
@@ -9,16 +16,31 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
+import { cpuMicros, memory } from '../test/support/proc.ts';
 import { ExporterProcess, ROOT } from './exporter.ts';
 import { startFloor } from './fleet.ts';
 import { renderResults } from './report.ts';
-import { percentile, round } from './stats.ts';
-import type { EngineResult } from './types.ts';
+import { mb, percentile, round } from './stats.ts';
+import { threadAdd, threadCpu, threadDelta, type ThreadCpu } from './threads.ts';
+import type { EngineCpu, EngineResult } from './types.ts';
 
 const run = promisify(execFile);
-const SCRAPES = Number(process.env.DFE_BENCH_ENGINE_SCRAPES ?? 10);
+const { values: args } = parseArgs({
+  options: {
+    scrapes: { type: 'string', default: process.env.DFE_BENCH_ENGINE_SCRAPES ?? '20' }, // a multiple of 5
+    'spaced-ms': { type: 'string', default: '3000' },
+    only: { type: 'string', default: 'b2b,spaced' },
+    'cpu-prof': { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const SCRAPES = Number(args.scrapes);
+const SPACED_MS = Number(args['spaced-ms']);
+const phases = new Set(args.only.split(',').map((s) => s.trim()));
+const cpuProf = args['cpu-prof'];
 const WANT = Number(process.env.DFE_BENCH_CONTAINERS ?? 50);
 const IMAGE = 'dfe-bench-bb:latest';
 
@@ -112,47 +134,132 @@ async function startDaemon(count: number): Promise<OwnDaemon> {
   }
 }
 
+type Who = 'pool' | 'main' | 'floor';
+const WHO: readonly Who[] = ['pool', 'main', 'floor'];
+
 const external = process.env.DFE_BENCH_DOCKER_SOCK;
 const own = external ? undefined : await startDaemon(WANT);
 const socketPath = external ?? own!.socketPath;
 const dir = mkdtempSync('/tmp/dfe-bench-');
-let ex: ExporterProcess | undefined;
+let pool: ExporterProcess | undefined;
+let main: ExporterProcess | undefined;
 let floor: Awaited<ReturnType<typeof startFloor>> | undefined;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 try {
   const version = (await apiGet(socketPath, '/version')) as { Version?: string };
   const list = (await apiGet(socketPath, '/containers/json')) as unknown[];
-  log(`dockerd ${version.Version} at ${socketPath}: ${list.length} running containers; ${SCRAPES} scrapes each`);
+  const containers = list.length;
+  log(`dockerd ${version.Version} at ${socketPath}: ${containers} running containers; ${SCRAPES} scrapes per client and phase`);
   const hosts = [{ name: 'engine', socketPath }];
-  ex = await ExporterProcess.start({ label: 'engine', dir, hosts, concurrency: 256 });
-  floor = await startFloor(hosts, 256);
-  const walls = { exporter: [] as number[], floor: [] as number[] };
-  for (let i = 0; i < SCRAPES + 2; i++) {
-    const record = i >= 2; // two warm-up rounds: negotiation, inspect, connections
-    const order = i % 2 === 0 ? (['exporter', 'floor'] as const) : (['floor', 'exporter'] as const);
-    for (const who of order) {
-      const ms = who === 'exporter' ? (await ex.scrape()).wallMs : (await floor.scrape()).wallMs;
-      if (record) walls[who].push(ms);
+  const prof = (label: string) => (cpuProf ? join(cpuProf, label) : undefined);
+  pool = await ExporterProcess.start({ label: 'engine-pool', dir, hosts, concurrency: 256, threads: os.availableParallelism(), eld: false, cpuProfDir: prof('engine-pool') });
+  main = await ExporterProcess.start({ label: 'engine-main-thread', dir, hosts, concurrency: 256, threads: 0, eld: false, cpuProfDir: prof('engine-main-thread') });
+  floor = await startFloor(hosts, 256, prof('engine-floor'));
+  const exporters = { pool, main };
+  const pids = { pool: pool.pid, main: main.pid, floor: floor.pid };
+  const scrape = async (who: Who): Promise<number> => {
+    if (who === 'floor') {
+      const r = await floor!.scrape();
+      if (r.containers !== containers) throw new Error(`floor fetched ${r.containers} of ${containers}`);
+      return r.wallMs;
     }
-  }
+    const s = await exporters[who].scrape();
+    const n = s.body.toString('utf8').split('\ncontainer_cpu_usage_seconds_total{').length - 1;
+    if (n !== containers) throw new Error(`${who}: scrape has cpu series for ${n} of ${containers} containers`);
+    return s.wallMs;
+  };
+  // warm-up: negotiation, inspect, connections, JIT
+  for (let i = 0; i < 3; i++) for (const who of WHO) await scrape(who);
+
+  const summary = (name: string, periodMs: number, cpuUs: Record<Who, number>, threads: EngineCpu['threads'], walls: Record<Who, number[]>): EngineCpu => {
+    const per = (who: Who) => round(cpuUs[who] / (SCRAPES * containers), 1);
+    const cpu = { pool: per('pool'), main: per('main'), floor: per('floor') };
+    const wall = (who: Who) => round(percentile(walls[who], 50));
+    const r: EngineCpu = {
+      periodMs,
+      cpuUsPerContainer: cpu,
+      cpuRatio: { pool: round(cpu.pool / cpu.floor, 2), main: round(cpu.main / cpu.floor, 2) },
+      wallP50Ms: { pool: wall('pool'), main: wall('main'), floor: wall('floor') },
+      threads,
+    };
+    log(`${name}: ${JSON.stringify(r)}`);
+    return r;
+  };
+
+  /**
+   * Back to back: each client scraped BLOCK times in a row while the others wait, the clients
+   * taking turns block by block (rotating who goes first), so all see the same load over the
+   * run; a client's CPU is counted over its own blocks only.
+   */
+  const backToBackPhase = async (): Promise<EngineCpu> => {
+    const BLOCK = 5;
+    const walls: Record<Who, number[]> = { pool: [], main: [], floor: [] };
+    const cpuUs: Record<Who, number> = { pool: 0, main: 0, floor: 0 };
+    const threads: Record<Who, ThreadCpu> = { pool: {}, main: {}, floor: {} };
+    for (let i = 0; i < SCRAPES / BLOCK; i++) {
+      for (let k = 0; k < WHO.length; k++) {
+        const who = WHO[(i + k) % WHO.length]!;
+        const c0 = cpuMicros(pids[who]);
+        const t0 = threadCpu(pids[who]);
+        for (let j = 0; j < BLOCK; j++) walls[who].push(await scrape(who));
+        cpuUs[who] += cpuMicros(pids[who]) - c0;
+        threads[who] = threadAdd(threads[who], t0, threadCpu(pids[who]));
+      }
+    }
+    const per = SCRAPES * containers;
+    return summary('back to back', 0, cpuUs, { pool: threadDelta({}, threads.pool, per), main: threadDelta({}, threads.main, per), floor: threadDelta({}, threads.floor, per) }, walls);
+  };
+
+  /** Spaced: each client every periodMs, the three a third of a period apart; CPU over the whole phase, idle time included. */
+  const spacedPhase = async (periodMs: number): Promise<EngineCpu> => {
+    const walls: Record<Who, number[]> = { pool: [], main: [], floor: [] };
+    const cpu0 = { pool: cpuMicros(pids.pool), main: cpuMicros(pids.main), floor: cpuMicros(pids.floor) };
+    const threads0 = { pool: threadCpu(pids.pool), main: threadCpu(pids.main), floor: threadCpu(pids.floor) };
+    const t0 = performance.now();
+    for (let i = 0; i < SCRAPES; i++) {
+      for (let k = 0; k < WHO.length; k++) {
+        const who = WHO[(i + k) % WHO.length]!;
+        await sleep(Math.max(0, t0 + i * periodMs + (k * periodMs) / WHO.length - performance.now()));
+        walls[who].push(await scrape(who));
+      }
+    }
+    await sleep(Math.max(0, t0 + SCRAPES * periodMs - performance.now()));
+    const cpuUs = { pool: cpuMicros(pids.pool) - cpu0.pool, main: cpuMicros(pids.main) - cpu0.main, floor: cpuMicros(pids.floor) - cpu0.floor };
+    const per = SCRAPES * containers;
+    const threads = Object.fromEntries(WHO.map((who) => [who, threadDelta(threads0[who], threadCpu(pids[who]), per)])) as EngineCpu['threads'];
+    return summary(`spaced ${periodMs} ms`, periodMs, cpuUs, threads, walls);
+  };
+  const backToBack = phases.has('b2b') ? await backToBackPhase() : undefined;
+  const spaced = phases.has('spaced') ? await spacedPhase(SPACED_MS) : undefined;
+  const wallPhase = backToBack ?? spaced!;
   const result: EngineResult = {
     date: new Date().toISOString(),
-    containers: list.length,
+    containers,
     scrapes: SCRAPES,
-    exporterWallP50Ms: round(percentile(walls.exporter, 50)),
-    floorWallP50Ms: round(percentile(walls.floor, 50)),
-    ratio: round(percentile(walls.exporter, 50) / percentile(walls.floor, 50), 3),
+    exporterWallP50Ms: wallPhase.wallP50Ms.pool,
+    floorWallP50Ms: wallPhase.wallP50Ms.floor,
+    ratio: round(wallPhase.wallP50Ms.pool / wallPhase.wallP50Ms.floor, 3),
     serverVersion: version.Version ?? '?',
+    cpus: os.availableParallelism(),
+    backToBack,
+    spaced,
+    peakRssMb: { pool: mb(memory(pids.pool).peakRss), main: mb(memory(pids.main).peakRss), floor: mb(memory(pids.floor).peakRss) },
   };
   log(JSON.stringify(result));
   process.stdout.write(`exporter scrape p50 ${result.exporterWallP50Ms} ms / floor p50 ${result.floorWallP50Ms} ms = ratio ${result.ratio} (target <= 1.15)\n`);
-  const results = join(ROOT, 'bench/results');
-  mkdirSync(results, { recursive: true });
-  writeFileSync(join(results, 'engine.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(results, 'results.md'), renderResults(results));
+  for (const [name, p] of [['back to back', backToBack], ['spaced', spaced]] as const) {
+    if (!p) continue;
+    const c = p.cpuUsPerContainer;
+    process.stdout.write(`${name}: CPU us / container-scrape: pool ${c.pool} (${p.cpuRatio.pool} x floor), threads=0 ${c.main} (${p.cpuRatio.main} x), floor ${c.floor} (target <= 1.5 x)\n`);
+  }
+  if (!args['no-write']) {
+    const results = join(ROOT, 'bench/results');
+    mkdirSync(results, { recursive: true });
+    writeFileSync(join(results, 'engine.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(results, 'results.md'), renderResults(results));
+  }
 } finally {
-  await ex?.stop();
-  await floor?.close();
+  await Promise.all([pool?.stop(), main?.stop(), floor?.close()]);
   await own?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
-

@@ -10,21 +10,23 @@ function load<T>(dir: string, name: string): T | undefined {
 
 const mark = (ok: boolean): string => (ok ? 'met' : '**missed**');
 
-/** Issue 5's targets for a workload, as [text, met] pairs. */
+/** Issue 5's and 13's targets for a workload, on the variant shipped as the default, as [text, met] pairs. */
 function targets(r: WorkloadResult): [string, boolean][] {
-  const p = r.exporter.pool;
+  const key = r.defaultVariant ?? 'pool';
+  const p = r.exporter[key];
+  const ratio = r.ratios[key];
   if (r.workload === 'M') {
     return [
-      [`scrape p50 <= 1.3 x floor: ${r.ratios.pool.wall} x`, r.ratios.pool.wall <= 1.3],
-      [`CPU <= 1.5 x floor: ${r.ratios.pool.cpu} x`, r.ratios.pool.cpu <= 1.5],
+      [`scrape p50 <= 1.3 x floor: ${ratio.wall} x`, ratio.wall <= 1.3],
+      [`CPU <= 1.5 x floor: ${ratio.cpu} x`, ratio.cpu <= 1.5],
       [`RSS <= 150 MB: ${p.peakRssMb} MB`, p.peakRssMb <= 150],
       [`event-loop delay p99 <= 50 ms: ${p.eldP99Ms} ms`, p.eldP99Ms <= 50],
     ];
   }
   if (r.workload === 'L') {
     return [
-      [`scrape p50 <= 1.5 x floor: ${r.ratios.pool.wall} x`, r.ratios.pool.wall <= 1.5],
-      [`CPU <= 1.5 x floor: ${r.ratios.pool.cpu} x`, r.ratios.pool.cpu <= 1.5],
+      [`scrape p50 <= 1.5 x floor: ${ratio.wall} x`, ratio.wall <= 1.5],
+      [`CPU <= 1.5 x floor: ${ratio.cpu} x`, ratio.cpu <= 1.5],
       [`RSS <= 400 MB: ${p.peakRssMb} MB`, p.peakRssMb <= 400],
     ];
   }
@@ -42,8 +44,8 @@ export function renderResults(dir: string): string {
     const f = r.floor;
     const line = (what: string, v: WorkloadResult['exporter']['pool'], ratio: { wall: number; cpu: number }): string =>
       `| ${w} | ${what} | ${v.wallP50Ms} / ${v.wallP99Ms} | ${ratio.wall} | ${v.cpuUsPerContainer} | ${ratio.cpu} | ${v.peakRssMb} | ${v.eldP99Ms} | ${v.series} | ${(v.bodyBytes / 1024).toFixed(0)} |`;
-    rows.push(line(`exporter, pool ${r.exporter.pool.threads}`, r.exporter.pool, r.ratios.pool));
-    rows.push(line('exporter, pool.threads=0', r.exporter.mainThread, r.ratios.mainThread));
+    rows.push(line(`exporter, pool.threads=${/\d+/.exec(r.exporter.pool.threads)?.[0] ?? '?'}${r.defaultVariant === undefined || r.defaultVariant === 'pool' ? ' (default)' : ''}`, r.exporter.pool, r.ratios.pool));
+    rows.push(line(`exporter, pool.threads=0${r.defaultVariant === 'mainThread' ? ' (default)' : ''}`, r.exporter.mainThread, r.ratios.mainThread));
     rows.push(`| ${w} | floor (bare client) | ${f.wallP50Ms} / ${f.wallP99Ms} | 1 | ${f.cpuUsPerContainer} | 1 | ${f.peakRssMb} | | | |`);
     for (const [text, ok] of targets(r)) goals.push(`- ${w}: ${text} (${mark(ok)})`);
   }
@@ -62,7 +64,7 @@ export function renderResults(dir: string): string {
       ...rows,
       '',
     );
-    if (goals.length > 0) out.push('Targets (issue 5):', '', ...goals, '');
+    if (goals.length > 0) out.push('Targets (issues 5 and 13), for the default variant:', '', ...goals, '');
   }
   const churn = load<ChurnResult>(dir, 'churn');
   if (churn) {
@@ -90,6 +92,16 @@ export function renderResults(dir: string): string {
         ` floor (all one-shot stats calls in parallel) ${engine.floorWallP50Ms} ms: ratio ${engine.ratio} (target <= 1.15: ${mark(engine.ratio <= 1.15)}).`,
       '',
     );
+    const phases = [['back to back', engine.backToBack], [`spaced (each client every ${(engine.spaced?.periodMs ?? 0) / 1000} s)`, engine.spaced]] as const;
+    for (const [name, p] of phases) {
+      if (!p) continue;
+      const c = p.cpuUsPerContainer;
+      out.push(
+        `- CPU per container-scrape, all threads, ${name}: pool.threads=${engine.cpus ?? '?'} ${c.pool} us (${p.cpuRatio.pool} x floor), pool.threads=0 ${c.main} us (${p.cpuRatio.main} x), floor ${c.floor} us` +
+          ` (target <= 1.5 x for the default, ${engine.cpus !== undefined && engine.cpus <= 2 ? 'threads=0' : 'the pool'} here: ${mark((engine.cpus !== undefined && engine.cpus <= 2 ? p.cpuRatio.main : p.cpuRatio.pool) <= 1.5)}).`,
+      );
+    }
+    out.push('');
   }
   return `${out.join('\n')}`;
 }

@@ -5,7 +5,10 @@
 //
 //   node --import tsx bench/run.ts [--only S,M,L,churn,tls] [--scrapes N] [--procs N]
 //                                  [--delay-ms N] [--churn-scrapes N] [--cpu-prof DIR] [--no-write]
+//                                  [--quick]
 // `--only none` measures nothing and rebuilds results.md from the JSON files.
+// `--quick`: the regression guard CI runs (bench/quick.ts): S and a small M, nothing written;
+// exits 1 when a CPU ratio or peak RSS is past its limit.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +19,8 @@ import { startFleet, startFloor, type Fleet, type Floor } from './fleet.ts';
 import { cpuMicros, memory } from '../test/support/proc.ts';
 import { renderResults } from './report.ts';
 import { mb, percentile, round } from './stats.ts';
+import { QUICK, checkQuick } from './quick.ts';
+import { defaultPoolThreads } from '../src/config/defaults.ts';
 import type { ChurnResult, TlsResult, VariantResult, WorkloadResult } from './types.ts';
 
 const WORKLOADS = {
@@ -43,8 +48,13 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     'churn-scrapes': { type: 'string', default: '200' },
     'no-write': { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
   },
 });
+if (args.quick) {
+  args.only = 'S,M';
+  args['no-write'] = true;
+}
 const only = new Set(args.only.split(',').map((s) => s.trim()));
 /** daemon processes: at least 2, and at most 50 hosts each (file descriptors) */
 const procsFor = (hosts: number): number => (args.procs ? Number(args.procs) : Math.max(2, Math.ceil(hosts / 50)));
@@ -73,8 +83,12 @@ function checkComplete(label: string, bytes: Buffer, containers: number): void {
   if (/^docker_host_up\{[^}]*\} 0$/m.test(body)) throw new Error(`${label}: a host is down in the scrape`);
 }
 
+function workload(name: WorkloadName): { hosts: number; perHost: number; scrapes: number } {
+  return args.quick && name !== 'L' ? QUICK[name] : WORKLOADS[name];
+}
+
 async function runWorkload(name: WorkloadName): Promise<WorkloadResult> {
-  const w = WORKLOADS[name];
+  const w = workload(name);
   const scrapes = args.scrapes ? Number(args.scrapes) : w.scrapes;
   const dir = mkdtempSync(join(os.tmpdir(), 'dfe-bench-'));
   log(`${name}: ${w.hosts} hosts x ${w.perHost} containers, ${scrapes} scrapes each`);
@@ -83,7 +97,7 @@ async function runWorkload(name: WorkloadName): Promise<WorkloadResult> {
   let main: ExporterProcess | undefined;
   let floor: Floor | undefined;
   try {
-    pool = await ExporterProcess.start(exporterOptions(dir, fleet, `${name}-pool`));
+    pool = await ExporterProcess.start(exporterOptions(dir, fleet, `${name}-pool`, os.availableParallelism()));
     main = await ExporterProcess.start(exporterOptions(dir, fleet, `${name}-main-thread`, 0));
     floor = await startFloor(fleet.hosts, CONCURRENCY, args['cpu-prof'] ? join(args['cpu-prof'], `${name}-floor`) : undefined);
     return await measure(name, scrapes, fleet, pool, main, floor);
@@ -95,7 +109,7 @@ async function runWorkload(name: WorkloadName): Promise<WorkloadResult> {
 }
 
 async function measure(name: WorkloadName, scrapes: number, fleet: Fleet, pool: ExporterProcess, main: ExporterProcess, floor: Floor): Promise<WorkloadResult> {
-  const w = WORKLOADS[name];
+  const w = workload(name);
   const walls = { pool: [] as number[], main: [] as number[], floor: [] as number[] };
   const bodies: Record<'pool' | 'main', Buffer> = { pool: Buffer.alloc(0), main: Buffer.alloc(0) };
   const turn = async (who: 'pool' | 'main' | 'floor', record: boolean): Promise<void> => {
@@ -146,8 +160,10 @@ async function measure(name: WorkloadName, scrapes: number, fleet: Fleet, pool: 
     cpuUsPerContainer: perContainer(cpu1.floor - cpu0.floor),
     peakRssMb: mb(memory(floor.pid).peakRss),
   };
-  const poolRes = variant(pool, 'pool', rPool, `default (${os.availableParallelism()})`);
-  const mainRes = variant(main, 'main', rMain, '0 (main thread)');
+  const cores = os.availableParallelism();
+  const defaultVariant = defaultPoolThreads(cores) === 0 ? 'mainThread' : 'pool';
+  const poolRes = variant(pool, 'pool', rPool, `${cores}${defaultVariant === 'pool' ? ' (default)' : ''}`);
+  const mainRes = variant(main, 'main', rMain, `0 (main thread)${defaultVariant === 'mainThread' ? ' (default)' : ''}`);
   const ratios = (v: VariantResult) => ({ wall: round(v.wallP50Ms / floorRes.wallP50Ms, 2), cpu: round(v.cpuUsPerContainer / floorRes.cpuUsPerContainer, 2) });
   const counters = await fleet.counters();
   const result: WorkloadResult = {
@@ -160,6 +176,7 @@ async function measure(name: WorkloadName, scrapes: number, fleet: Fleet, pool: 
     date: new Date().toISOString(),
     node: process.version,
     cpus: os.availableParallelism(),
+    defaultVariant,
     exporter: { pool: poolRes, mainThread: mainRes },
     floor: floorRes,
     ratios: { pool: ratios(poolRes), mainThread: ratios(mainRes) },
@@ -261,8 +278,30 @@ async function runTls(): Promise<TlsResult> {
   }
 }
 
+const measured: WorkloadResult[] = [];
 for (const name of ['S', 'M', 'L'] as const) {
-  if (only.has(name)) save(name, await runWorkload(name));
+  if (!only.has(name)) continue;
+  const r = await runWorkload(name);
+  measured.push(r);
+  save(name, r);
+}
+if (args.quick) {
+  let check = checkQuick(measured);
+  for (const line of check.report) process.stdout.write(`${line}\n`);
+  if (check.failed) {
+    // A neighbour's burst on a shared box can push one run over; a regression pushes both.
+    log('quick: past a limit; measuring once more before failing');
+    const again: WorkloadResult[] = [];
+    for (const r of measured) again.push(await runWorkload(r.workload));
+    check = checkQuick(again);
+    for (const line of check.report) process.stdout.write(`${line}\n`);
+  }
+  if (check.failed) {
+    process.stderr.write('bench --quick: past a limit in two runs in a row (see above): the change costs CPU or memory\n');
+    process.exit(1);
+  }
+  process.stdout.write('bench --quick: within the limits\n');
+  process.exit(0);
 }
 if (only.has('churn')) save('churn', await runChurn());
 if (only.has('tls')) save('tls', await runTls());

@@ -31,6 +31,8 @@ export interface WorkloadResult {
   date: string;
   node: string;
   cpus: number;
+  /** which variant is the exporter as shipped on this many cores (absent in older runs: the pool) */
+  defaultVariant?: 'pool' | 'mainThread';
   exporter: { pool: VariantResult; mainThread: VariantResult };
   floor: FloorResult;
   /** exporter / floor: scrape wall p50, and CPU per container-scrape */
@@ -80,6 +82,23 @@ export interface EngineResult {
   floorWallP50Ms: number;
   ratio: number;
   serverVersion: string;
+  cpus?: number;
+  /** CPU per container-scrape, scraped back to back */
+  backToBack?: EngineCpu;
+  /** the same, each client scraped every periodMs */
+  spaced?: EngineCpu;
+  peakRssMb?: { pool: number; main: number; floor: number };
+}
+
+export interface EngineCpu {
+  /** 0: back to back */
+  periodMs: number;
+  /** all threads, microseconds per container per scrape */
+  cpuUsPerContainer: { pool: number; main: number; floor: number };
+  cpuRatio: { pool: number; main: number };
+  wallP50Ms: { pool: number; main: number; floor: number };
+  /** us per container-scrape by thread name, user+system ("main" is the event loop) */
+  threads?: { pool: Record<string, string>; main: Record<string, string>; floor: Record<string, string> };
 }
 
 export interface EventsResult {

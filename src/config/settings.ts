@@ -8,6 +8,7 @@ import { fail, ok, parseSwitch, type Flag, type FlagValues, type RepeatableFlag 
 import { formatDuration, parseDuration } from '../util/duration.ts';
 import { LOG_FORMATS, type LogFormat } from '../util/logfmt.ts';
 import { DOCKER_CONTEXTS } from './contexts.ts';
+import { defaultPoolThreads } from './defaults.ts';
 import { parseListenAddress } from './listen-address.ts';
 
 function familyCheck(value: unknown): string | undefined {
@@ -50,7 +51,7 @@ export function settings<H>(hosts: Field<H>) {
       exclude: containerFilter(),
     }),
     pool: section({
-      threads: integer('threads', 'Stats parsing threads; 0 = main thread.', os.availableParallelism(), 0),
+      threads: integer('threads', 'Stats parsing threads; 0 = main thread. Default: 0 with 1-2 cores, else the core count.', defaultPoolThreads(os.availableParallelism()), 0),
     }),
     hosts,
     // a section is named as the file spells it

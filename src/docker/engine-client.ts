@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Transport } from '../transport/types.ts';
@@ -65,17 +64,33 @@ export function chooseApiVersion(daemon: string, daemonMin: string): string {
   return chosen;
 }
 
+/** A request in flight: what the deadline sweep and close() need to end it. */
+interface InFlight {
+  req: ClientRequest;
+  /** performance.now() past which it is timed out */
+  deadline: number;
+  /** as the caller named it (unversioned), for messages */
+  path: string;
+  timeoutMs: number;
+}
+
 export class EngineClient {
-  /** aborts every request in flight or queued on the agent, at shutdown */
-  readonly #closed = new AbortController();
+  /**
+   * Every request in flight or queued on the agent, so close() and the deadline sweep can end
+   * it. Round 3 (docs/performance.md): an AbortSignal listener plus a timer per request cost
+   * ~100 us of CPU per request on the real engine; a Set entry and one timer per client do not.
+   */
+  readonly #inFlight = new Set<InFlight>();
+  /** one timer for the whole client, due at the earliest deadline in flight (or later) */
+  #sweep: NodeJS.Timeout | undefined;
+  #sweepAt = Infinity;
+  #closed = false;
   #prefix = '';
   #apiVersion = '';
   readonly #transport: Transport;
   readonly #request: typeof httpRequest;
 
   constructor(transport: Transport) {
-    // One listener per request in flight on this signal is expected, not a leak.
-    setMaxListeners(0, this.#closed.signal);
     this.#transport = transport;
     this.#request = transport.requestOptions.protocol === 'https:' ? httpsRequest : httpRequest;
   }
@@ -127,7 +142,8 @@ export class EngineClient {
 
   /** Fail everything in flight now and every later request. */
   close(): void {
-    this.#closed.abort();
+    this.#closed = true;
+    for (const f of this.#inFlight) f.req.destroy(new EngineError(`GET ${f.path}: aborted (shutting down)`));
   }
 
   async getJson(path: string, timeoutMs: number, kind: BodyKind, versioned = true): Promise<unknown> {
@@ -140,30 +156,33 @@ export class EngineClient {
   }
 
   /**
-   * One shared shutdown signal plus a plain timer per request: AbortSignal.any() per request
-   * kept memory growing on Node 20 (measured: +40 MB per million).
+   * No AbortSignal and no timer per request: close() and the client's one deadline timer end
+   * requests through the in-flight set. (AbortSignal.any() per request also kept memory
+   * growing on Node 20: +40 MB per million.)
    */
   get(path: string, timeoutMs: number, kind: BodyKind, versioned = true): Promise<Buffer> {
     const cap = BODY_CAPS[kind];
     const tooLarge = () => new EngineError(`GET ${path}: ${kind} body larger than its ${cap / MiB} MiB cap`);
+    if (this.#closed) return Promise.reject(new EngineError(`GET ${path}: aborted (shutting down)`));
     const fullPath = versioned ? this.#prefix + path : path;
     const options: RequestOptions = {
       ...this.#transport.requestOptions,
       agent: this.#transport.agent,
       method: 'GET',
       path: fullPath,
-      signal: this.#closed.signal,
       headers: { accept: 'application/json' },
     };
     return new Promise<Buffer>((resolve, reject) => {
-      let req: ClientRequest | undefined;
-      const timer = setTimeout(() => req?.destroy(new EngineError(`GET ${path}: timed out after ${roundDuration(timeoutMs)}`)), timeoutMs);
+      let entry: InFlight | undefined;
+      const settle = () => {
+        if (entry && this.#inFlight.delete(entry) && this.#inFlight.size === 0) this.#disarmSweep();
+      };
       const fail = (err: Error) => {
-        clearTimeout(timer);
+        settle();
         reject(wrap(path, err));
       };
       try {
-        req = this.#request(options, (res: IncomingMessage) => {
+        const req = this.#request(options, (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('error', fail);
@@ -181,22 +200,56 @@ export class EngineClient {
             chunks.push(chunk);
           });
           res.on('end', () => {
-            clearTimeout(timer);
+            settle();
             const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) resolve(body);
             else reject(new EngineError(`GET ${path}: HTTP ${status}${daemonMessage(body)}`, status));
           });
         });
+        entry = { req, deadline: performance.now() + timeoutMs, path, timeoutMs };
+        this.#inFlight.add(entry);
+        this.#armSweep(entry.deadline);
         req.on('error', fail);
         req.end();
       } catch (err) {
         // The agent may throw while connecting (tls.connect on bad TLS material): a failed
-        // request like any other, and the timer must not fire on a request that never was.
-        req?.destroy();
+        // request like any other, and nothing of it may stay armed.
+        entry?.req.destroy();
         fail(err instanceof Error ? err : new Error(String(err)));
       }
     });
+  }
+
+  /** Makes sure the sweep runs by `deadline`. Deadlines in a probe are close together: one timer serves them. */
+  #armSweep(deadline: number): void {
+    if (deadline >= this.#sweepAt) return;
+    if (this.#sweep) clearTimeout(this.#sweep);
+    this.#sweepAt = deadline;
+    this.#sweep = setTimeout(() => this.#runSweep(), Math.max(0, deadline - performance.now()));
+  }
+
+  /** Nothing in flight: no timer left armed (it would hold the process open until it fired). */
+  #disarmSweep(): void {
+    if (this.#sweep) clearTimeout(this.#sweep);
+    this.#sweep = undefined;
+    this.#sweepAt = Infinity;
+  }
+
+  /** Times out what is past its deadline, then re-arms for the earliest deadline left. */
+  #runSweep(): void {
+    this.#sweep = undefined;
+    this.#sweepAt = Infinity;
+    // a timer may fire up to 1 ms before performance.now() reaches the deadline it was set for
+    const now = performance.now() + 1;
+    let next = Infinity;
+    for (const f of this.#inFlight) {
+      if (f.deadline <= now) {
+        this.#inFlight.delete(f);
+        f.req.destroy(new EngineError(`GET ${f.path}: timed out after ${roundDuration(f.timeoutMs)}`));
+      } else if (f.deadline < next) next = f.deadline;
+    }
+    if (next !== Infinity) this.#armSweep(next);
   }
 }
 

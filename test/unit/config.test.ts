@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type LoadResult } from '../../src/config/load.ts';
+import { defaultPoolThreads } from '../../src/config/defaults.ts';
 import { parseDockerUrl } from '../../src/config/hosts.ts';
 import type { ExporterConfig } from '../../src/config/types.ts';
 
@@ -86,7 +87,7 @@ const DEFAULTS = {
   },
   web: { listenAddresses: [':9417'], maxRequests: 40, writeTimeoutMs: 120_000, telemetryPath: '/metrics', disableExporterMetrics: false },
   log: { level: 'info', format: 'logfmt' },
-  pool: { threads: os.availableParallelism() },
+  pool: { threads: defaultPoolThreads(os.availableParallelism()) },
   shard: { count: 1, index: 0 },
 } as const;
 

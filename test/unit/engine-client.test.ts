@@ -75,4 +75,52 @@ describe('EngineClient', () => {
       server.close();
     }
   });
+  test('close() ends the requests in flight and refuses later ones, naming the path', async () => {
+    const server = (await import('node:http')).createServer(() => {}); // never answers
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 }); // the second request waits in the agent's queue
+    const client = new EngineClient({ kind: 'tcp', agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port }, close: async () => {} });
+    try {
+      const first = client.get('/version', 60_000, 'daemon', false);
+      const queued = client.get('/info', 60_000, 'daemon', false);
+      await sleep(50);
+      client.close();
+      await assert.rejects(first, /^EngineError: GET \/version: aborted \(shutting down\)$/);
+      await assert.rejects(queued, /^EngineError: GET \/info: aborted \(shutting down\)$/);
+      await assert.rejects(client.get('/version', 60_000, 'daemon', false), /^EngineError: GET \/version: aborted \(shutting down\)$/);
+    } finally {
+      agent.destroy();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  test('requests in flight together time out each at its own deadline, and no timer outlives them', async () => {
+    const server = (await import('node:http')).createServer((req, res) => {
+      if (req.url === '/fast') res.end('{}'); // the rest never answer
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const agent = new Agent({ keepAlive: true });
+    const client = new EngineClient({ kind: 'tcp', agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port }, close: async () => {} });
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    try {
+      const before = timers();
+      const t0 = performance.now();
+      const settled = (p: Promise<unknown>) => p.then(() => NaN, () => performance.now() - t0);
+      const late = settled(client.get('/late', 600, 'daemon', false));
+      const early = settled(client.get('/early', 100, 'daemon', false));
+      const [earlyMs, lateMs] = await Promise.all([early, late]);
+      assert.ok(earlyMs >= 95 && earlyMs < 550, `the 100 ms request ended after ${earlyMs} ms`);
+      assert.ok(lateMs >= 595, `the 600 ms request ended after ${lateMs} ms`);
+      // a request that succeeds leaves no timer armed for its (long) deadline
+      assert.equal((await client.get('/fast', 60_000, 'daemon', false)).toString(), '{}');
+      assert.equal(timers(), before);
+    } finally {
+      agent.destroy();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 });
