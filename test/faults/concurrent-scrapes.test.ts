@@ -1,16 +1,13 @@
 // 100 scrapes at once of one host with 1000 containers: every one whole, memory bounded by one
 // shared body (issue 8 #2), /healthz fast throughout; and with the default --web.max-requests
 // the excess answered 503 at once.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { duplicateSeries, parseExposition, promtoolProblem } from './lib/checks.ts';
-import { startDaemons, type Daemons, type MethodReport } from './lib/daemons.ts';
+import type { MethodReport } from './lib/daemons.ts';
 import { startExporter, type RunningExporter } from './lib/exporter.ts';
 import { healthProblem, healthSummary, HEALTHZ_LIMIT_MS, sampleHealthz, type HealthReport } from './lib/healthz.ts';
-import { BIG_HOST, bigBodyProblem, bigContainers, LOAD_DEADLINE_MS, mb, MB, singleScrapePeak, streamGet, type StreamedAnswer } from './lib/load.ts';
+import { BIG_HOST, bigBodyProblem, bigDaemonPerFile, LOAD_DEADLINE_MS, mb, MB, singleScrapePeak, streamGet, type StreamedAnswer } from './lib/load.ts';
 import { note } from './lib/scenario.ts';
 
 const CLIENTS = 100;
@@ -24,16 +21,7 @@ const TRANSFER_MARGIN_MS = 5000;
 /** "503 at once": no probe, no render, a few hundred bytes; the rest is scheduling slack. */
 const REJECT_WITHIN_MS = 1000;
 
-let dir = '';
-let daemons: Daemons | undefined;
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'dfe-faults-'));
-  daemons = await startDaemons('big', dir, [{ name: BIG_HOST, containers: bigContainers() }]);
-});
-after(async () => {
-  await daemons?.close();
-  if (!process.env.FAULTS_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
-});
+const big = bigDaemonPerFile();
 
 const fire = (exp: RunningExporter): Promise<StreamedAnswer[]> =>
   Promise.all(Array.from({ length: CLIENTS }, () => streamGet(`${exp.url}/metrics`, LOAD_DEADLINE_MS + TRANSFER_MARGIN_MS + 30_000)));
@@ -50,7 +38,7 @@ describe(`${CLIENTS} concurrent scrapes of 1 host x 1000 containers`, () => {
   let exitCode: number | null = null;
   before(async () => {
     // all 100 served (the limit is tested below): what bounds memory is one shared body
-    exp = await startExporter({ tag: 'concurrent', dir, hosts: [{ name: BIG_HOST, url: daemons!.urls.get(BIG_HOST)! }], collection: { timeout: `${LOAD_DEADLINE_MS}ms` }, flags: { 'web.max-requests': '200' } });
+    exp = await startExporter({ tag: 'concurrent', dir: big.dir, hosts: [{ name: BIG_HOST, url: big.url() }], collection: { timeout: `${LOAD_DEADLINE_MS}ms` }, flags: { 'web.max-requests': '200' } });
     await streamGet(`${exp.url}/metrics`, 60_000);
     single = await singleScrapePeak(exp);
     const sampler = await sampleHealthz(exp.url, exp.pid);
@@ -61,7 +49,7 @@ describe(`${CLIENTS} concurrent scrapes of 1 host x 1000 containers`, () => {
     note(healthSummary(health));
     note(`concurrent: single scrape ${mb(single.bodyBytes)} body, peak ${mb(single.peak)}; ${CLIENTS} at once: peak ${mb(peak)}, ${answers.map((a) => Math.round(a.ms)).sort((a, b) => a - b).filter((_, i) => i % 10 === 0).join(', ')} ms (every 10th)`);
     last = (await exp.get('/metrics', 60_000)).body;
-    methods = await daemons!.methods();
+    methods = await big.daemons.methods();
     alive = exp.exitStatus();
     exitCode = await exp.stop();
   });
@@ -99,7 +87,7 @@ describe(`with the default --web.max-requests (40), the excess of ${CLIENTS} con
   let exp: RunningExporter;
   let answers: StreamedAnswer[] = [];
   before(async () => {
-    exp = await startExporter({ tag: 'max-requests', dir, hosts: [{ name: BIG_HOST, url: daemons!.urls.get(BIG_HOST)! }], collection: { timeout: `${LOAD_DEADLINE_MS}ms` } });
+    exp = await startExporter({ tag: 'max-requests', dir: big.dir, hosts: [{ name: BIG_HOST, url: big.url() }], collection: { timeout: `${LOAD_DEADLINE_MS}ms` } });
     await streamGet(`${exp.url}/metrics`, 60_000);
     answers = await fire(exp);
     note(`max-requests: ${answers.filter((a) => a.status === 200).length} x 200, ${answers.filter((a) => a.status === 503).length} x 503`);

@@ -2,15 +2,12 @@
 // they hang on, the exporter drops them at --web.write-timeout, RSS comes back, and the host,
 // /healthz and ordinary scrapes are served throughout.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startDaemons, type Daemons, type MethodReport } from './lib/daemons.ts';
+import type { MethodReport } from './lib/daemons.ts';
 import { startExporter, type RunningExporter } from './lib/exporter.ts';
 import { healthProblem, healthSummary, HEALTHZ_LIMIT_MS, sampleHealthz, type HealthReport } from './lib/healthz.ts';
-import { BIG_HOST, bigBodyProblem, bigContainers, establishedTo, LOAD_DEADLINE_MS, mb, MB, singleScrapePeak, streamGet, type StreamedAnswer } from './lib/load.ts';
+import { BIG_HOST, bigBodyProblem, bigDaemonPerFile, establishedTo, LOAD_DEADLINE_MS, mb, MB, singleScrapePeak, streamGet, type StreamedAnswer } from './lib/load.ts';
 import { note } from './lib/scenario.ts';
 
 const CLIENTS = 100;
@@ -23,16 +20,7 @@ const RSS_LIMIT = 100 * MB;
 /** A single 7 MB scrape while others stall: the probe (under the deadline) and one transfer. */
 const SCRAPE_MARGIN_MS = 2000;
 
-let dir = '';
-let daemons: Daemons | undefined;
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'dfe-faults-'));
-  daemons = await startDaemons('big', dir, [{ name: BIG_HOST, containers: bigContainers() }]);
-});
-after(async () => {
-  await daemons?.close();
-  if (!process.env.FAULTS_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
-});
+const big = bigDaemonPerFile();
 
 /** Connects, sends one request, and never reads: the kernel's buffers fill, then the exporter's. */
 function stalledClient(port: number): Promise<Socket> {
@@ -68,8 +56,8 @@ describe(`${CLIENTS} clients that send GET /metrics and never read`, () => {
     // default 40, 60 would be answered 503 at once and the test would prove less)
     exp = await startExporter({
       tag: 'stalled',
-      dir,
-      hosts: [{ name: BIG_HOST, url: daemons!.urls.get(BIG_HOST)! }],
+      dir: big.dir,
+      hosts: [{ name: BIG_HOST, url: big.url() }],
       collection: { timeout: `${LOAD_DEADLINE_MS}ms` },
       flags: { 'web.write-timeout': `${WRITE_TIMEOUT_MS / 1000}s`, 'web.max-requests': '200' },
     });
@@ -96,7 +84,7 @@ describe(`${CLIENTS} clients that send GET /metrics and never read`, () => {
     health = await sampler.stop();
     note(healthSummary(health));
     note(`stalled: single scrape peak ${mb(single.peak)}; stalled peak ${mb(peak)}, RSS at the end ${mb(rssAfterDrop)}; connections ${baseConns} -> ${maxConns}, back after ${Math.round(droppedAfter)} ms; scrapes ${scrapes.map((s) => Math.round(s.ms)).join(', ')} ms`);
-    methods = await daemons!.methods();
+    methods = await big.daemons.methods();
     alive = exp.exitStatus();
     for (const s of sockets) s.destroy();
     exitCode = await exp.stop();

@@ -1,8 +1,12 @@
 // The load tests' common parts: one host of 1000 containers, a streamed GET that checks a big
 // body without holding it, the exporter's TCP connections as the kernel counts them.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { sampleContainers, type ContainerInput } from '../../support/stats-bodies.ts';
+import { startDaemons, type Daemons } from './daemons.ts';
 import type { RunningExporter } from './exporter.ts';
 
 export const BIG_HOST = 'big';
@@ -13,6 +17,20 @@ export const MB = 1e6;
 
 export function bigContainers(): ContainerInput[] {
   return sampleContainers(BIG_CONTAINERS, { seed: 8, allRunning: true });
+}
+
+/** The big host's daemon for one test file: started before its tests, closed (and its logs removed) after. */
+export function bigDaemonPerFile(): { dir: string; daemons: Daemons; url: () => string } {
+  const big = { dir: '', daemons: undefined as unknown as Daemons, url: () => big.daemons.urls.get(BIG_HOST)! };
+  before(async () => {
+    big.dir = mkdtempSync(join(tmpdir(), 'dfe-faults-'));
+    big.daemons = await startDaemons('big', big.dir, [{ name: BIG_HOST, containers: bigContainers() }]);
+  });
+  after(async () => {
+    await big.daemons?.close();
+    if (!process.env.FAULTS_KEEP_LOGS) rmSync(big.dir, { recursive: true, force: true });
+  });
+  return big;
 }
 
 /** Lines that make the big host whole: one running_state per container, and the host up. */
