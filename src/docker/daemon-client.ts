@@ -3,7 +3,7 @@ import type { Transport } from '../transport/types.ts';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { roundDuration } from '../util/duration.ts';
-import { BODY_CAPS, EngineError, daemonMessage, wrap } from './engine-client.ts';
+import { BODY_CAPS, EngineError, daemonMessage, jsonBody, wrap } from './engine-client.ts';
 
 /**
  * dockerode, for the calls where its cost does not matter: the daemon's metadata (`/version`,
@@ -106,11 +106,7 @@ export class DaemonClient {
       throw wrap(path, err instanceof Error ? err : new Error(String(err)));
     }
     if (status < 200 || status >= 300) throw new EngineError(`GET ${path}: HTTP ${status}${daemonMessage(body)}`, status);
-    try {
-      return JSON.parse(body.toString('utf8')) as unknown;
-    } catch {
-      throw new EngineError(`GET ${path}: response is not JSON`);
-    }
+    return jsonBody(path, body);
   }
 
   #dial(path: string, query: Record<string, unknown> | undefined, signal: AbortSignal): Promise<IncomingMessage> {

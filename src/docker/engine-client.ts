@@ -143,16 +143,11 @@ export class EngineClient {
   /** Fail everything in flight now and every later request. */
   close(): void {
     this.#closed = true;
-    for (const f of this.#inFlight) f.req.destroy(new EngineError(`GET ${f.path}: aborted (shutting down)`));
+    for (const f of this.#inFlight) f.req.destroy(shuttingDown(f.path));
   }
 
   async getJson(path: string, timeoutMs: number, kind: BodyKind, versioned = true): Promise<unknown> {
-    const body = await this.get(path, timeoutMs, kind, versioned);
-    try {
-      return JSON.parse(body.toString('utf8')) as unknown;
-    } catch {
-      throw new EngineError(`GET ${path}: response is not JSON`);
-    }
+    return jsonBody(path, await this.get(path, timeoutMs, kind, versioned));
   }
 
   /**
@@ -163,7 +158,7 @@ export class EngineClient {
   get(path: string, timeoutMs: number, kind: BodyKind, versioned = true): Promise<Buffer> {
     const cap = BODY_CAPS[kind];
     const tooLarge = () => new EngineError(`GET ${path}: ${kind} body larger than its ${cap / MiB} MiB cap`);
-    if (this.#closed) return Promise.reject(new EngineError(`GET ${path}: aborted (shutting down)`));
+    if (this.#closed) return Promise.reject(shuttingDown(path));
     const fullPath = versioned ? this.#prefix + path : path;
     const options: RequestOptions = {
       ...this.#transport.requestOptions,
@@ -270,8 +265,21 @@ export function decodeVersion(body: unknown): VersionInfo {
 export function wrap(path: string, err: Error): EngineError {
   if (err instanceof EngineError) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  if (err.name === 'AbortError' || code === 'ABORT_ERR') return new EngineError(`GET ${path}: aborted (shutting down)`);
+  if (err.name === 'AbortError' || code === 'ABORT_ERR') return shuttingDown(path);
   return new EngineError(`GET ${path}: ${code ? `${code} ` : ''}${err.message}`.trimEnd());
+}
+
+function shuttingDown(path: string): EngineError {
+  return new EngineError(`GET ${path}: aborted (shutting down)`);
+}
+
+/** A 2xx body as JSON; anything else is a failed request naming its path. */
+export function jsonBody(path: string, body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    throw new EngineError(`GET ${path}: response is not JSON`);
+  }
 }
 
 /** The daemon's {"message": "..."} on errors, shortened: it is logged and shown on the status page. */
