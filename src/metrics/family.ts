@@ -21,6 +21,22 @@ export interface FamilyDescriptor {
   create(opts: FamilyOptions): Collector;
 }
 
+/** One series per host, its value read from `T` (the host, or what the family keeps of it). */
+export interface PerHostMetric<T> {
+  name: string;
+  type: 'gauge' | 'counter';
+  help: string;
+  value(x: T): number;
+}
+
+/** Each metric of the table as a family, one sample per item under that host's labels. */
+export function writePerHost<T>(out: Exposition, metrics: readonly PerHostMetric<T>[], items: readonly T[], hostLabels: readonly string[]): void {
+  for (const m of metrics) {
+    out.family(m.name, m.type, m.help);
+    items.forEach((x, i) => out.sample(m.name, hostLabels[i]!, m.value(x)));
+  }
+}
+
 export interface FamilyOptions {
   /** Docker labels exported on container_info (metrics.container_labels) */
   containerLabels: readonly string[];

@@ -2,17 +2,10 @@
 // stream is off has no snapshot.events and none of these series.
 import { CONTAINER_EVENTS, type ContainerEventCounts, type ContainerSnapshot, type EventsSnapshot, type HostSnapshot } from '../../model.ts';
 import { labelBytes, nameBytes } from '../exposition.ts';
-import { PAUSE_MASK, type FamilyDescriptor } from '../family.ts';
+import { PAUSE_MASK, writePerHost, type FamilyDescriptor, type PerHostMetric } from '../family.ts';
 import { hostLabels } from '../label-cache.ts';
 
-interface HostMetric {
-  name: string;
-  type: 'gauge' | 'counter';
-  help: string;
-  value(e: EventsSnapshot): number;
-}
-
-const HOST_METRICS: readonly HostMetric[] = [
+const HOST_METRICS: readonly PerHostMetric<EventsSnapshot>[] = [
   { name: 'docker_events_connected', type: 'gauge', help: "Whether the host's Docker event stream is open (1) or not (0).", value: (e) => (e.connected ? 1 : 0) },
   { name: 'docker_events_reconnects_total', type: 'counter', help: "Times the host's Docker event stream was reopened after a drop.", value: (e) => e.reconnects },
   { name: 'docker_host_last_event_timestamp_seconds', type: 'gauge', help: "When the newest container event seen happened, unix seconds (the daemon's clock).", value: (e) => e.lastEventSeconds },
@@ -34,10 +27,7 @@ export const eventsFamily: FamilyDescriptor = {
       *collect(hosts, out, render) {
         const followed = hosts.filter((h): h is HostSnapshot & { events: EventsSnapshot } => h.events !== undefined);
         const hl = followed.map(hostLabels);
-        for (const m of HOST_METRICS) {
-          out.family(m.name, m.type, m.help);
-          followed.forEach((h, i) => out.sample(m.name, hl[i]!, m.value(h.events)));
-        }
+        writePerHost(out, HOST_METRICS, followed.map((h) => h.events), hl);
         out.family('docker_host_container_events_total', 'counter', 'Container events of the host by kind, all containers, removed ones included.');
         followed.forEach((h, i) => {
           for (const e of CONTAINER_EVENTS) out.sample('docker_host_container_events_total', `${hl[i]},event="${e}"`, h.events.host[e]);

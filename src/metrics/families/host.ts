@@ -2,17 +2,10 @@
 import { DISK_TYPES, type DiskTotals, type Histogram, type HostSnapshot } from '../../model.ts';
 import { MAX_INTERFACES } from '../../stats/layout.ts';
 import { escapeLabelValue, formatValue, labelText, type Exposition } from '../exposition.ts';
-import type { FamilyDescriptor } from '../family.ts';
+import { writePerHost, type FamilyDescriptor, type PerHostMetric } from '../family.ts';
 import { hostLabels } from '../label-cache.ts';
 
-interface HostMetric {
-  name: string;
-  type: 'gauge' | 'counter';
-  help: string;
-  value(h: HostSnapshot): number;
-}
-
-const METRICS: readonly HostMetric[] = [
+const METRICS: readonly PerHostMetric<HostSnapshot>[] = [
   { name: 'docker_host_up', type: 'gauge', help: 'Whether the probe of the Docker daemon serving this scrape succeeded (1) or not (0); 0 while a late host is served its last snapshot.', value: (h) => (h.up ? 1 : 0) },
   { name: 'docker_host_snapshot_age_seconds', type: 'gauge', help: 'Age of the container data served for the host: about 0 from a fresh probe, more while a late host is served its last snapshot; absent when none is served.', value: (h) => h.snapshotAgeSeconds },
   { name: 'machine_cpu_cores', type: 'gauge', help: 'Number of CPU cores of the Docker host, as the daemon reports (NCPU).', value: (h) => h.info?.ncpu ?? NaN },
@@ -70,10 +63,7 @@ export const hostFamily: FamilyDescriptor = {
 
 function collect(hosts: readonly HostSnapshot[], out: Exposition): void {
   const labels = hosts.map(hostLabels);
-  for (const m of METRICS) {
-    out.family(m.name, m.type, m.help);
-    hosts.forEach((h, i) => out.sample(m.name, labels[i]!, m.value(h)));
-  }
+  writePerHost(out, METRICS, hosts, labels);
   out.family('docker_host_info', 'gauge', 'Docker daemon facts; the value is always 1.');
   hosts.forEach((h, i) => {
     const info = h.info;
