@@ -1,25 +1,15 @@
 // The command line as a user meets it: flags, config errors before listening, signals.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { makeCerts } from '../support/certs.ts';
+import { runCli as run } from '../support/cli.ts';
 import { startFakeEngine } from '../support/fake-engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function run(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d));
-  child.stderr.on('data', (d: Buffer) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, out: () => out, err: () => err };
-}
 
 test('a bad config exits 1 before listening, naming file, key and host, never the secret', async () => {
   const file = join(dir, 'bad.yml');

@@ -1,26 +1,16 @@
 // `docker-fleet-exporter healthcheck` through the real CLI, against the real server that the same
 // variables configure (as the image runs both), and where nothing listens.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeCerts } from '../support/certs.ts';
+import { runCli as run } from '../support/cli.ts';
 import { freePort } from '../support/net.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-healthcheck-'));
-
-function run(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d));
-  child.stderr.on('data', (d: Buffer) => (err += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, out: () => out, err: () => err };
-}
 
 
 let engine: FakeEngine;
