@@ -2,7 +2,7 @@ import type { CollectionConfig, HostConfig } from '../config/types.ts';
 import { decodeInfo, decodeInspect, decodeList, type ListEntry } from '../docker/decode.ts';
 import { createDockerode, DaemonClient } from '../docker/daemon-client.ts';
 import { decodeDiskUsage, mountedVolumes } from '../docker/disk-usage.ts';
-import { decodeVersion, EngineClient, EngineError } from '../docker/engine-client.ts';
+import { decodeVersion, EngineClient, EngineError, type VersionInfo } from '../docker/engine-client.ts';
 import { HostEvents, type Marked } from '../events/host-events.ts';
 import type { Logger } from '../log.ts';
 import type { ContainerSnapshot, DaemonInfo, DiskSnapshot, DiskUsage, HostCounters, HostSnapshot } from '../model.ts';
@@ -105,8 +105,8 @@ export class HostTracker {
     this.#disk?.start();
     if (deps.host.events ?? deps.collection.events) {
       this.#eventSource = new DaemonClient(createDockerode(deps.transport.requestOptions, deps.transport.newSideAgent()));
-      // the stream answers its headers at once; the probe's deadline is long enough for them
-      // the filter of the moment: a reload's include/exclude applies to the stream it keeps
+      // The stream answers its headers at once: the probe's deadline is long enough for them.
+      // The filter is read at each event, so a reload's include/exclude applies to a kept stream.
       this.#events = new HostEvents({ source: this.#eventSource, log: this.#log, include: (c) => this.#include(c), connectTimeoutMs: deps.collection.timeoutMs });
       this.#events.start();
     }
@@ -159,8 +159,15 @@ export class HostTracker {
   /** Its own deadline, never a scrape's: the poller calls it, a scrape only reads its last result. */
   async #fetchDisk(timeoutMs: number): Promise<DiskUsage | string> {
     // The version a scrape's probe negotiated, or this walk negotiates it (the same answer).
-    if (!this.#client.apiVersion) this.#client.negotiate(decodeVersion(await this.#daemon.version(timeoutMs)));
+    if (!this.#client.apiVersion) await this.#negotiate(timeoutMs);
     return decodeDiskUsage(await this.#client.systemDf(timeoutMs));
+  }
+
+  /** GET /version (through dockerode), and the API version to speak pinned from its answer. */
+  async #negotiate(timeoutMs: number): Promise<VersionInfo> {
+    const version = decodeVersion(await this.#daemon.version(timeoutMs));
+    this.#client.negotiate(version);
+    return version;
   }
 
   #diskSnapshot(disk: DiskPoller, containers: ContainerSnapshot[] | null): DiskSnapshot {
@@ -226,8 +233,7 @@ export class HostTracker {
 
     try {
       if (!this.#client.apiVersion || Date.now() - this.#infoAt > INFO_REFRESH_MS) {
-        const version = decodeVersion(await this.#daemon.version(this.#callTimeoutMs));
-        this.#client.negotiate(version);
+        const version = await this.#negotiate(this.#callTimeoutMs);
         this.#info = decodeInfo(await this.#daemon.info(this.#client.apiVersion, this.#callTimeoutMs), version, this.#client.apiVersion);
         this.#infoAt = Date.now();
       }
