@@ -5,7 +5,7 @@ import os from 'node:os';
 import { optionalFamilyNames } from '../metrics/families/index.ts';
 import { bool, duration, integer, kindOf, list, nonEmptyString, section, type Field } from '../schema/fields.ts';
 import { fail, ok, parseSwitch, type Flag, type FlagValues, type RepeatableFlag } from '../schema/flags.ts';
-import { formatDuration, parseDuration } from '../util/duration.ts';
+import { formatDuration, MAX_TIMER_MS, parseDuration } from '../util/duration.ts';
 import { LOG_FORMATS, type LogFormat } from '../util/logfmt.ts';
 import { DOCKER_CONTEXTS } from './contexts.ts';
 import { defaultPoolThreads } from './defaults.ts';
@@ -71,8 +71,6 @@ const SERVED_PATHS = ['/', '/probe', '/-/healthy', '/-/ready', '/healthz'];
 
 const nonEmptyPath = (text: string) => (text === '' ? fail('must not be empty') : ok(text));
 
-/** node turns a longer timer into 1 ms */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * Longer than any sane scrape_timeout (Prometheus' default is 10s, and it gives up on a body by
  * then), short enough that a client that stopped reading frees its socket and the body it pins

@@ -4,7 +4,7 @@
 // is already running". So it never runs on the scrape path: scrapes serve the last result with its age.
 import type { Logger } from '../log.ts';
 import type { DiskUsage } from '../model.ts';
-import { roundDuration } from '../util/duration.ts';
+import { MAX_TIMER_MS, roundDuration } from '../util/duration.ts';
 
 /**
  * Each walk's deadline, whatever the interval (walks never overlap, so a long one costs no
@@ -12,8 +12,6 @@ import { roundDuration } from '../util/duration.ts';
  * hosts with hundreds of containers), short enough that a hung daemon or connection is given up.
  */
 export const DISK_TIMEOUT_MS = 10 * 60_000;
-/** node turns a longer timer into 1 ms: a longer interval waits this long. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface DiskResult {
   usage: DiskUsage;
@@ -25,7 +23,7 @@ export interface DiskResult {
 export type Schedule = (fn: () => void, ms: number) => () => void;
 
 const defaultSchedule: Schedule = (fn, ms) => {
-  // unref: a pending walk never keeps the process alive
+  // unref: a pending walk never keeps the process alive; a longer interval waits MAX_TIMER_MS
   const t = setTimeout(fn, Math.min(ms, MAX_TIMER_MS)).unref();
   return () => clearTimeout(t);
 };

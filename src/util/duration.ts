@@ -2,6 +2,9 @@
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
 const PART = /(\d+)(ms|s|m|h|d|w|y)/y;
 
+/** The longest delay setTimeout honours: Node turns a longer one into 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Milliseconds, or undefined when `text` is not a Prometheus duration. */
 export function parseDuration(text: string): number | undefined {
   if (text === '0') return 0;
