@@ -5,6 +5,7 @@
 import type { Logger } from '../log.ts';
 import type { DiskUsage } from '../model.ts';
 import { MAX_TIMER_MS, roundDuration } from '../util/duration.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /**
  * Each walk's deadline, whatever the interval (walks never overlap, so a long one costs no
@@ -114,7 +115,7 @@ export class DiskPoller {
         error = null;
       }
     } catch (err) {
-      error = err instanceof Error ? err.message : String(err);
+      error = errorMessage(err);
     }
     // A walk aborted by shutdown is not news.
     if (this.#stopped) return;

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createSecureContext, type TlsOptions, type TLSSocket } from 'node:tls';
 import type { PemSource, TlsServerConfig } from './config.ts';
+import { errorMessage } from '../util/errors.ts';
 import { TLS_VERSIONS } from './go-tls-names.ts';
 
 export interface TlsSettings {
@@ -29,7 +30,7 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g
 
 /** "error:1E08010C:DECODER routines::unsupported" -> "DECODER routines::unsupported" */
 function reason(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).replace(/^error:[0-9A-F]+:/, '');
+  return errorMessage(err).replace(/^error:[0-9A-F]+:/, '');
 }
 
 /** The files a config names, for the reloader to watch. */
