@@ -4,11 +4,11 @@
 // probe's connect.
 // Measured on Node 20: createSecureContext() accepts a `ca` holding no certificate at all
 // (garbage, a key, DER) without a word, so the CA file is checked on its own.
-import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { bool, file, passphraseFields, section, type ValueOf } from '../schema/fields.ts';
-import { errorCode, errorMessage } from '../util/errors.ts';
+import { errorCode } from '../util/errors.ts';
+import { caBundleProblem, certProblem, opensslReason } from '../util/pem.ts';
 
 /** A tcp:// host's `tls` block: paths (never contents: messages and logs may name them). */
 export const TLS = section({
@@ -32,13 +32,7 @@ export interface TlsProblem {
 
 export type TlsLoad = { ok: true; context: SecureContext } | { ok: false; problems: TlsProblem[] };
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRYPTED/m;
-
-/** "error:1E08010C:DECODER routines::unsupported" -> "DECODER routines::unsupported" */
-function reason(err: unknown): string {
-  return errorMessage(err).replace(/^error:[0-9A-F]+:/, '');
-}
 
 /** Reads, checks and combines the files; `env` holds passphrase_env's variable. */
 export function loadTlsContext(tls: TlsFiles, env: NodeJS.ProcessEnv): TlsLoad {
@@ -56,25 +50,10 @@ export function loadTlsContext(tls: TlsFiles, env: NodeJS.ProcessEnv): TlsLoad {
   const cert = read('cert', tls.cert);
   const key = read('key', tls.key);
 
-  if (ca !== undefined) {
-    const blocks = ca.toString('latin1').match(PEM_CERT) ?? [];
-    if (blocks.length === 0) problems.push({ key: 'ca', message: `${tls.ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` });
-    for (const [i, block] of blocks.entries()) {
-      try {
-        new X509Certificate(block);
-      } catch (err) {
-        problems.push({ key: 'ca', message: `certificate ${i + 1} in ${tls.ca} cannot be read: ${reason(err)}` });
-        break;
-      }
-    }
-  }
-  if (cert !== undefined) {
-    try {
-      createSecureContext({ cert });
-    } catch (err) {
-      problems.push({ key: 'cert', message: `${tls.cert} is not a PEM certificate: ${reason(err)}` });
-    }
-  }
+  const caProblem = ca !== undefined && tls.ca !== undefined ? caBundleProblem(ca, tls.ca) : undefined;
+  if (caProblem !== undefined) problems.push({ key: 'ca', message: caProblem });
+  const badCert = cert !== undefined && tls.cert !== undefined ? certProblem(cert, tls.cert) : undefined;
+  if (badCert !== undefined) problems.push({ key: 'cert', message: badCert });
 
   const passphrase = readPassphrase(tls, env, problems);
   if (key !== undefined && passphrase !== null) {
@@ -90,7 +69,7 @@ export function loadTlsContext(tls: TlsFiles, env: NodeJS.ProcessEnv): TlsLoad {
         const source = tls.passphraseFile ?? tls.passphraseEnv;
         problems.push({ key: from, message: `the passphrase from ${source} does not decrypt ${tls.key} (wrong passphrase?)` });
       } else {
-        problems.push({ key: 'key', message: `${tls.key} is not a PEM private key: ${reason(err)}` });
+        problems.push({ key: 'key', message: `${tls.key} is not a PEM private key: ${opensslReason(err)}` });
       }
     }
   }
@@ -101,7 +80,7 @@ export function loadTlsContext(tls: TlsFiles, env: NodeJS.ProcessEnv): TlsLoad {
     return { ok: true, context };
   } catch (err) {
     // Each part loaded alone: what is left is the pair.
-    return { ok: false, problems: [{ key: 'key', message: `${tls.key} does not match the certificate ${tls.cert}: ${reason(err)}` }] };
+    return { ok: false, problems: [{ key: 'key', message: `${tls.key} does not match the certificate ${tls.cert}: ${opensslReason(err)}` }] };
   }
 }
 

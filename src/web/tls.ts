@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createSecureContext, type TlsOptions, type TLSSocket } from 'node:tls';
 import type { PemSource, TlsServerConfig } from './config.ts';
-import { errorMessage } from '../util/errors.ts';
+import { caBundleProblem, certProblem, opensslReason } from '../util/pem.ts';
 import { TLS_VERSIONS } from './go-tls-names.ts';
 
 export interface TlsSettings {
@@ -25,13 +25,6 @@ export interface TlsSettings {
 }
 
 export type TlsSettingsResult = { ok: true; settings: TlsSettings } | { ok: false; errors: string[] };
-
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
-/** "error:1E08010C:DECODER routines::unsupported" -> "DECODER routines::unsupported" */
-function reason(err: unknown): string {
-  return errorMessage(err).replace(/^error:[0-9A-F]+:/, '');
-}
 
 /** The files a config names, for the reloader to watch. */
 export function tlsFiles(tls: TlsServerConfig): string[] {
@@ -57,13 +50,10 @@ export function buildTlsSettings(tls: TlsServerConfig): TlsSettingsResult {
   const key = read('key', tls.key);
   const ca = read('client_ca', tls.clientCa);
 
-  if (cert !== undefined) {
-    try {
-      createSecureContext({ cert });
-    } catch (err) {
-      const w = where('cert', tls.cert);
-      errors.push(`${w.key}: ${w.what} is not a PEM certificate: ${reason(err)}`);
-    }
+  if (cert !== undefined && tls.cert !== undefined) {
+    const w = where('cert', tls.cert);
+    const problem = certProblem(cert, w.what);
+    if (problem !== undefined) errors.push(`${w.key}: ${problem}`);
   }
   if (key !== undefined) {
     try {
@@ -71,22 +61,13 @@ export function buildTlsSettings(tls: TlsServerConfig): TlsSettingsResult {
     } catch (err) {
       const w = where('key', tls.key);
       // An encrypted key fails here too: the toolkit (Go's X509KeyPair) cannot use one either.
-      errors.push(`${w.key}: ${w.what} is not an unencrypted PEM private key: ${reason(err)}`);
+      errors.push(`${w.key}: ${w.what} is not an unencrypted PEM private key: ${opensslReason(err)}`);
     }
   }
   if (ca !== undefined && tls.clientCa !== undefined) {
-    // createSecureContext() takes a `ca` without any certificate in silence (measured, Node 20).
     const w = where('client_ca', tls.clientCa);
-    const blocks = ca.toString('latin1').match(PEM_CERT) ?? [];
-    if (blocks.length === 0) errors.push(`${w.key}: ${w.what} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-    for (const [i, block] of blocks.entries()) {
-      try {
-        new X509Certificate(block);
-      } catch (err) {
-        errors.push(`${w.key}: certificate ${i + 1} in ${w.what} cannot be read: ${reason(err)}`);
-        break;
-      }
-    }
+    const problem = caBundleProblem(ca, w.what);
+    if (problem !== undefined) errors.push(`${w.key}: ${problem}`);
   }
   if (errors.length > 0 || cert === undefined || key === undefined) return { ok: false, errors };
 
@@ -109,7 +90,7 @@ export function buildTlsSettings(tls: TlsServerConfig): TlsSettingsResult {
     // Each part loaded alone above: what is left is the pair (or a cipher/version combination).
     const w = where('key', tls.key);
     const c = where('cert', tls.cert);
-    return { ok: false, errors: [`${w.key}: ${w.what} does not match the certificate ${c.what}, or the TLS settings cannot be combined: ${reason(err)}`] };
+    return { ok: false, errors: [`${w.key}: ${w.what} does not match the certificate ${c.what}, or the TLS settings cannot be combined: ${opensslReason(err)}`] };
   }
 
   const sans = tls.clientAllowedSans;
