@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { FLAGS } from './config/settings.ts';
 import type { LoadResult } from './config/load.ts';
 import type { ExporterConfig } from './config/types.ts';
 import { Fleet } from './fleet.ts';
@@ -61,7 +60,7 @@ export function createExporter(config: ExporterConfig, log: Logger, opts: Export
     },
   });
   const reload = (trigger: string) => reloader.reload(trigger);
-  const limits = { maxRequests: config.web.maxRequests ?? FLAGS.maxRequests.default, writeTimeoutMs: config.web.writeTimeoutMs ?? FLAGS.writeTimeoutMs.default };
+  const limits = { maxRequests: config.web.maxRequests, writeTimeoutMs: config.web.writeTimeoutMs };
   let listeners: Listeners | undefined;
   const { web } = opts;
   const server = createHttpServer({
@@ -70,7 +69,7 @@ export function createExporter(config: ExporterConfig, log: Logger, opts: Export
     log,
     version: VERSION,
     limits,
-    telemetryPath: config.web.telemetryPath ?? FLAGS.telemetryPath.default,
+    telemetryPath: config.web.telemetryPath,
     ...(web === undefined ? {} : { web }),
     isReady: () => listeners !== undefined,
     reload,

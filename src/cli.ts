@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { parseCliArgs } from './cli/flags.ts';
+import { commandSettings, parseCliArgs } from './cli/flags.ts';
 import { parseListenAddress } from './config/listen-address.ts';
-import { NO_SHARD, ownedHosts } from './config/shard.ts';
+import { ownedHosts } from './config/shard.ts';
 import type { ExporterConfig } from './config/types.ts';
 import type { ListenEndpoint } from './http/listeners.ts';
 import { errorMessage } from './util/errors.ts';
@@ -36,9 +36,9 @@ async function main(): Promise<number> {
   ]);
 
   // Every configuration problem is reported, and the process exits, before anything listens.
-  const { kind: _run, configFile, webConfigFile, configCheck, ...flags } = args;
+  const { configFile, webConfigFile, configCheck } = commandSettings(args.flags);
   // the same for a reload: the file (and the context store) read again, with the same flags
-  const load = () => loadConfig({ ...flags, file: configFile, env: process.env });
+  const load = () => loadConfig({ file: configFile, env: process.env, flags: args.flags });
   const loaded = load();
   if (!loaded.ok) {
     process.stderr.write(`docker-fleet-exporter: invalid configuration${configFile ? ` in ${configFile}` : ''}:\n`);
@@ -46,7 +46,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const { config } = loaded;
-  if (configCheck === true) {
+  if (configCheck) {
     for (const w of loaded.warnings) process.stderr.write(`docker-fleet-exporter: warning: ${w}\n`);
     process.stdout.write(`${checkSummary(config, configFile)}\n`);
     return 0;
@@ -104,7 +104,7 @@ async function main(): Promise<number> {
 /** What --config.check prints for a valid config. */
 function checkSummary(config: ExporterConfig, file: string | undefined): string {
   const imported = config.hosts.filter((h) => h.context !== undefined).length;
-  const shard = config.shard ?? NO_SHARD;
+  const { shard } = config;
   const mine = shard.count > 1 ? `; shard ${shard.index} of ${shard.count} serves ${ownedHosts(config.hosts, shard).length} of them` : '';
   const from = imported > 0 ? ` (${config.hosts.length - imported} listed, ${imported} from Docker contexts)` : '';
   return `${file ?? 'no config file (DOCKER_HOST)'}: valid: ${config.hosts.length} host${config.hosts.length === 1 ? '' : 's'}${from}${mine}`;

@@ -1,4 +1,5 @@
-import { NO_SHARD, ownedHosts, shardOf, type Shard } from './config/shard.ts';
+import { trackerBuildSettings } from './config/settings.ts';
+import { ownedHosts, shardOf, type Shard } from './config/shard.ts';
 import type { CollectionConfig, ExporterConfig, HostConfig } from './config/types.ts';
 import type { Logger } from './log.ts';
 import type { HostSnapshot } from './model.ts';
@@ -56,7 +57,7 @@ export class Fleet {
     this.#log = log;
     const include = compileFilter(config.metrics.include, config.metrics.exclude);
     const members = new Map<string, Member>();
-    for (const host of ownedHosts(config.hosts, config.shard ?? NO_SHARD)) members.set(host.name, this.#member(host, config, include));
+    for (const host of ownedHosts(config.hosts, config.shard)) members.set(host.name, this.#member(host, config, include));
     this.#gen = generation(members, config);
   }
 
@@ -139,7 +140,7 @@ export class Fleet {
     const old = this.#gen;
     const before = [...old.members.values()];
     const keys = new Map(before.map((m) => [m.host, m.key]));
-    const owned = ownedHosts(config.hosts, config.shard ?? NO_SHARD);
+    const owned = ownedHosts(config.hosts, config.shard);
     const plan = planReload(before.map((m) => m.host), owned, (h) => keys.get(h) ?? connectionKey(h, config.collection));
     const include = compileFilter(config.metrics.include, config.metrics.exclude);
 
@@ -187,15 +188,15 @@ export class Fleet {
 }
 
 /**
- * What a tracker is built with and cannot change while it runs: the requests in flight (its
- * transport's pool), whether it follows the event stream, whether and how often it walks
- * /system/df. Other collection settings reach a kept tracker through configure().
+ * What a tracker is built with and cannot change while it runs: the collection settings declared
+ * with rebuilds() (settings.ts), a host's own `events` over the fleet's. Other collection settings
+ * reach a kept tracker through configure().
  */
 function connectionKey(host: HostConfig, collection: CollectionConfig): string {
-  return hostConnectionKey(host, { concurrency: collection.concurrency, events: host.events ?? collection.events, disk_interval_ms: collection.diskIntervalMs });
+  return hostConnectionKey(host, trackerBuildSettings({ ...collection, events: host.events ?? collection.events }));
 }
 
 function generation(members: Map<string, Member>, config: ExporterConfig): Generation {
   const elsewhere = new Set(config.hosts.filter((h) => !members.has(h.name)).map((h) => h.name));
-  return { members, inProgress: new Map(), shard: config.shard ?? NO_SHARD, elsewhere };
+  return { members, inProgress: new Map(), shard: config.shard, elsewhere };
 }

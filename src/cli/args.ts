@@ -1,14 +1,15 @@
-// A command line over declared flags (schema/flags.ts): --name=value or --name value, else the
-// flag's environment variable (an empty one is unset), else its default; --help is written
-// from the declarations. Knows no flag of its own but -h/--help and --version.
+// A command line over declared fields (schema/fields.ts flag()): --name=value or --name value,
+// else the flag's environment variable (an empty one is unset). Each value is read from its text
+// as the file would write it, then checked and converted by the field's own check: the same
+// rules whichever source sets it. Defaults are not applied here (schema/walk.ts resolve() does).
+// --help is written from the same declarations. Knows no flag of its own but -h/--help and --version.
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Flag, FlagValues, Flags, RepeatableFlag } from '../schema/flags.ts';
+import type { Field, FieldContext } from '../schema/fields.ts';
+import { Issues } from '../schema/issues.ts';
+import type { FlagValues } from '../schema/walk.ts';
 
-export type CliResult<F extends Flags> =
-  | ({ kind: 'run' } & FlagValues<F>)
-  | { kind: 'help'; text: string }
-  | { kind: 'version' }
-  | { kind: 'error'; message: string };
+export type CliResult = { kind: 'run'; flags: FlagValues } | { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'error'; message: string };
 
 /** Where --help starts a flag's doc, and how wide its lines get. */
 const DOC_COLUMN = 29;
@@ -36,23 +37,39 @@ function helpEntry(head: string, doc: string, env?: string): string {
   return lines.map((l) => `${l}\n`).join('');
 }
 
-export function helpText(flags: Flags, about: { usage: string; description: string }): string {
-  const entries = [
-    helpEntry('  -h, --help', 'Show this help and exit.'),
-    helpEntry('      --version', 'Show the version and exit.'),
-    ...Object.values(flags).map((f) =>
-      f.switch === true
-        ? helpEntry(`      --${f.name}`, f.doc, `${f.env}=true`)
-        : helpEntry(`      --${f.name}=${f.shown}`, f.repeatable === true ? `${f.doc} Repeatable (the variable: comma-separated).` : f.doc, f.env),
-    ),
-  ];
+export function helpText(fields: readonly Field<unknown>[], about: { usage: string; description: string }): string {
+  const entries = [helpEntry('  -h, --help', 'Show this help and exit.'), helpEntry('      --version', 'Show the version and exit.')];
+  for (const { flag: f, doc } of fields) {
+    if (f === undefined) continue;
+    if (f.switch === true) entries.push(helpEntry(`      --${f.name}`, doc, `${f.env}=true`));
+    else entries.push(helpEntry(`      --${f.name}=${f.shown}`, f.repeatable === true ? `${doc} Repeatable (the variable: comma-separated).` : doc, f.env));
+  }
   return `usage: ${about.usage}\n\n${about.description}\n\nFlags:\n${entries.join('')}`;
 }
 
-/** `argv` without the node and script entries (process.argv.slice(2)). */
-export function parseCliArgs<F extends Flags>(argv: string[], env: NodeJS.ProcessEnv, flags: F, help: string): CliResult<F> {
+/** A field's value from its flag's texts (one, or each item of a repeatable one), or why not. */
+function valueOf(field: Field<unknown>, texts: readonly string[], env: NodeJS.ProcessEnv): { ok: true; value: unknown } | { ok: false; error: string } {
+  const raw: unknown[] = [];
+  for (const text of texts) {
+    const r = field.fromText(text);
+    if (!r.ok) return r;
+    raw.push(r.value);
+  }
+  const at = Issues.root();
+  // a path given on the command line is relative to the working directory
+  const ctx: FieldContext = { env, resolvePath: (p) => path.resolve(p), warn: () => {}, at };
+  const problems = field.flag?.repeatable === true && field.item !== undefined ? raw.map((v) => field.item!(v)) : [field.check(field.flag?.repeatable === true ? raw : raw[0], ctx)];
+  for (const problem of problems) {
+    if (problem === false) return { ok: false, error: at.issues.map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`)).join('; ') };
+    if (problem !== undefined) return { ok: false, error: problem };
+  }
+  return { ok: true, value: field.convert(field.flag?.repeatable === true ? raw : raw[0], ctx) };
+}
+
+/** `argv` without the node and script entries (process.argv.slice(2)); `fields`: those with a flag. */
+export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv, fields: readonly Field<unknown>[], help: string): CliResult {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
-  for (const f of Object.values(flags)) options[f.name] = f.switch === true ? { type: 'boolean' } : { type: 'string', multiple: f.repeatable === true };
+  for (const { flag: f } of fields) if (f !== undefined) options[f.name] = f.switch === true ? { type: 'boolean' } : { type: 'string', multiple: f.repeatable === true };
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
@@ -63,25 +80,20 @@ export function parseCliArgs<F extends Flags>(argv: string[], env: NodeJS.Proces
   if (values['help'] === true) return { kind: 'help', text: help };
   if (values['version'] === true) return { kind: 'version' };
 
-  const result: Record<string, unknown> = { kind: 'run' };
-  for (const [key, flag] of Object.entries(flags) as [string, Flag<unknown> | RepeatableFlag<unknown>][]) {
+  const flags = new Map<string, unknown>();
+  for (const field of fields) {
+    const f = field.flag;
+    if (f === undefined) continue;
     // Which flag or variable the texts came from, so that an error can name it.
-    const fromFlag = values[flag.name];
-    const fromEnv = env[flag.env];
+    const fromFlag = values[f.name];
+    const fromEnv = env[f.env];
     let source: { texts: string[]; name: string } | undefined;
-    if (fromFlag !== undefined) source = { texts: (Array.isArray(fromFlag) ? fromFlag : [fromFlag]).map(String), name: `--${flag.name}` };
-    else if (fromEnv !== undefined && fromEnv !== '') source = { texts: flag.repeatable === true ? fromEnv.split(',').map((t) => t.trim()) : [fromEnv], name: flag.env };
-    if (source === undefined) {
-      if (flag.default !== undefined) result[key] = flag.default;
-      continue;
-    }
-    const parsed: unknown[] = [];
-    for (const text of source.texts) {
-      const r = flag.parse(text);
-      if (!r.ok) return { kind: 'error', message: `${source.name}: ${r.error}` };
-      parsed.push(r.value);
-    }
-    result[key] = flag.repeatable === true ? parsed : parsed[0];
+    if (fromFlag !== undefined) source = { texts: (Array.isArray(fromFlag) ? fromFlag : [fromFlag]).map(String), name: `--${f.name}` };
+    else if (fromEnv !== undefined && fromEnv !== '') source = { texts: f.repeatable === true ? fromEnv.split(',').map((t) => t.trim()) : [fromEnv], name: f.env };
+    if (source === undefined) continue;
+    const r = valueOf(field, source.texts, env);
+    if (!r.ok) return { kind: 'error', message: `${source.name}: ${r.error}` };
+    flags.set(f.name, r.value);
   }
-  return result as CliResult<F>;
+  return { kind: 'run', flags };
 }

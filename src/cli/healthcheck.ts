@@ -7,7 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { parseListenAddress } from '../config/listen-address.ts';
-import type { RunArgs } from './flags.ts';
+import { commandSettings, webSettings, type RunArgs } from './flags.ts';
 
 export type HealthResult = { ok: true } | { ok: false; reason: string };
 
@@ -28,7 +28,7 @@ export interface HealthTarget {
 
 /** The address to check: the first --web.listen-address, on loopback when it is every interface. */
 export function healthUrl(args: RunArgs, scheme: 'http' | 'https' = 'http'): { ok: true; url: string } | { ok: false; reason: string } {
-  const first = args.listenAddresses[0]!;
+  const first = webSettings(args.flags).listenAddresses[0]!;
   const address = parseListenAddress(first);
   if (!address.ok) return { ok: false, reason: `--web.listen-address: ${address.error}` };
   if (address.port === 0) return { ok: false, reason: `--web.listen-address ${JSON.stringify(first)}: port 0 is any free port, which a health check cannot know` };
@@ -51,13 +51,14 @@ function loopbackFor(host: string | undefined): string {
  * client_ca_file signed the server certificate for client use too.
  */
 export async function healthTarget(args: RunArgs): Promise<{ ok: true; target: HealthTarget } | { ok: false; reason: string }> {
-  if (args.webConfigFile === undefined) {
+  const { webConfigFile } = commandSettings(args.flags);
+  if (webConfigFile === undefined) {
     const url = healthUrl(args);
     return url.ok ? { ok: true, target: { url: url.url } } : url;
   }
   const { readWebConfig } = await import('../web/config.ts');
-  const web = readWebConfig(args.webConfigFile);
-  if (!web.ok) return { ok: false, reason: `${args.webConfigFile}: ${web.errors[0]!}` };
+  const web = readWebConfig(webConfigFile);
+  if (!web.ok) return { ok: false, reason: `${webConfigFile}: ${web.errors[0]!}` };
   const tls = web.config.tls;
   const url = healthUrl(args, tls === undefined ? 'http' : 'https');
   if (!url.ok) return url;

@@ -1,26 +1,28 @@
-// Loading: file -> parsed data -> the settings read with convict (read.ts; the hosts list
-// item by item, hosts.ts) -> ExporterConfig. Bad input never throws: every problem becomes one
+// Loading: file -> parsed data -> the settings read against their declarations, the flags' values
+// over the file's (read.ts; the hosts list item by item, hosts.ts) -> ExporterConfig. Bad input never throws: every problem becomes one
 // line that names the file, the key as the user wrote it, and the host where there is one.
 import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { given, isMapping, kindOf, resolveAgainst } from '../schema/fields.ts';
 import { Issues, type ConfigIssue } from '../schema/issues.ts';
-import { defaultsOf } from '../schema/walk.ts';
+import type { FlagValues } from '../schema/walk.ts';
 import { errorCode } from '../util/errors.ts';
 import { importContexts } from './contexts.ts';
 import { defaultHost, homeDir } from './defaults.ts';
 import { hostsField } from './hosts.ts';
 import { readSection } from './read.ts';
-import { FLAGS, settings, type FlagSettings } from './settings.ts';
+import { settings } from './settings.ts';
 import type { Shard } from './shard.ts';
 import type { ExporterConfig, HostConfig } from './types.ts';
 
-/** The file, and the flags' values (parsed by the CLI; strings are checked again here). */
-export interface LoadOptions extends Partial<Omit<FlagSettings, 'configFile' | 'webConfigFile'>> {
+/** The file, and the values the command line set (parsed and checked by cli/args.ts). */
+export interface LoadOptions {
   /** No file: one host, `local`, from DOCKER_HOST (see defaults.ts). */
   file?: string;
   env: NodeJS.ProcessEnv;
+  /** absent: none given */
+  flags?: FlagValues;
 }
 
 export type LoadResult =
@@ -82,41 +84,15 @@ export function formatIssue(source: string, issue: ConfigIssue): string {
   return where === '' ? `${source}: ${issue.message}` : `${source}: ${where}: ${issue.message}`;
 }
 
-/** The web and log settings from the flags' values, with their defaults; a string is checked. */
-function flagSettings(opts: LoadOptions): { ok: true; value: Pick<ExporterConfig, 'web' | 'log'> } | { ok: false; errors: string[] } {
-  const errors: string[] = [];
-  type Key = 'listenAddresses' | 'maxRequests' | 'writeTimeoutMs' | 'telemetryPath' | 'disableExporterMetrics' | 'logLevel' | 'logFormat';
-  const value = <K extends Key>(key: K): FlagSettings[K] => {
-    const given = opts[key];
-    if (given === undefined) return FLAGS[key].default as FlagSettings[K];
-    for (const item of Array.isArray(given) ? given : [given]) {
-      if (typeof item !== 'string') continue;
-      const r = FLAGS[key].parse(item);
-      if (!r.ok) errors.push(`${FLAGS[key].name}: ${r.error}`);
-    }
-    return given as FlagSettings[K];
-  };
-  const web = {
-    listenAddresses: value('listenAddresses'),
-    maxRequests: value('maxRequests'),
-    writeTimeoutMs: value('writeTimeoutMs'),
-    telemetryPath: value('telemetryPath'),
-    disableExporterMetrics: value('disableExporterMetrics'),
-  };
-  const log = { level: value('logLevel'), format: value('logFormat') };
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { web, log } };
-}
+const SHARD_COUNT_FLAG = '--shard.count';
+const SHARD_INDEX_FLAG = '--shard.index';
 
-/** The shard: the flags over the file's `shard` block. A bad index is named where it came from. */
-function shardSettings(file: Shard, opts: LoadOptions): { ok: true; value: Shard } | { ok: false; flag: boolean; error: string } {
-  const count = opts.shardCount ?? file.count;
-  const index = opts.shardIndex ?? file.index;
-  if (index < count) return { ok: true, value: { count, index } };
-  const countFrom = opts.shardCount !== undefined ? ` (--${FLAGS.shardCount.name})` : file.count === 1 ? ' (the default)' : '';
-  return { ok: false, flag: opts.shardIndex !== undefined, error: `${index} is not below the shard count ${count}${countFrom}: the index runs from 0 to ${count - 1}` };
+/** Why the shard index is out of range, or undefined; `flags` says which of the two a flag set. */
+function shardProblem(shard: Shard, flags: FlagValues): string | undefined {
+  if (shard.index < shard.count) return undefined;
+  const countFrom = flags.has('shard.count') ? ` (${SHARD_COUNT_FLAG})` : shard.count === 1 ? ' (the default)' : '';
+  return `${shard.index} is not below the shard count ${shard.count}${countFrom}: the index runs from 0 to ${shard.count - 1}`;
 }
-
-const SHARD_INDEX_FLAG = `--${FLAGS.shardIndex.name}`;
 
 /** Listed and imported hosts as one list: a name in both is a duplicate. */
 function mergeHosts(listed: readonly HostConfig[], imported: readonly HostConfig[], raw: Record<string, unknown>, issues: Issues): HostConfig[] {
@@ -137,17 +113,17 @@ function mergeHosts(listed: readonly HostConfig[], imported: readonly HostConfig
 }
 
 export function loadConfig(opts: LoadOptions): LoadResult {
-  const flags = flagSettings(opts);
-  if (!flags.ok) return flags;
-  const env = opts.env;
+  const { env } = opts;
+  const flags = opts.flags ?? new Map<string, unknown>();
 
   if (opts.file === undefined) {
     const local = defaultHost(env);
     if (!local.ok) return local;
-    const { hosts: _none, docker_contexts: _imported, ...defaults } = defaultsOf(settings(hostsField({ env, resolvePath: (p) => p })));
-    const shard = shardSettings(defaults.shard, opts);
-    if (!shard.ok) return { ok: false, errors: [`${SHARD_INDEX_FLAG}: ${shard.error}`] };
-    return { ok: true, config: { ...defaults, hosts: [local.host], shard: shard.value, ...flags.value }, warnings: local.warnings };
+    const base = { env, resolvePath: (p: string) => p };
+    const { docker_contexts: _none, ...defaults } = readSection({}, settings(hostsField(base, true)), Issues.root(), base, flags);
+    const config = { ...defaults, hosts: [local.host] };
+    const problem = shardProblem(config.shard, flags);
+    return problem !== undefined ? { ok: false, errors: [`${SHARD_INDEX_FLAG}: ${problem}`] } : { ok: true, config, warnings: local.warnings };
   }
 
   const file = opts.file;
@@ -162,15 +138,17 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   const base = { env, resolvePath: (p: string) => resolveAgainst(p, dir, home) };
   const issues = Issues.root();
   const imports = given(raw, 'docker_contexts');
-  const { docker_contexts: contexts, ...value } = readSection(raw, settings(hostsField(base, imports)), issues, base);
+  const { docker_contexts: contexts, ...value } = readSection(raw, settings(hostsField(base, imports)), issues, base, flags);
   if (issues.count > 0) return fail(issues.issues);
   const imported = imports ? importContexts(contexts, issues.at('docker_contexts'), base) : [];
   if (issues.count > 0) return fail(issues.issues);
-  const hosts = mergeHosts(value.hosts, imported, raw, issues);
-  const shard = shardSettings(value.shard, opts);
-  if (!shard.ok && !shard.flag) issues.add('shard.index', shard.error);
+  const config = { ...value, hosts: mergeHosts(value.hosts, imported, raw, issues) };
+  // a bad index from the file is the file's (its key named); one from a flag is the flag's
+  const problem = shardProblem(config.shard, flags);
+  const fromFlag = flags.has('shard.index');
+  if (problem !== undefined && !fromFlag) issues.add('shard.index', problem);
   const errors = issues.issues.map((i) => formatIssue(file, i));
-  if (!shard.ok && shard.flag) errors.push(`${SHARD_INDEX_FLAG}: ${shard.error}`);
-  if (!shard.ok || errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: { ...value, hosts, shard: shard.value, ...flags.value }, warnings: issues.warnings.map((w) => formatIssue(file, w)) };
+  if (problem !== undefined && fromFlag) errors.push(`${SHARD_INDEX_FLAG}: ${problem}`);
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, config, warnings: issues.warnings.map((w) => formatIssue(file, w)) };
 }

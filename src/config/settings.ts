@@ -1,15 +1,16 @@
-// Every setting of the config file and every flag, each declared once: its key, default, doc,
-// check and internal value. A new setting is one line here (the hosts list is hosts.ts; a
-// transport's block is its own file in transport/).
+// Every setting, each declared once: its file key, default, doc, check and internal value, and
+// the flag and environment variable that set it too. --help (cli/flags.ts), the configuration
+// reference (docs/configuration.md) and the loader read these declarations. A new setting is one
+// entry here (the hosts list is hosts.ts; a transport's block is its own file in transport/).
 import os from 'node:os';
 import { optionalFamilyNames } from '../metrics/families/index.ts';
-import { bool, duration, integer, kindOf, list, nonEmptyString, section, type Field } from '../schema/fields.ts';
-import { fail, ok, parseSwitch, type Flag, type FlagValues, type RepeatableFlag } from '../schema/flags.ts';
-import { formatDuration, MAX_TIMER_MS, parseDuration } from '../util/duration.ts';
-import { LOG_FORMATS, type LogFormat } from '../util/logfmt.ts';
+import { bool, duration, field, fieldsOf, flag, integer, kindOf, list, nonEmptyString, oneOf, optionalText, rebuilds, section, text, type Field, type ValueOf } from '../schema/fields.ts';
+import { LOG_FORMATS } from '../util/logfmt.ts';
 import { DOCKER_CONTEXTS } from './contexts.ts';
 import { defaultPoolThreads } from './defaults.ts';
 import { parseListenAddress } from './listen-address.ts';
+
+const ENV = 'DOCKER_FLEET_EXPORTER_';
 
 function familyCheck(value: unknown): string | undefined {
   const names = optionalFamilyNames();
@@ -28,22 +29,35 @@ const containerFilter = () =>
     labels: list('labels', 'Container labels: "key" or "key=value".', [], labelFilterCheck),
   });
 
+const COLLECTION = section({
+  timeoutMs: duration('timeout', 'Per-host probe deadline.', '8s', 'positive'),
+  minIntervalMs: duration('min_interval', 'Serve a probe result younger than this.', '0s', 'zero'),
+  maxStalenessMs: duration('max_staleness', 'Serve a late host its last snapshot while younger than this.', '60s', 'zero'),
+  // the size of the transport's connection pool
+  concurrency: rebuilds(integer('concurrency', 'Engine API requests in flight per host.', 256, 1)),
+  // the tracker starts or stops its disk poller only when it is built
+  diskIntervalMs: rebuilds(duration('disk_interval', 'How often each host is asked for its disk usage (GET /system/df), in the background; 0s = never.', '5m', 'zero')),
+  diskMaxVolumes: integer('disk_max_volumes', 'Volumes per host with docker_volume_usage_bytes: the largest of those the exported containers mount.', 100, 0),
+  // the stream opens and closes with the tracker
+  events: rebuilds(bool('events', "Follow each host's Docker event stream (GET /events) and count what happens between scrapes; hosts[].events overrides it per host.", true)),
+});
+
 /**
- * The file's top level; `hosts` is the hosts list's field (hosts.ts); the hosts of
- * `docker_contexts` are imported by contexts.ts. Made at each load: the families registered by
- * then are the allowed values.
+ * The collection settings a host's tracker reads once (declared with rebuilds()), by file key:
+ * a reload that changes one of them rebuilds the tracker.
+ */
+export function trackerBuildSettings(collection: ValueOf<typeof COLLECTION>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(COLLECTION.fields).flatMap(([name, f]) => (f.rebuild === true ? [[f.key, collection[name as keyof typeof collection]]] : [])));
+}
+
+/**
+ * Every setting: the file's top level, and the flag-only web and log sections. `hosts` is the
+ * hosts list's field (hosts.ts); the hosts of `docker_contexts` are imported by contexts.ts. Made
+ * at each load: the families registered by then are the allowed values.
  */
 export function settings<H>(hosts: Field<H>) {
   return section({
-    collection: section({
-      timeoutMs: duration('timeout', 'Per-host probe deadline.', '8s', 'positive'),
-      minIntervalMs: duration('min_interval', 'Serve a probe result younger than this.', '0s', 'zero'),
-      maxStalenessMs: duration('max_staleness', 'Serve a late host its last snapshot while younger than this.', '60s', 'zero'),
-      concurrency: integer('concurrency', 'Engine API requests in flight per host.', 256, 1),
-      diskIntervalMs: duration('disk_interval', 'How often each host is asked for its disk usage (GET /system/df), in the background; 0s = never.', '5m', 'zero'),
-      diskMaxVolumes: integer('disk_max_volumes', 'Volumes per host with docker_volume_usage_bytes: the largest of those the exported containers mount.', 100, 0),
-      events: bool('events', "Follow each host's Docker event stream (GET /events) and count what happens between scrapes; hosts[].events overrides it per host.", true),
-    }),
+    collection: COLLECTION,
     metrics: section({
       families: list('families', 'Metric families to export.', optionalFamilyNames(), familyCheck, true),
       containerLabels: list('container_labels', 'Docker labels exported on container_info.', ['com.docker.compose.project', 'com.docker.compose.service'], nonEmptyString, true),
@@ -56,12 +70,21 @@ export function settings<H>(hosts: Field<H>) {
     hosts,
     // a section is named as the file spells it
     docker_contexts: DOCKER_CONTEXTS,
-    shard: section({
-      count: integer('count', 'Replicas the hosts are split between (--shard.count overrides it).', 1, 1),
-      index: integer('index', 'This replica, from 0 to count - 1 (--shard.index overrides it).', 0, 0),
-    }),
+    shard: SHARD,
+    web: WEB,
+    log: LOG,
   });
 }
+
+
+const SHARD = section({
+  count: flag(integer('count', 'Replicas the hosts are split between; this one serves the hosts whose stable hash of the name falls in its index.', 1, 1), {
+    name: 'shard.count',
+    env: `${ENV}SHARD_COUNT`,
+    shown: 'N',
+  }),
+  index: flag(integer('index', 'This replica, from 0 to count - 1.', 0, 0), { name: 'shard.index', env: `${ENV}SHARD_INDEX`, shown: 'I' }),
+});
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -69,132 +92,75 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Paths http/server.ts serves besides the telemetry path, which cannot be one of them. */
 const SERVED_PATHS = ['/', '/probe', '/-/healthy', '/-/ready', '/healthz'];
 
-const nonEmptyPath = (text: string) => (text === '' ? fail('must not be empty') : ok(text));
+function telemetryPathCheck(text: string): string | undefined {
+  if (!/^\/[^?#\s]*$/.test(text)) return `${JSON.stringify(text)} must be a path starting with "/" (no query, no spaces)`;
+  if (SERVED_PATHS.includes(text)) return `${JSON.stringify(text)} is served by the exporter already (${SERVED_PATHS.join(', ')})`;
+  return undefined;
+}
 
-/**
- * Longer than any sane scrape_timeout (Prometheus' default is 10s, and it gives up on a body by
- * then), short enough that a client that stopped reading frees its socket and the body it pins
- * within minutes. At 2m a client still gets a 75 MB body (200 hosts x 50 containers) at 640 KB/s.
- */
-const WRITE_TIMEOUT_MS = 120_000;
+function listenAddressCheck(value: unknown): string | undefined {
+  const problem = nonEmptyString(value);
+  if (problem !== undefined) return problem;
+  const address = parseListenAddress(value as string);
+  return address.ok ? undefined : address.error;
+}
 
-const wholeNumber = (min: number) => (text: string) =>
-  /^\d{1,9}$/.test(text) && Number(text) >= min ? ok(Number(text)) : fail(`${JSON.stringify(text)} is not a whole number of ${min} or more`);
-
-/** The flags, in --help's order; each reads its environment variable when not given. */
-export const FLAGS = {
-  configFile: {
-    name: 'config.file',
-    env: 'DOCKER_FLEET_EXPORTER_CONFIG_FILE',
-    shown: 'PATH',
-    doc: 'Configuration file (.yml, .yaml or .json); see config/example.yml. Without one, watches the daemon of DOCKER_HOST (default unix:///var/run/docker.sock) as host "local".',
-    parse: nonEmptyPath,
-  },
-  configCheck: {
-    name: 'config.check',
-    env: 'DOCKER_FLEET_EXPORTER_CONFIG_CHECK',
-    switch: true,
-    shown: '',
-    doc: 'Check the configuration (the file, every file it names, the Docker context store) as startup does, print what is wrong or a summary of the hosts, and exit: 0 when it is valid, else 1. Nothing listens.',
-    parse: parseSwitch,
-  },
-  shardCount: {
-    name: 'shard.count',
-    env: 'DOCKER_FLEET_EXPORTER_SHARD_COUNT',
-    shown: 'N',
-    doc: 'Replicas the hosts are split between; this one serves the hosts whose stable hash of the name falls in its --shard.index. Overrides shard.count of the config file (default 1: every host).',
-    parse: wholeNumber(1),
-  },
-  shardIndex: {
-    name: 'shard.index',
-    env: 'DOCKER_FLEET_EXPORTER_SHARD_INDEX',
-    shown: 'I',
-    doc: 'This replica, from 0 to --shard.count - 1. Overrides shard.index of the config file (default 0).',
-    parse: wholeNumber(0),
-  },
-  listenAddresses: {
-    name: 'web.listen-address',
-    env: 'DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS',
-    repeatable: true,
-    default: [':9417'],
-    shown: '":9417"',
-    doc: 'Address to serve metrics on: ":port", "host:port" or "[v6]:port". The healthcheck uses the first.',
-    parse(text: string) {
-      const address = parseListenAddress(text);
-      return address.ok ? ok(text) : fail(address.error);
-    },
-  },
-  webConfigFile: {
-    name: 'web.config.file',
-    env: 'DOCKER_FLEET_EXPORTER_WEB_CONFIG_FILE',
-    shown: 'PATH',
-    doc: 'Web config file (exporter-toolkit format): TLS, basic auth, headers, rate limit. Re-read when it changes.',
-    parse: nonEmptyPath,
-  },
-  telemetryPath: {
-    name: 'web.telemetry-path',
-    env: 'DOCKER_FLEET_EXPORTER_WEB_TELEMETRY_PATH',
-    default: '/metrics',
-    shown: '"/metrics"',
-    doc: "Path serving every host's metrics.",
-    parse(text: string) {
-      if (!/^\/[^?#\s]*$/.test(text)) return fail(`${JSON.stringify(text)} must be a path starting with "/" (no query, no spaces)`);
-      if (SERVED_PATHS.includes(text)) return fail(`${JSON.stringify(text)} is served by the exporter already (${SERVED_PATHS.join(', ')})`);
-      return ok(text);
-    },
-  },
-  disableExporterMetrics: {
-    name: 'web.disable-exporter-metrics',
-    env: 'DOCKER_FLEET_EXPORTER_WEB_DISABLE_EXPORTER_METRICS',
-    switch: true,
-    default: false,
-    shown: '',
-    doc: 'Leave out the process_* and nodejs_* metrics of the exporter itself.',
-    parse: parseSwitch,
-  },
-  maxRequests: {
-    name: 'web.max-requests',
-    env: 'DOCKER_FLEET_EXPORTER_WEB_MAX_REQUESTS',
+/** Flags only: how the server listens and answers (the listeners are not rebound on a reload). */
+export const WEB = section({
+  listenAddresses: flag(
+    list('listen_address', 'Address to serve metrics on: ":port", "host:port" or "[v6]:port". The healthcheck uses the first.', [':9417'], listenAddressCheck),
+    { name: 'web.listen-address', env: `${ENV}WEB_LISTEN_ADDRESS`, shown: '":9417"', repeatable: true },
+    false,
+  ),
+  telemetryPath: flag(text('telemetry_path', "Path serving every host's metrics.", '/metrics', telemetryPathCheck), { name: 'web.telemetry-path', env: `${ENV}WEB_TELEMETRY_PATH`, shown: '"/metrics"' }, false),
+  disableExporterMetrics: flag(
+    bool('disable_exporter_metrics', 'Leave out the process_* and nodejs_* metrics of the exporter itself.'),
+    { name: 'web.disable-exporter-metrics', env: `${ENV}WEB_DISABLE_EXPORTER_METRICS`, shown: '', switch: true },
+    false,
+  ),
+  maxRequests: flag(
     // node_exporter's default
-    default: 40,
-    shown: '40',
-    doc: 'Requests to /metrics and /probe collected at once; more are answered 503 at once. As many responses may be being sent; one more cuts off the one sending longest. 0 = no limit. (/ and /healthz are not limited.)',
-    parse: (text: string) => (/^\d{1,9}$/.test(text) ? ok(Number(text)) : fail(`${JSON.stringify(text)} is not a whole number (0 = no limit)`)),
-  },
-  writeTimeoutMs: {
-    name: 'web.write-timeout',
-    env: 'DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT',
-    default: WRITE_TIMEOUT_MS,
-    shown: formatDuration(WRITE_TIMEOUT_MS),
-    doc: 'A client that has not taken a whole response this long after it was started is disconnected. Prometheus-style duration; 0 = never.',
-    parse(text: string) {
-      const ms = parseDuration(text);
-      if (ms === undefined) return fail(`${JSON.stringify(text)} is not a duration like 30s or 2m (0 = never)`);
-      return ms > MAX_TIMER_MS ? fail(`${JSON.stringify(text)} is longer than 24d`) : ok(ms);
-    },
-  },
-  logLevel: {
-    name: 'log.level',
-    env: 'DOCKER_FLEET_EXPORTER_LOG_LEVEL',
-    default: 'info' as LogLevel,
-    shown: 'info',
-    doc: `Log level: ${LOG_LEVELS.join(', ')}.`,
-    parse(text: string) {
-      const level = LOG_LEVELS.find((l) => l === text);
-      return level === undefined ? fail(`${JSON.stringify(text)} is not one of ${LOG_LEVELS.join(', ')}`) : ok(level);
-    },
-  },
-  logFormat: {
-    name: 'log.format',
-    env: 'DOCKER_FLEET_EXPORTER_LOG_FORMAT',
-    default: 'logfmt' as LogFormat,
-    shown: 'logfmt',
-    doc: `Log format: ${LOG_FORMATS.join(', ')} (logfmt as the Prometheus exporters).`,
-    parse(text: string) {
-      const format = LOG_FORMATS.find((f) => f === text);
-      return format === undefined ? fail(`${JSON.stringify(text)} is not one of ${LOG_FORMATS.join(', ')}`) : ok(format);
-    },
-  },
-} as const satisfies Record<string, Flag<unknown> | RepeatableFlag<unknown>>;
+    integer('max_requests', 'Requests to /metrics and /probe collected at once; more are answered 503 at once. As many responses may be being sent; one more cuts off the one sending longest. 0 = no limit. (/ and /healthz are not limited.)', 40, 0, ' (0 = no limit)'),
+    { name: 'web.max-requests', env: `${ENV}WEB_MAX_REQUESTS`, shown: '40' },
+    false,
+  ),
+  // Longer than any sane scrape_timeout (Prometheus' default is 10s, and it gives up on a body by
+  // then), short enough that a client that stopped reading frees its socket and the body it pins
+  // within minutes. At 2m a client still gets a 75 MB body (200 hosts x 50 containers) at 640 KB/s.
+  writeTimeoutMs: flag(
+    duration('write_timeout', 'A client that has not taken a whole response this long after it was started is disconnected. Prometheus-style duration; 0 = never.', '2m', 'zero'),
+    { name: 'web.write-timeout', env: `${ENV}WEB_WRITE_TIMEOUT`, shown: '2m' },
+    false,
+  ),
+});
 
-export type FlagSettings = FlagValues<typeof FLAGS>;
+/** Flags only. */
+const LOG = section({
+  level: flag(oneOf('level', `Log level: ${LOG_LEVELS.join(', ')}.`, LOG_LEVELS, 'info'), { name: 'log.level', env: `${ENV}LOG_LEVEL`, shown: 'info' }, false),
+  format: flag(oneOf('format', `Log format: ${LOG_FORMATS.join(', ')} (logfmt as the Prometheus exporters).`, LOG_FORMATS, 'logfmt'), { name: 'log.format', env: `${ENV}LOG_FORMAT`, shown: 'logfmt' }, false),
+});
+
+/** The command's own flags: which files to read, and whether to only check them. */
+export const COMMAND = section({
+  configFile: flag(
+    optionalText('config_file', 'Configuration file (.yml, .yaml or .json); see config/example.yml. Without one, watches the daemon of DOCKER_HOST (default unix:///var/run/docker.sock) as host "local".'),
+    { name: 'config.file', env: `${ENV}CONFIG_FILE`, shown: 'PATH' },
+    false,
+  ),
+  configCheck: flag(
+    bool('config_check', 'Check the configuration (the file, every file it names, the Docker context store) as startup does, print what is wrong or a summary of the hosts, and exit: 0 when it is valid, else 1. Nothing listens.'),
+    { name: 'config.check', env: `${ENV}CONFIG_CHECK`, shown: '', switch: true },
+    false,
+  ),
+  webConfigFile: flag(
+    optionalText('web_config_file', 'Web config file (exporter-toolkit format): TLS, basic auth, headers, rate limit. Re-read when it changes.'),
+    { name: 'web.config.file', env: `${ENV}WEB_CONFIG_FILE`, shown: 'PATH' },
+    false,
+  ),
+});
+
+/** Every setting a flag sets, in --help's order: the command's, then the settings' in declaration order. */
+export function flagFields(): Field<unknown>[] {
+  const noHosts = field('hosts', '', [], () => undefined, () => []);
+  return [...fieldsOf(COMMAND), ...fieldsOf(settings(noHosts))].map((f) => f.field).filter((f) => f.flag !== undefined);
+}

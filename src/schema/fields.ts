@@ -1,8 +1,9 @@
-// Declarations of configuration keys: each key once, with its default, doc, check and conversion
-// to the internal value ("8s" -> 8000 ms). The config's settings and the transports' blocks
-// (tls, ssh) are declared with these; config/ reads data against them.
+// Declarations of settings: each once, with its file key, default, doc, check and conversion to
+// the internal value ("8s" -> 8000 ms), and the flag and environment variable that also set it.
+// The config's settings, the flags and the transports' blocks (tls, ssh) are declared with these;
+// schema/read.ts reads every source against them.
 import path from 'node:path';
-import { parseDuration } from '../util/duration.ts';
+import { MAX_TIMER_MS, parseDuration } from '../util/duration.ts';
 import { unprotected, unreadable, type SecretKind } from './files.ts';
 import type { Issues } from './issues.ts';
 
@@ -20,6 +21,24 @@ export interface FieldContext {
 /** What a check returns: undefined (fine), why the value is wrong, or false (reported in ctx.at already). */
 export type Verdict = string | false | undefined;
 
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+export const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+export const fail = (error: string): Parsed<never> => ({ ok: false, error });
+
+/** The command-line flag (Prometheus exporter style, --web.listen-address) that also sets a field. */
+export interface FlagSpec {
+  /** without the dashes: "web.listen-address" */
+  readonly name: string;
+  /** the environment variable read when the flag is not given (an empty one is unset) */
+  readonly env: string;
+  /** --help's form of the value (the default when there is one, else a placeholder: "PATH") */
+  readonly shown: string;
+  /** takes no value (--flag); its variable says "true" or "false" */
+  readonly switch?: true;
+  /** given any number of times (its variable: a comma-separated list); the field is a list */
+  readonly repeatable?: true;
+}
+
 export interface Field<T> {
   readonly kind: 'field';
   /** the key as the file spells it (snake_case) */
@@ -29,10 +48,30 @@ export interface Field<T> {
   readonly default: unknown;
   /** set: the key must be given, and this says so when it is missing */
   readonly required?: string;
-  /** Why a value given in the file is wrong, or undefined when it is fine. */
+  /** Why a value (from the file, a flag or the default) is wrong, or undefined when it is fine. */
   check(value: unknown, ctx: FieldContext): Verdict;
   /** The internal value of a value that passed check(). */
   convert(value: unknown, ctx: FieldContext): T;
+  /** the flag and environment variable that set it too (the variable over the file, the flag over both) */
+  readonly flag?: FlagSpec;
+  /** The value a flag's text stands for, as the file would write it ("40" -> 40); one item of a repeatable flag. */
+  fromText(text: string): Parsed<unknown>;
+  /** set by flag() without a file key: the file may not set it */
+  readonly flagOnly?: true;
+  /** read once by a host's tracker: a reload that changes it rebuilds the host's tracker */
+  readonly rebuild?: true;
+  /** a list's check of one item (a repeatable flag's items are checked one by one) */
+  readonly item?: (value: unknown) => string | undefined;
+}
+
+/** The field, set by `spec`'s flag and environment variable too; `fileKey: false`: by them only. */
+export function flag<T>(f: Field<T>, spec: FlagSpec, fileKey = true): Field<T> {
+  return fileKey ? { ...f, flag: spec } : { ...f, flag: spec, flagOnly: true };
+}
+
+/** The field, marked as read once by a host's tracker (a change rebuilds it). */
+export function rebuilds<T>(f: Field<T>): Field<T> {
+  return { ...f, rebuild: true };
 }
 
 export interface Section<F extends Fields = Fields> {
@@ -56,9 +95,25 @@ export function section<F extends Fields>(fields: F): Section<F> {
   return { kind: 'section', fields };
 }
 
-/** A section's entries by the key the file spells: a field's own key, a section's name. */
+/** Whether the file may write it: a field that is not flag-only, a section with such a field. */
+function inFile(node: Field<unknown> | Section): boolean {
+  return node.kind === 'field' ? node.flagOnly !== true : Object.values(node.fields).some(inFile);
+}
+
+/** A section's entries by the key the file spells: a field's own key, a section's name (flag-only ones left out). */
 export function entriesByFileKey(s: Section): Map<string, { name: string; node: Field<unknown> | Section }> {
-  return new Map(Object.entries(s.fields).map(([name, node]) => [node.kind === 'field' ? node.key : name, { name, node }]));
+  return new Map(
+    Object.entries(s.fields)
+      .filter(([, node]) => inFile(node))
+      .map(([name, node]) => [node.kind === 'field' ? node.key : name, { name, node }]),
+  );
+}
+
+/** Every field below `s` with its dotted path of file keys, in declaration order. */
+export function fieldsOf(s: Section, prefix = ''): Array<{ path: string; name: string; field: Field<unknown> }> {
+  return Object.entries(s.fields).flatMap(([name, node]) =>
+    node.kind === 'section' ? fieldsOf(node, `${prefix}${name}.`) : [{ path: `${prefix}${node.key}`, name, field: node }],
+  );
 }
 
 export function isMapping(value: unknown): value is Record<string, unknown> {
@@ -82,6 +137,9 @@ export function given(block: Record<string, unknown>, key: string): boolean {
 
 type Check<T> = (value: T, ctx: FieldContext) => Verdict;
 
+/** A flag's text as it stands: a string. */
+const asText = (text: string): Parsed<unknown> => ok(text);
+
 export function field<T>(
   key: string,
   doc: string,
@@ -89,14 +147,17 @@ export function field<T>(
   check: Check<unknown>,
   convert: (value: unknown, ctx: FieldContext) => T,
   required?: string,
+  fromText: (text: string) => Parsed<unknown> = asText,
 ): Field<T> {
-  return required === undefined ? { kind: 'field', key, doc, default: def, check, convert } : { kind: 'field', key, doc, default: def, check, convert, required };
+  const f: Field<T> = { kind: 'field', key, doc, default: def, check, convert, fromText };
+  return required === undefined ? f : { ...f, required };
 }
 
 const same = <T>(value: unknown): T => value as T;
 
 export function nonEmptyString(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? undefined : `must be a non-empty string, got ${kindOf(value)}`;
+  if (value === '') return 'must not be empty';
+  return typeof value === 'string' ? undefined : `must be a non-empty string, got ${kindOf(value)}`;
 }
 
 function durationCheck(min: 'zero' | 'positive'): (value: unknown) => string | undefined {
@@ -105,28 +166,52 @@ function durationCheck(min: 'zero' | 'positive'): (value: unknown) => string | u
     const ms = parseDuration(value);
     if (ms === undefined) return `${JSON.stringify(value)} is not a duration (Prometheus style: "500ms", "8s", "1m30s")`;
     if (min === 'positive' && ms === 0) return 'must be longer than 0s';
+    // a longer timer fires at once (Node clamps it to 1 ms)
+    if (ms > MAX_TIMER_MS) return `${JSON.stringify(value)} is longer than 24d (the longest timer)`;
     return undefined;
   };
 }
 
-/** A Prometheus-style duration, in milliseconds. */
+/** A Prometheus-style duration, in milliseconds; the default as the file writes it ("8s"). */
 export function duration(key: string, doc: string, def: string, min: 'zero' | 'positive'): Field<number> {
   return field(key, doc, def, durationCheck(min), (value) => parseDuration(value as string) ?? 0);
 }
 
-export function integer(key: string, doc: string, def: number, min: number): Field<number> {
-  return field(key, doc, def, (value) => {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) return `must be an integer, got ${kindOf(value)}`;
-    if (value < min) return `must be ${min} or more, got ${value}`;
-    return undefined;
-  }, same<number>);
+/** A flag's text as a whole number (its sign and digits only: "1e3" and "0x10" are not). */
+const wholeNumber = (text: string): Parsed<unknown> => (/^-?\d{1,15}$/.test(text) ? ok(Number(text)) : fail(`${JSON.stringify(text)} is not a whole number`));
+
+export function integer(key: string, doc: string, def: number, min: number, more = ''): Field<number> {
+  return field(
+    key,
+    doc,
+    def,
+    (value) => {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value)) return `must be an integer, got ${kindOf(value)}`;
+      if (value < min) return `must be ${min} or more${more}, got ${value}`;
+      return undefined;
+    },
+    same<number>,
+    undefined,
+    wholeNumber,
+  );
 }
 
 const boolCheck = (value: unknown): string | undefined => (typeof value === 'boolean' ? undefined : `must be true or false, got ${kindOf(value)}`);
 
+/** "true" / "false" for a switch's variable (and "true" for the switch given). */
+export function parseSwitch(text: string): Parsed<boolean> {
+  if (text === 'true' || text === 'false') return ok(text === 'true');
+  return fail(`${JSON.stringify(text)} is not true or false`);
+}
+
 /** Absent = `def` (false unless said). */
 export function bool(key: string, doc: string, def = false): Field<boolean> {
-  return field(key, doc, def, boolCheck, same<boolean>);
+  return field(key, doc, def, boolCheck, same<boolean>, undefined, parseSwitch);
+}
+
+/** One of `values`, as written. */
+export function oneOf<const V extends string>(key: string, doc: string, values: readonly V[], def: V): Field<V> {
+  return field(key, doc, def, (value) => (typeof value === 'string' && (values as readonly string[]).includes(value) ? undefined : `${typeof value === 'string' ? JSON.stringify(value) : kindOf(value)} is not one of ${values.join(', ')}`), same<V>);
 }
 
 /** The same, optional: left out when not given. */
@@ -174,7 +259,7 @@ export function envName(key: string, doc: string): Field<string | undefined> {
 
 /** A list of strings; `unique` drops repeats (first one wins). */
 export function list(key: string, doc: string, def: readonly string[], item: (value: unknown) => string | undefined, unique = false): Field<string[]> {
-  return field(
+  const f = field(
     key,
     doc,
     def,
@@ -188,6 +273,7 @@ export function list(key: string, doc: string, def: readonly string[], item: (va
     },
     (value) => (unique ? [...new Set(value as string[])] : [...(value as string[])]),
   );
+  return { ...f, item };
 }
 
 /** `passphrase_file` or `passphrase_env`: the passphrase of the block's encrypted key. */

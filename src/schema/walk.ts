@@ -1,7 +1,7 @@
-// Walks configuration data against its declarations, before and after the checks of each key
-// run: the shape first (sections are mappings, keys are declared, required keys are given), then
-// the checked data to internal values.
-import { entriesByFileKey, isMapping, kindOf, type Field, type FieldContext, type Fields, type Section, type ValueOf } from './fields.ts';
+// Walks configuration data against its declarations: the shape first (sections are mappings,
+// keys are declared, required keys are given), then each field's value (flag, data or default)
+// checked and converted to its internal value.
+import { entriesByFileKey, isMapping, kindOf, type FieldContext, type Fields, type Section, type ValueOf } from './fields.ts';
 import { Issues } from './issues.ts';
 
 /** A FieldContext for the key `key` of the place `issues` is at. */
@@ -9,11 +9,10 @@ export type ContextFor = (issues: Issues, key: string) => FieldContext;
 
 /**
  * The data with what cannot be checked key by key taken out, each reported: a section that is
- * not a mapping (null is one left out), an undeclared key (named at its first unknown part), a
- * missing required key, and a mapping given to a field (checked here: convict's merge would
- * recurse into it; kept only when the field takes a mapping, as `labels` does).
+ * not a mapping (null is one left out), an undeclared key (named at its first unknown part; a
+ * flag-only setting is one), and a missing required key.
  */
-export function prepare(raw: Record<string, unknown>, s: Section, issues: Issues, context: ContextFor): Record<string, unknown> {
+export function prepare(raw: Record<string, unknown>, s: Section, issues: Issues): Record<string, unknown> {
   const entries = entriesByFileKey(s);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(raw)) {
@@ -23,12 +22,8 @@ export function prepare(raw: Record<string, unknown>, s: Section, issues: Issues
       issues.add(key, `unknown key (expected one of: ${[...entries.keys()].join(', ')})`);
     } else if (entry.node.kind === 'section') {
       if (value === null || value === undefined) continue;
-      if (isMapping(value)) out[key] = prepare(value, entry.node, issues.at(key), context);
+      if (isMapping(value)) out[key] = prepare(value, entry.node, issues.at(key));
       else issues.add(key, `must be a mapping, got ${kindOf(value)}`);
-    } else if (isMapping(value)) {
-      const problem = entry.node.check(value, context(issues, key));
-      if (problem === undefined) out[key] = value;
-      else if (problem !== false) issues.add(key, problem);
     } else {
       out[key] = value;
     }
@@ -39,16 +34,36 @@ export function prepare(raw: Record<string, unknown>, s: Section, issues: Issues
   return out;
 }
 
-/** Checked data (snake_case keys, defaults filled in) as internal values; fields in `failed` are left out. */
-export function build<F extends Fields>(s: Section<F>, data: Record<string, unknown>, failed: ReadonlySet<Field<unknown>>, issues: Issues, context: ContextFor): ValueOf<Section<F>> {
+/** Values the command line set (checked and converted there), by flag name. */
+export type FlagValues = ReadonlyMap<string, unknown>;
+
+/**
+ * Every field's internal value: the flag's when it was given, else the data's, else the default;
+ * a value from the data or the default is checked first, and one that fails is left out (its
+ * issue added). Defaults are applied here and nowhere else.
+ */
+export function resolve<F extends Fields>(s: Section<F>, data: Record<string, unknown>, flags: FlagValues, issues: Issues, context: ContextFor): ValueOf<Section<F>> {
   const out: Record<string, unknown> = {};
-  for (const [key, { name, node }] of entriesByFileKey(s)) {
-    const value = data[key];
-    if (node.kind === 'section') out[name] = build(node, isMapping(value) ? value : {}, failed, issues.at(key), context);
-    else if (value !== undefined && !failed.has(node)) {
-      const converted = node.convert(value, context(issues, key));
-      if (converted !== undefined) out[name] = converted;
+  for (const [name, node] of Object.entries(s.fields)) {
+    if (node.kind === 'section') {
+      const value = data[name];
+      out[name] = resolve(node, isMapping(value) ? value : {}, flags, issues.at(name), context);
+      continue;
     }
+    if (node.flag !== undefined && flags.has(node.flag.name)) {
+      out[name] = flags.get(node.flag.name);
+      continue;
+    }
+    const value = data[node.key] === undefined ? node.default : data[node.key];
+    if (value === undefined) continue;
+    const ctx = context(issues, node.key);
+    const problem = node.check(value, ctx);
+    if (problem !== undefined) {
+      if (problem !== false) issues.add(node.key, problem);
+      continue;
+    }
+    const converted = node.convert(value, ctx);
+    if (converted !== undefined) out[name] = converted;
   }
   return out as ValueOf<Section<F>>;
 }

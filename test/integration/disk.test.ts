@@ -11,6 +11,7 @@ import type { CollectionConfig, ExporterConfig, HostConfig } from '../../src/con
 import { makeCerts, type Certs } from '../support/certs.ts';
 import { buildRecord } from '../support/disk-bodies.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
+import { testConfig } from '../support/config.ts';
 
 const MB = 1_000_000;
 /** What the issue asks for: a daemon that takes 30 s to walk its layers. */
@@ -26,14 +27,7 @@ const tlsHost = (name: string, e: FakeEngine): HostConfig => ({
 });
 
 function config(hosts: HostConfig[], collection: Partial<CollectionConfig>): ExporterConfig {
-  return {
-    hosts,
-    collection: { timeoutMs: 2000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 64, diskIntervalMs: 0, diskMaxVolumes: 100, ...collection },
-    metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: [], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddress: '127.0.0.1:0' },
-    log: { level: 'error' },
-    pool: { threads: 0 },
-  };
+  return testConfig(hosts, { collection: { timeoutMs: 2000, ...collection }, metrics: { containerLabels: [] } });
 }
 
 const running: Exporter[] = [];

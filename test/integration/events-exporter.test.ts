@@ -11,6 +11,7 @@ import { createExporter, type Exporter } from '../../src/app.ts';
 import type { ExporterConfig, HostConfig } from '../../src/config/types.ts';
 import { makeCerts, type Certs } from '../support/certs.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
+import { testConfig } from '../support/config.ts';
 
 const silent = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'dfe-events-it-'));
@@ -29,14 +30,7 @@ const hostB = (events?: boolean): HostConfig => ({
 });
 
 function config(hosts: HostConfig[], events = true): ExporterConfig {
-  return {
-    hosts,
-    collection: { timeoutMs: 2000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 64, events },
-    metrics: { families: ['docker_exporter', 'cadvisor', 'state', 'events'], containerLabels: [], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddress: '127.0.0.1:0' },
-    log: { level: 'error' },
-    pool: { threads: 0 },
-  };
+  return testConfig(hosts, { collection: { timeoutMs: 2000, events }, metrics: { containerLabels: [] } });
 }
 
 let exporter: Exporter | undefined;

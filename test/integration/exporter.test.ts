@@ -8,7 +8,8 @@ import { pino } from 'pino';
 import { createExporter, type Exporter } from '../../src/app.ts';
 import type { CollectionConfig, ExporterConfig, HostConfig } from '../../src/config/types.ts';
 import { makeCerts, type Certs } from '../support/certs.ts';
-import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
+import { startFakeEngine, type FakeEngine, type FakeEngineOptions } from '../support/fake-engine.ts';
+import { testConfig } from '../support/config.ts';
 
 const silent = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'dfe-it-'));
@@ -28,14 +29,7 @@ const tlsHost = (name: string, e: FakeEngine, client: 'good' | 'other' = 'good')
 });
 
 function config(hosts: HostConfig[], collection: Partial<CollectionConfig> = {}): ExporterConfig {
-  return {
-    hosts,
-    collection: { timeoutMs: 2000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 64, ...collection },
-    metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: ['com.docker.compose.project'], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddresses: ['127.0.0.1:0'] },
-    log: { level: 'error' },
-    pool: { threads: 1 },
-  };
+  return testConfig(hosts, { collection: { timeoutMs: 2000, ...collection }, metrics: { containerLabels: ['com.docker.compose.project'] }, pool: { threads: 1 } });
 }
 
 const running: Exporter[] = [];
@@ -61,7 +55,7 @@ function value(text: string, metric: string, ...has: string[]): number | undefin
 }
 
 const engines: FakeEngine[] = [];
-async function engine(kind: 'unix' | 'tls', containers: Parameters<typeof startFakeEngine>[0]['containers'] = []): Promise<FakeEngine> {
+async function engine(kind: 'unix' | 'tls', containers: FakeEngineOptions['containers'] = []): Promise<FakeEngine> {
   const e = kind === 'unix'
     ? await startFakeEngine({ socketPath: join(dir, `e${engines.length}.sock`), containers })
     : await startFakeEngine({ port: 0, tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, requestCert: true }, containers });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
+import type { Logger } from '../../src/log.ts';
 import { createExporter, type Exporter } from '../../src/app.ts';
 import type { CollectionConfig, ExporterConfig, HostConfig } from '../../src/config/types.ts';
 import { StatsPool } from '../../src/stats/pool.ts';
@@ -15,6 +16,7 @@ import { HostTracker } from '../../src/tracker/host-tracker.ts';
 import { createUnixTransport } from '../../src/transport/unix.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
 import { listEntry, statsBody, type ContainerInput } from '../support/stats-bodies.ts';
+import { testConfig } from '../support/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-hostile-'));
 const running: Exporter[] = [];
@@ -26,7 +28,7 @@ after(async () => {
 });
 
 /** Log lines as objects, to count what was logged. */
-function capture(): { log: ReturnType<typeof pino>; lines: Record<string, unknown>[] } {
+function capture(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const log = pino({ level: 'info', base: undefined }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
   return { log, lines };
@@ -41,14 +43,7 @@ async function engine(containers: ContainerInput[]): Promise<FakeEngine> {
 const unixHost = (name: string, e: FakeEngine): HostConfig => ({ name, url: e.url, endpoint: { kind: 'unix', socketPath: e.socketPath! }, labels: {} });
 
 function config(hosts: HostConfig[], collection: Partial<CollectionConfig> = {}, threads = 0): ExporterConfig {
-  return {
-    hosts,
-    collection: { timeoutMs: 3000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 64, ...collection },
-    metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: [], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddresses: ['127.0.0.1:0'] },
-    log: { level: 'info' },
-    pool: { threads },
-  };
+  return testConfig(hosts, { collection: { timeoutMs: 3000, ...collection }, metrics: { containerLabels: [] }, pool: { threads } });
 }
 
 async function start(cfg: ExporterConfig, log = capture().log): Promise<string> {
@@ -132,7 +127,7 @@ test('a parse stuck past the probe\'s deadline is stopped: that probe ends, and 
       host: unixHost(name, en),
       transport: createUnixTransport(en.socketPath!, 16),
       parser: pool,
-      collection: { timeoutMs, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 16 },
+      collection: testConfig([], { collection: { timeoutMs, concurrency: 16 } }).collection,
       include: () => true,
       log,
     });

@@ -13,6 +13,7 @@ import type { LoadResult } from '../../src/config/load.ts';
 import { shardOf } from '../../src/config/shard.ts';
 import type { ExporterConfig, HostConfig } from '../../src/config/types.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
+import { testConfig } from '../support/config.ts';
 
 const silent = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'dfe-reload-'));
@@ -22,15 +23,7 @@ const host = (name: string, e: FakeEngine, labels: Record<string, string> = {}):
 });
 
 function config(hosts: HostConfig[], more: Partial<ExporterConfig> = {}): ExporterConfig {
-  return {
-    hosts,
-    collection: { timeoutMs: 3000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 64 },
-    metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: [], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddress: '127.0.0.1:0' },
-    log: { level: 'error' },
-    pool: { threads: 1 },
-    ...more,
-  };
+  return { ...testConfig(hosts, { collection: { timeoutMs: 3000 }, metrics: { containerLabels: [] }, pool: { threads: 1 } }), ...more };
 }
 
 const engines: FakeEngine[] = [];

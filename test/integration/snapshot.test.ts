@@ -10,6 +10,7 @@ import { StatsPool } from '../../src/stats/pool.ts';
 import { HostTracker } from '../../src/tracker/host-tracker.ts';
 import { createUnixTransport } from '../../src/transport/unix.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
+import { testConfig } from '../support/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-snapshot-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +20,7 @@ function trackerOf(engine: FakeEngine): HostTracker {
     host: { name: 'h', url: engine.url, endpoint: { kind: 'unix', socketPath: engine.socketPath! }, labels: {} },
     transport: createUnixTransport(engine.socketPath!, 8),
     parser: StatsPool.create({ threads: 0 }),
-    collection: { timeoutMs: 5000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 8 },
+    collection: testConfig([], { collection: { timeoutMs: 5000, concurrency: 8 } }).collection,
     include: () => true,
     log: pino({ level: 'silent' }),
   });

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { createExporter, type Exporter } from '../../src/app.ts';
-import type { ExporterConfig } from '../../src/config/types.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
 import { haveOpenSsh, makeKey, startSshd, type Sshd } from '../support/sshd.ts';
+import { testConfig } from '../support/config.ts';
 
 assert.ok(haveOpenSsh(), 'OpenSSH is not installed: apt-get install -y openssh-server openssh-client');
 
@@ -28,17 +28,10 @@ before(async () => {
   await sshd.authorize(key.pub);
   const knownHosts = join(dir, 'known_hosts');
   await writeFile(knownHosts, sshd.knownHostsLines().join('\n') + '\n');
-  const config: ExporterConfig = {
-    hosts: [{
+  const config = testConfig([{
       name: 'remote', url: `ssh://${sshd.user}@127.0.0.1:${sshd.port}`, labels: {},
       endpoint: { kind: 'ssh', user: sshd.user, host: '127.0.0.1', port: sshd.port, ssh: { socketPath: engine.socketPath!, identityFile: key.path, knownHosts, insecureIgnoreHostKey: false, keepaliveIntervalMs: 5000, connectTimeoutMs: 3000 } },
-    }],
-    collection: { timeoutMs: 3000, minIntervalMs: 0, maxStalenessMs: 0, concurrency: 64 },
-    metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: [], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddresses: ['127.0.0.1:0'] },
-    log: { level: 'error' },
-    pool: { threads: 1 },
-  };
+    }], { collection: { timeoutMs: 3000, maxStalenessMs: 0 }, metrics: { containerLabels: [] }, pool: { threads: 1 } });
   exporter = createExporter(config, pino({ level: 'silent' }));
   url = `http://127.0.0.1:${await exporter.listen(0, '127.0.0.1')}/metrics`;
 });

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { createExporter, type Exporter } from '../../src/app.ts';
-import type { ExporterConfig } from '../../src/config/types.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
+import { testConfig } from '../support/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-status-'));
 let engine: FakeEngine;
@@ -25,14 +25,10 @@ before(async () => {
   });
   // stats answered on the daemon's 1 s sampling ticks, as dockerd's one-shot stats are: a rate needs time between two reads
   engine.statsTickMs = 1000;
-  const config: ExporterConfig = {
-    hosts: [{ name: 'h', url: engine.url, endpoint: { kind: 'unix', socketPath: engine.socketPath! }, labels: {} }],
-    collection: { timeoutMs: 3000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 8 },
-    metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: [], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddress: '127.0.0.1:0' },
-    log: { level: 'silent' },
-    pool: { threads: 0 },
-  };
+  const config = testConfig([{ name: 'h', url: engine.url, endpoint: { kind: 'unix', socketPath: engine.socketPath! }, labels: {} }], {
+    collection: { timeoutMs: 3000, concurrency: 8 },
+    metrics: { containerLabels: [] },
+  });
   exporter = createExporter(config, pino({ level: 'silent' }));
   url = `http://127.0.0.1:${await exporter.listen(0, '127.0.0.1')}`;
 });

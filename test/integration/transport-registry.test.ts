@@ -46,7 +46,7 @@ test('the exporter reaches a daemon through it', async () => {
   const engine = await startFakeEngine({ socketPath: path.join(tmp, 'engine.sock'), containers: [{ name: 'web', state: 'running' }] });
   const r = load(`hosts:\n  - name: f\n    url: fake://${engine.socketPath}\npool: { threads: 0 }\n`);
   assert.ok(r.ok, JSON.stringify(r));
-  const exporter = createExporter({ ...r.config, web: { listenAddresses: ['127.0.0.1:0'] } }, pino({ level: 'silent' }));
+  const exporter = createExporter({ ...r.config, web: { ...r.config.web, listenAddresses: ['127.0.0.1:0'] } }, pino({ level: 'silent' }));
   try {
     const port = await exporter.listen(0, '127.0.0.1');
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -16,6 +16,7 @@ import type { ExporterConfig } from '../../src/config/types.ts';
 import { LiveWebConfig } from '../../src/web/live.ts';
 import { makeCerts, type Certs } from '../support/certs.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
+import { testConfig } from '../support/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-web-security-'));
 const logs: { level: number; msg: string }[] = [];
@@ -38,14 +39,8 @@ after(async () => {
 });
 
 function config(web: Partial<ExporterConfig['web']> = {}, minIntervalMs = 0): ExporterConfig {
-  return {
-    hosts: [{ name: 'h', url: engine.url, endpoint: { kind: 'unix', socketPath: engine.socketPath! }, labels: {} }],
-    collection: { timeoutMs: 3000, minIntervalMs, maxStalenessMs: 60_000, concurrency: 64 },
-    metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: [], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddresses: ['127.0.0.1:0'], ...web },
-    log: { level: 'info' },
-    pool: { threads: 0 },
-  };
+  const host = { name: 'h', url: engine.url, endpoint: { kind: 'unix' as const, socketPath: engine.socketPath! }, labels: {} };
+  return testConfig([host], { collection: { timeoutMs: 3000, minIntervalMs }, metrics: { containerLabels: [] }, web });
 }
 
 let files = 0;

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { createExporter, type Exporter } from '../../src/app.ts';
 import type { ExporterConfig } from '../../src/config/types.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
+import { testConfig } from '../support/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-web-'));
 const logs: { level: number; msg: string }[] = [];
@@ -19,14 +20,8 @@ let engine: FakeEngine;
 const running: Exporter[] = [];
 
 function config(web: Partial<ExporterConfig['web']> = {}): ExporterConfig {
-  return {
-    hosts: [{ name: 'h', url: engine.url, endpoint: { kind: 'unix', socketPath: engine.socketPath! }, labels: {} }],
-    collection: { timeoutMs: 3000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 64 },
-    metrics: { families: ['docker_exporter', 'cadvisor', 'state'], containerLabels: [], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddresses: ['127.0.0.1:0'], ...web },
-    log: { level: 'debug' },
-    pool: { threads: 0 },
-  };
+  const host = { name: 'h', url: engine.url, endpoint: { kind: 'unix' as const, socketPath: engine.socketPath! }, labels: {} };
+  return testConfig([host], { collection: { timeoutMs: 3000 }, metrics: { containerLabels: [] }, web, log: { level: 'debug' } });
 }
 
 async function start(web: Partial<ExporterConfig['web']> = {}): Promise<{ url: string; port: number; exporter: Exporter }> {

@@ -1,27 +1,37 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { helpText, parseCliArgs } from '../../src/cli/flags.ts';
+import { commandSettings, helpText, parseCliArgs } from '../../src/cli/flags.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import { parseListenAddress } from '../../src/config/listen-address.ts';
+
+/** What a command line sets, every default applied: the command's settings and the loaded web and log ones. */
+function resolved(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = parseCliArgs(argv, env);
+  assert.equal(r.kind, 'run', JSON.stringify(r));
+  if (r.kind !== 'run') return undefined;
+  const loaded = loadConfig({ env: {}, flags: r.flags });
+  assert.ok(loaded.ok, JSON.stringify(loaded));
+  const { configFile, configCheck, webConfigFile } = commandSettings(r.flags);
+  return { configFile, configCheck, webConfigFile, web: loaded.config.web, log: loaded.config.log };
+}
+
+const DEFAULT_WEB = { listenAddresses: [':9417'], telemetryPath: '/metrics', disableExporterMetrics: false, maxRequests: 40, writeTimeoutMs: 120_000 };
 
 describe('parseCliArgs', () => {
   test('defaults', () => {
-    assert.deepEqual(parseCliArgs([], {}), { kind: 'run', listenAddresses: [':9417'], logLevel: 'info', logFormat: 'logfmt', maxRequests: 40, writeTimeoutMs: 120_000, telemetryPath: '/metrics', disableExporterMetrics: false });
+    assert.deepEqual(parseCliArgs([], {}), { kind: 'run', flags: new Map() });
+    assert.deepEqual(resolved([]), { configFile: undefined, configCheck: false, webConfigFile: undefined, web: DEFAULT_WEB, log: { level: 'info', format: 'logfmt' } });
   });
 
   test('flags, with and without "="', () => {
     const argv = ['--config.file=/etc/dfe.yml', '--web.listen-address', '127.0.0.1:9000', '--log.level=debug', '--web.max-requests=0', '--web.write-timeout', '1m30s'];
-    argv.push('--web.listen-address=[::1]:9001', '--web.config.file', 'web.yml', '--web.telemetry-path=/fleet/metrics', '--web.disable-exporter-metrics', '--log.format=json');
-    assert.deepEqual(parseCliArgs(argv, {}), {
-      kind: 'run',
+    argv.push('--web.listen-address=[::1]:9001', '--web.config.file', 'web.yml', '--web.telemetry-path=/fleet/metrics', '--web.disable-exporter-metrics', '--log.format=json', '--config.check');
+    assert.deepEqual(resolved(argv), {
       configFile: '/etc/dfe.yml',
-      listenAddresses: ['127.0.0.1:9000', '[::1]:9001'],
-      logLevel: 'debug',
-      logFormat: 'json',
-      maxRequests: 0,
-      writeTimeoutMs: 90_000,
+      configCheck: true,
       webConfigFile: 'web.yml',
-      telemetryPath: '/fleet/metrics',
-      disableExporterMetrics: true,
+      web: { listenAddresses: ['127.0.0.1:9000', '[::1]:9001'], telemetryPath: '/fleet/metrics', disableExporterMetrics: true, maxRequests: 0, writeTimeoutMs: 90_000 },
+      log: { level: 'debug', format: 'json' },
     });
   });
 
@@ -37,21 +47,15 @@ describe('parseCliArgs', () => {
       DOCKER_FLEET_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: 'true',
       DOCKER_FLEET_EXPORTER_LOG_FORMAT: 'json',
     };
-    assert.deepEqual(parseCliArgs([], env), {
-      kind: 'run',
+    assert.deepEqual(resolved([], env), {
       configFile: 'fleet.yml',
-      listenAddresses: ['[::1]:9100'],
-      logLevel: 'warn',
-      logFormat: 'json',
-      maxRequests: 7,
-      writeTimeoutMs: 30_000,
+      configCheck: false,
       webConfigFile: '/etc/web.yml',
-      telemetryPath: '/m',
-      disableExporterMetrics: true,
+      web: { listenAddresses: ['[::1]:9100'], telemetryPath: '/m', disableExporterMetrics: true, maxRequests: 7, writeTimeoutMs: 30_000 },
+      log: { level: 'warn', format: 'json' },
     });
     // several addresses from the environment: comma-separated
-    const two = parseCliArgs([], { DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: '127.0.0.1:1, [::1]:2' });
-    assert.deepEqual(two.kind === 'run' && two.listenAddresses, ['127.0.0.1:1', '[::1]:2']);
+    assert.deepEqual(resolved([], { DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: '127.0.0.1:1, [::1]:2' })?.web.listenAddresses, ['127.0.0.1:1', '[::1]:2']);
   });
 
   test('flags win over the environment; empty variables count as unset', () => {
@@ -62,15 +66,12 @@ describe('parseCliArgs', () => {
       DOCKER_FLEET_EXPORTER_WEB_MAX_REQUESTS: '',
       DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT: 'soon',
     };
-    assert.deepEqual(parseCliArgs(['--config.file', 'flag.yml', '--log.level', 'error', '--web.write-timeout=0'], env), {
-      kind: 'run',
+    assert.deepEqual(resolved(['--config.file', 'flag.yml', '--log.level', 'error', '--web.write-timeout=0'], env), {
       configFile: 'flag.yml',
-      listenAddresses: [':9417'],
-      logLevel: 'error',
-      logFormat: 'logfmt',
-      maxRequests: 40,
-      writeTimeoutMs: 0,
-      telemetryPath: '/metrics', disableExporterMetrics: false,
+      configCheck: false,
+      webConfigFile: undefined,
+      web: { ...DEFAULT_WEB, writeTimeoutMs: 0 },
+      log: { level: 'error', format: 'logfmt' },
     });
   });
 
@@ -105,11 +106,12 @@ describe('parseCliArgs', () => {
     assert.match(errorOf(['--web.listen-address=9417']), /^--web\.listen-address: "9417"/);
     assert.match(errorOf([], { DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: 'localhost' }), /^DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: "localhost"/);
     assert.equal(errorOf(['--config.file=']), '--config.file: must not be empty');
-    assert.equal(errorOf(['--web.max-requests=-1']), '--web.max-requests: "-1" is not a whole number (0 = no limit)');
+    assert.equal(errorOf(['--web.max-requests=-1']), '--web.max-requests: must be 0 or more (0 = no limit), got -1');
+    assert.equal(errorOf(['--web.max-requests=1e3']), '--web.max-requests: "1e3" is not a whole number');
     assert.match(errorOf([], { DOCKER_FLEET_EXPORTER_WEB_MAX_REQUESTS: 'many' }), /^DOCKER_FLEET_EXPORTER_WEB_MAX_REQUESTS: "many" is not a whole number/);
-    assert.equal(errorOf(['--web.write-timeout=2min']), '--web.write-timeout: "2min" is not a duration like 30s or 2m (0 = never)');
+    assert.equal(errorOf(['--web.write-timeout=2min']), '--web.write-timeout: "2min" is not a duration (Prometheus style: "500ms", "8s", "1m30s")');
     assert.match(errorOf([], { DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT: '10' }), /^DOCKER_FLEET_EXPORTER_WEB_WRITE_TIMEOUT: "10" is not a duration/);
-    assert.equal(errorOf(['--web.write-timeout=30d']), '--web.write-timeout: "30d" is longer than 24d');
+    assert.equal(errorOf(['--web.write-timeout=30d']), '--web.write-timeout: "30d" is longer than 24d (the longest timer)');
     assert.match(errorOf(['--web.listen-address=:1', '--web.listen-address=nope']), /^--web\.listen-address: "nope"/);
     assert.match(errorOf([], { DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: ':1,9417' }), /^DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: "9417"/);
     assert.equal(errorOf(['--web.telemetry-path=metrics']), '--web.telemetry-path: "metrics" must be a path starting with "/" (no query, no spaces)');

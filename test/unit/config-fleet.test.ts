@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import { contextId } from '../../src/config/docker-contexts.ts';
 import { loadConfig, type LoadOptions, type LoadResult } from '../../src/config/load.ts';
 import type { ExporterConfig } from '../../src/config/types.ts';
+import { cliFlags } from '../support/config.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dfe-config-fleet-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -99,7 +100,7 @@ docker_contexts: {dir: ${dir}}
     const e = errors(load('docker_contexts: {dirr: /x, include: [""], ssh: yes}\nhosts: [{name: a, url: "unix:///a"}]\n'));
     assert.deepEqual(e, [
       'docker_contexts.dirr: unknown key (expected one of: dir, include, exclude, labels, ssh)',
-      'docker_contexts.include: [0] must be a non-empty string, got a string',
+      'docker_contexts.include: [0] must not be empty',
       'docker_contexts.ssh: must be a mapping, got a string',
     ]);
   });
@@ -124,13 +125,13 @@ describe('shard', () => {
   test('from the file, the flags overriding it', () => {
     assert.deepEqual(ok(load(hosts)).config.shard, { count: 1, index: 0 });
     assert.deepEqual(ok(load(`${hosts}shard: {count: 3, index: 2}\n`)).config.shard, { count: 3, index: 2 });
-    assert.deepEqual(ok(load(`${hosts}shard: {count: 3, index: 2}\n`, { shardIndex: 0 })).config.shard, { count: 3, index: 0 });
-    assert.deepEqual(ok(load(hosts, { shardCount: 2, shardIndex: 1 })).config.shard, { count: 2, index: 1 });
+    assert.deepEqual(ok(load(`${hosts}shard: {count: 3, index: 2}\n`, { flags: cliFlags(['--shard.index=0']) })).config.shard, { count: 3, index: 0 });
+    assert.deepEqual(ok(load(hosts, { flags: cliFlags([], { DOCKER_FLEET_EXPORTER_SHARD_COUNT: '2', DOCKER_FLEET_EXPORTER_SHARD_INDEX: '1' }) })).config.shard, { count: 2, index: 1 });
   });
 
   test('an index past the count is an error naming where it came from', () => {
     assert.deepEqual(errors(load(`${hosts}shard: {count: 2, index: 2}\n`)), ['shard.index: 2 is not below the shard count 2: the index runs from 0 to 1']);
-    const flag = load(hosts, { shardIndex: 1 });
+    const flag = load(hosts, { flags: cliFlags(['--shard.index=1']) });
     assert.equal(flag.ok, false);
     if (!flag.ok) assert.deepEqual(flag.errors, ['--shard.index: 1 is not below the shard count 1 (the default): the index runs from 0 to 0']);
     assert.deepEqual(errors(load(`${hosts}shard: {count: 0}\n`)), ['shard.count: must be 1 or more, got 0']);

@@ -14,7 +14,7 @@ function throwingTransport(message: string): Transport {
   agent.createConnection = () => {
     throw new Error(message);
   };
-  return { kind: 'tcp', agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port: 9 }, close: async () => agent.destroy() };
+  return { agent, newSideAgent: () => agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port: 9 }, close: async () => agent.destroy() };
 }
 
 describe('EngineClient', () => {
@@ -42,7 +42,7 @@ describe('EngineClient', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     const agent = new Agent({ keepAlive: true });
-    const client = new EngineClient({ kind: 'tcp', agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port }, close: async () => {} });
+    const client = new EngineClient({ agent, newSideAgent: () => agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port }, close: async () => {} });
     try {
       await assert.rejects(client.get('/version', 57.33333333, 'daemon', false), /^EngineError: GET \/version: timed out after 57ms$/);
       await assert.rejects(client.get('/version', 1234.5678, 'daemon', false), /^EngineError: GET \/version: timed out after 1\.2s$/);
@@ -64,7 +64,7 @@ describe('EngineClient', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     const agent = new Agent({ keepAlive: true });
-    const client = new EngineClient({ kind: 'tcp', agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port }, close: async () => {} });
+    const client = new EngineClient({ agent, newSideAgent: () => agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port }, close: async () => {} });
     try {
       await assert.rejects(client.get('/containers/c/stats', 5000, 'stats', false), /^EngineError: GET \/containers\/c\/stats: stats body larger than its 1 MiB cap$/);
       await assert.rejects(client.get('/containers/c/json?sized', 5000, 'inspect', false), /^EngineError: GET \/containers\/c\/json\?sized: inspect body larger than its 1 MiB cap$/);
@@ -80,7 +80,7 @@ describe('EngineClient', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     const agent = new Agent({ keepAlive: true, maxSockets: 1 }); // the second request waits in the agent's queue
-    const client = new EngineClient({ kind: 'tcp', agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port }, close: async () => {} });
+    const client = new EngineClient({ agent, newSideAgent: () => agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port }, close: async () => {} });
     try {
       const first = client.get('/version', 60_000, 'daemon', false);
       const queued = client.get('/info', 60_000, 'daemon', false);
@@ -103,7 +103,7 @@ describe('EngineClient', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     const agent = new Agent({ keepAlive: true });
-    const client = new EngineClient({ kind: 'tcp', agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port }, close: async () => {} });
+    const client = new EngineClient({ agent, newSideAgent: () => agent, requestOptions: { protocol: 'http:', host: '127.0.0.1', port }, close: async () => {} });
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     try {
       const before = timers();

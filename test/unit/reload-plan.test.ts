@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { HostConfig, SshOptions } from '../../src/config/types.ts';
+import type { HostConfig } from '../../src/config/types.ts';
+import type { SshOptions } from '../../src/transport/ssh/options.ts';
 import { canonical, hostConnectionKey, isEmptyPlan, planReload } from '../../src/reload/plan.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dfe-plan-'));
