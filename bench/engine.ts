@@ -3,7 +3,7 @@
 // bare HTTP client (bench/floor.ts). Both wait for the daemon's 1 s sampling tick, so the
 // wall-time ratio shows what the exporter adds on top of the daemon itself (target <= 1.15).
 // CPU per container-scrape (all threads, /proc) of the exporter (pool default and
-// pool.threads=0) against the floor (target <= 1.5 x, issue 13), measured in the same run
+// pool.threads=0) against the floor (target <= 1.5 x), measured in the same run
 // twice: scraped back to back, and spaced (each client every --spaced-ms, as Prometheus
 // scrapes; the clients take turns inside the period).
 //

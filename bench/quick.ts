@@ -1,5 +1,5 @@
-// `npm run bench -- --quick`: the performance regression guard CI runs after `npm test`
-// (issue 13). S and a small M against the simulated fleet, the exporter (pool default and
+// `npm run bench -- --quick`: the performance regression guard CI runs after `npm test`.
+// S and a small M against the simulated fleet, the exporter (pool default and
 // pool.threads=0) next to the floor in the same run, ~1-2 minutes. It fails when a CPU ratio
 // or a peak RSS passes its limit: the target where the code meets it, otherwise what this code
 // measured, plus the run-to-run spread measured on the 2-core development box (see

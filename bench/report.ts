@@ -10,7 +10,7 @@ function load<T>(dir: string, name: string): T | undefined {
 
 const mark = (ok: boolean): string => (ok ? 'met' : '**missed**');
 
-/** Issue 5's and 13's targets for a workload, on the variant shipped as the default, as [text, met] pairs. */
+/** The performance targets (docs/performance.md) for a workload, on the variant shipped as the default, as [text, met] pairs. */
 function targets(r: WorkloadResult): [string, boolean][] {
   const key = r.defaultVariant ?? 'pool';
   const p = r.exporter[key];
@@ -64,7 +64,7 @@ export function renderResults(dir: string): string {
       ...rows,
       '',
     );
-    if (goals.length > 0) out.push('Targets (issues 5 and 13), for the default variant:', '', ...goals, '');
+    if (goals.length > 0) out.push('Targets, for the default variant:', '', ...goals, '');
   }
   const churn = load<ChurnResult>(dir, 'churn');
   if (churn) {

@@ -1,4 +1,4 @@
-// `npm run bench`: the fleet-scale benchmark (issue 5). Per workload, the exporter with its
+// `npm run bench`: the fleet-scale benchmark. Per workload, the exporter with its
 // worker pool, the exporter parsing on the main thread, and the floor (bench/floor.ts) are
 // scraped in turns against the same simulated fleet; then memory under churn, and the TLS
 // handshake count. Results: bench/results/<name>.json and bench/results/results.md.

@@ -85,7 +85,7 @@ export function defaultHost(env: NodeJS.ProcessEnv): DefaultHostResult {
 /**
  * `pool.threads` when the config does not say: 0 (parse on the main thread) with 1-2 cores
  * available, one worker per core above that. Measured at M (50 x 40) with taskset
- * (docs/performance.md, round 3): on 1 and 2 cores the pool cost 10-15% more CPU (1.57-1.61 x
+ * (docs/performance.md, "The pool's default, by measurement"): on 1 and 2 cores the pool cost 10-15% more CPU (1.57-1.61 x
  * the floor against 1.40-1.45 x), 10-35 MB more RSS, and gave no better scrape time or
  * event-loop delay. 4 and 8 cores could not be measured on the 2-core box: there the design
  * card's pool stays, so a main thread busy rendering a large fleet is not also parsing it.

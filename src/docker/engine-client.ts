@@ -77,7 +77,7 @@ interface InFlight {
 export class EngineClient {
   /**
    * Every request in flight or queued on the agent, so close() and the deadline sweep can end
-   * it. Round 3 (docs/performance.md): an AbortSignal listener plus a timer per request cost
+   * it. Measured on the real engine (docs/performance.md): an AbortSignal listener plus a timer per request cost
    * ~100 us of CPU per request on the real engine; a Set entry and one timer per client do not.
    */
   readonly #inFlight = new Set<InFlight>();

@@ -23,7 +23,7 @@ export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
  * How often nodejs_eventloop_lag_* samples the loop (prom-client's default: 10 ms). Its timer
  * wakes the idle process: at 10 ms, ~200 epoll wakeups and ~6 ms of CPU per idle second here,
  * which at a 3 s scrape interval was ~11 ms per scrape (over 200 us per container of a 50
- * container host; docs/performance.md, round 3). At 100 ms the lag quantiles still see any
+ * container host; docs/performance.md, "CPU per container on a real engine"). At 100 ms the lag quantiles still see any
  * stall longer than that and cost a tenth.
  */
 const EVENT_LOOP_SAMPLE_MS = 100;

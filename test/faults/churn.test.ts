@@ -1,7 +1,7 @@
 // Container churn for 300 scrapes: every scrape, containers are added, removed and renamed,
 // and five failing containers get a new name. Series counts stay flat: nothing of a gone or
-// renamed container stays behind (issue 8 #8: failure counters keyed by name leaked 1,505
-// series in 300 scrapes).
+// renamed container stays behind (failure counters keyed by name once leaked 1,505 series in
+// 300 scrapes).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -124,11 +124,11 @@ describe(`container churn for ${SCRAPES} scrapes (${REPLACED} replaced, ${RENAME
   it(`the churning host's series count is flat from scrape ${SETTLED} on`, () => {
     const settled = hostSeries.slice(SETTLED);
     const [min, max] = [Math.min(...settled), Math.max(...settled)];
-    assert.equal(max, min, `series with host="${HOST}" went from ${min} to ${max} (first ${hostSeries.slice(0, 6).join(', ')}, last ${hostSeries.slice(-3).join(', ')}); likely issue 8 #8: series of renamed or gone containers stay behind`);
+    assert.equal(max, min, `series with host="${HOST}" went from ${min} to ${max} (first ${hostSeries.slice(0, 6).join(', ')}, last ${hostSeries.slice(-3).join(', ')}); likely: series of renamed or gone containers stay behind`);
   });
   it(`docker_probe_container_failed_total has one series per failing container (${FAILING}), not one per name it had`, () => {
     const over = failedSeries.map((n, i) => ({ i, n })).filter((x) => x.n > FAILING);
-    assert.deepEqual(over.slice(0, 3), [], `after ${SCRAPES} scrapes: ${failedSeries.at(-1)} series; likely issue 8 #8: failure counters keyed by name leak under renames`);
+    assert.deepEqual(over.slice(0, 3), [], `after ${SCRAPES} scrapes: ${failedSeries.at(-1)} series; likely: failure counters keyed by name leak under renames`);
     assert.equal(failedSeries.at(-1), FAILING);
   });
   it(`the whole exposition stays flat (within ${SELF_SLACK} series of the exporter's own)`, () => {

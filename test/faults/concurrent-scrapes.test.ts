@@ -1,5 +1,5 @@
 // 100 scrapes at once of one host with 1000 containers: every one whole, memory bounded by one
-// shared body (issue 8 #2), /healthz fast throughout; and with the default --web.max-requests
+// shared body, /healthz fast throughout; and with the default --web.max-requests
 // the excess answered 503 at once.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { BIG_HOST, bigBodyProblem, bigDaemonPerFile, LOAD_DEADLINE_MS, mb, MB, s
 import { note } from './lib/scenario.ts';
 
 const CLIENTS = 100;
-/** The issue's number: peak RSS under 100 concurrent scrapes within 100 MB of a single scrape's. */
+/** The target: peak RSS under 100 concurrent scrapes within 100 MB of a single scrape's. */
 const RSS_LIMIT = 100 * MB;
 /**
  * Every scrape waits for the same probe (under the deadline), then 100 copies of a ~7 MB body
@@ -71,7 +71,7 @@ describe(`${CLIENTS} concurrent scrapes of 1 host x 1000 containers`, () => {
     assert.equal(healthProblem(health, 5), undefined);
   });
   it(`peak RSS stays within ${RSS_LIMIT / MB} MB of a single scrape's`, () => {
-    assert.ok(peak - single.peak <= RSS_LIMIT, `peak RSS ${mb(peak)} under ${CLIENTS} concurrent scrapes, ${mb(single.peak)} for one: +${mb(peak - single.peak)}; likely issue 8 #2: each request renders its own copy of the body`);
+    assert.ok(peak - single.peak <= RSS_LIMIT, `peak RSS ${mb(peak)} under ${CLIENTS} concurrent scrapes, ${mb(single.peak)} for one: +${mb(peak - single.peak)}; likely: each request renders its own copy of the body`);
   });
   it('no duplicate series, and promtool check metrics passes', () => {
     assert.deepEqual(duplicateSeries(parseExposition(last)).slice(0, 5), []);
@@ -101,7 +101,7 @@ describe(`with the default --web.max-requests (40), the excess of ${CLIENTS} con
     assert.equal(other.length, 0, `unexpected answers: ${other.slice(0, 5).map((a) => `${a.status} ${a.error ?? ''}`).join('; ')}`);
     // all 100 are in flight together (each waits for the one probe), so exactly 40 get in;
     // a little slack for a request that finished before the last ones arrived
-    assert.ok(rejected.length >= CLIENTS - 40 - 5, `${ok.length} x 200 and ${rejected.length} x 503: no limit of 40 requests in flight (issue 8 #2: --web.max-requests)`);
+    assert.ok(rejected.length >= CLIENTS - 40 - 5, `${ok.length} x 200 and ${rejected.length} x 503: no limit of 40 requests in flight (--web.max-requests)`);
     assert.ok(ok.length >= 1 && ok.every((a) => bigBodyProblem(a) === undefined), 'the admitted scrapes are whole');
     const slow = rejected.filter((a) => a.ms > REJECT_WITHIN_MS).map((a) => Math.round(a.ms));
     assert.equal(slow.length, 0, `503s that took over ${REJECT_WITHIN_MS} ms: ${slow.slice(0, 10).join(', ')}`);

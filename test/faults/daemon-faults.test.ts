@@ -51,31 +51,31 @@ faultScenarios([
   {
     title: 'a daemon that hangs',
     bad: [wholeHost('hang', { hang: true }), statsOf('hang-stats', { hang: true })],
-    defects: { bad: 'issue 8 #7: docker_host_up is 1 while a stale snapshot is served (flaps), no docker_host_snapshot_age_seconds' },
+    defects: { bad: 'docker_host_up is 1 while a stale snapshot is served (flaps), no docker_host_snapshot_age_seconds' },
   },
   {
     title: 'a daemon that stalls after the headers',
     bad: [wholeHost('stall', { kind: 'list', stallAfterHeaders: true }), statsOf('stall-stats', { stallAfterHeaders: true })],
-    defects: { bad: 'issue 8 #7: docker_host_up flaps during an outage' },
+    defects: { bad: 'docker_host_up flaps during an outage' },
   },
   {
     title: 'a daemon whose body never ends',
     bad: [wholeHost('stream', { kind: 'list', streamForever: {} }), statsOf('stream-stats', { streamForever: {} }, true)],
-    defects: { bad: 'issue 8 #7: docker_host_up flaps during an outage', rss: 'issue 8 #4: no body caps per kind' },
+    defects: { bad: 'docker_host_up flaps during an outage', rss: 'no body caps per kind' },
   },
   {
     title: 'a daemon sending 200 MB bodies',
     bad: [wholeHost('huge', { kind: 'list', hugeBodyBytes: 200 * MB }), statsOf('huge-stats', { hugeBodyBytes: 200 * MB }, true)],
-    defects: { bad: 'issue 8 #7: docker_host_up flaps during an outage', rss: 'issue 8 #4: no body caps per kind (a stats body is read up to 64 MB)' },
+    defects: { bad: 'docker_host_up flaps during an outage', rss: 'no body caps per kind (a stats body is read up to 64 MB)' },
   },
   {
     title: 'nested-array stats bodies, pool.threads 1',
     threads: 1,
     bad: [statsOf('nested1', { nestedArrayBytes: 30 * MB }, true)],
     defects: {
-      good: 'issue 8 #4: the stats parse has no deadline, a 30 MB nested array holds the only worker and the good host misses its deadline',
-      deadline: 'issue 8 #4: the stats parse has no deadline',
-      rss: 'issue 8 #4: no body caps per kind',
+      good: 'the stats parse has no deadline, a 30 MB nested array holds the only worker and the good host misses its deadline',
+      deadline: 'the stats parse has no deadline',
+      rss: 'no body caps per kind',
     },
   },
   {
@@ -83,10 +83,10 @@ faultScenarios([
     threads: 0,
     bad: [statsOf('nested0', { nestedArrayBytes: 30 * MB }, true)],
     defects: {
-      healthz: 'issue 8 #4: the stats parse has no deadline; on the main thread it blocks /healthz',
-      deadline: 'issue 8 #4: the stats parse has no deadline; on the main thread it blocks every scrape',
-      good: 'issue 8 #4: the stats parse has no deadline',
-      rss: 'issue 8 #4: no body caps per kind',
+      healthz: 'the stats parse has no deadline; on the main thread it blocks /healthz',
+      deadline: 'the stats parse has no deadline; on the main thread it blocks every scrape',
+      good: 'the stats parse has no deadline',
+      rss: 'no body caps per kind',
     },
   },
   {
@@ -101,12 +101,12 @@ faultScenarios([
         expect: [hostUp('nics'), interfacesCapped('nics', 64), containersServed('nics', ['nics-many', 'nics-ok'])],
       },
     ],
-    defects: { bad: 'issue 8 #5: no cap on interfaces per container (3000 x 8 series)' },
+    defects: { bad: 'no cap on interfaces per container (3000 x 8 series)' },
   },
   {
     title: 'duplicate ids in the container list',
     bad: [{ name: 'dups', containers: containers('dups'), faults: [{ kind: 'list', duplicateIds: 'exited' }], expect: [hostUp('dups'), namesOnce('dups', ['dups-a', 'dups-b', 'dups-ok'])] }],
-    defects: { series: 'issue 8 #6: duplicate ids in a list make duplicate series', bad: 'issue 8 #6: duplicate ids are not deduplicated' },
+    defects: { series: 'duplicate ids in a list make duplicate series', bad: 'duplicate ids are not deduplicated' },
   },
   {
     title: 'invalid JSON',
@@ -123,7 +123,7 @@ faultScenarios([
         expect: [containersFailed('badjson-c', ['badjson-c-a', 'badjson-c-new']), containersServed('badjson-c', ['badjson-c-b', 'badjson-c-ok'])],
       },
     ],
-    defects: { bad: 'issue 8 #7: docker_host_up flaps during an outage' },
+    defects: { bad: 'docker_host_up flaps during an outage' },
   },
   {
     title: 'wrong types in every body',
@@ -141,6 +141,6 @@ faultScenarios([
       },
       { name: 'types-list', containers: containers('types-list'), faults: [{ kind: 'list', body: wrongTypedList('types-list-a') }], expect: [hostUp('types-list')] },
     ],
-    defects: { bad: 'issue 8 #7: docker_host_up flaps during an outage' },
+    defects: { bad: 'docker_host_up flaps during an outage' },
   },
 ]);

@@ -1,4 +1,4 @@
-// 100 clients that send `GET /metrics` and never read (issue 8 #3): memory stays bounded while
+// 100 clients that send `GET /metrics` and never read: memory stays bounded while
 // they hang on, the exporter drops them at --web.write-timeout, RSS comes back, and the host,
 // /healthz and ordinary scrapes are served throughout.
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ const CLIENTS = 100;
 const WRITE_TIMEOUT_MS = 5000;
 /** The drop is due at the write timeout from when each response started; slack for a loaded machine. */
 const DROP_MARGIN_MS = 5000;
-/** The issue's number: peak RSS under 100 stalled readers within 100 MB of a single scrape's. */
+/** The target: peak RSS under 100 stalled readers within 100 MB of a single scrape's. */
 const RSS_LIMIT = 100 * MB;
 /** A single 7 MB scrape while others stall: the probe (under the deadline) and one transfer. */
 const SCRAPE_MARGIN_MS = 2000;
@@ -101,14 +101,14 @@ describe(`${CLIENTS} clients that send GET /metrics and never read`, () => {
     assert.ok(maxConns >= baseConns + CLIENTS, `the exporter held at most ${maxConns} connections (${baseConns} before): the test did not stall ${CLIENTS} clients`);
   });
   it(`peak RSS stays within ${RSS_LIMIT / MB} MB of a single scrape's`, () => {
-    assert.ok(peak - single.peak <= RSS_LIMIT, `peak RSS ${mb(peak)} with ${CLIENTS} stalled readers, ${mb(single.peak)} for one scrape: +${mb(peak - single.peak)}; likely issue 8 #2/#3: a body per request, held while the client does not read`);
+    assert.ok(peak - single.peak <= RSS_LIMIT, `peak RSS ${mb(peak)} with ${CLIENTS} stalled readers, ${mb(single.peak)} for one scrape: +${mb(peak - single.peak)}; likely: a body per request, held while the client does not read`);
   });
   it(`the stalled clients are dropped by --web.write-timeout (${WRITE_TIMEOUT_MS} ms) + ${DROP_MARGIN_MS} ms`, () => {
     const missing = exp.missingFlags.length ? ` (this build has no ${exp.missingFlags.join(', ')})` : '';
-    assert.ok(droppedAfter <= WRITE_TIMEOUT_MS + DROP_MARGIN_MS, `still ${maxConns - baseConns} extra connections after ${WRITE_TIMEOUT_MS + DROP_MARGIN_MS} ms${missing}; likely issue 8 #3: no send deadline`);
+    assert.ok(droppedAfter <= WRITE_TIMEOUT_MS + DROP_MARGIN_MS, `still ${maxConns - baseConns} extra connections after ${WRITE_TIMEOUT_MS + DROP_MARGIN_MS} ms${missing}; likely: no send deadline`);
   });
   it(`RSS comes back once they are dropped`, () => {
-    assert.ok(rssAfterDrop - single.peak <= RSS_LIMIT / 2, `RSS ${mb(rssAfterDrop)} after the drop, ${mb(single.peak)} peak of one scrape; likely issue 8 #3: stalled clients pin their bodies`);
+    assert.ok(rssAfterDrop - single.peak <= RSS_LIMIT / 2, `RSS ${mb(rssAfterDrop)} after the drop, ${mb(single.peak)} peak of one scrape; likely: stalled clients pin their bodies`);
   });
   it('ordinary scrapes meanwhile get the host whole, each by the deadline + margin', () => {
     assert.ok(scrapes.length >= 5, `${scrapes.length} scrapes`);

@@ -22,7 +22,7 @@ test('a bad config exits 1 before listening, naming file, key and host, never th
   assert.doesNotMatch(p.err(), /listening/);
 });
 
-test('a TLS key that is not a key exits 1 before listening, naming host, key and file (issue 8)', async () => {
+test('a TLS key that is not a key exits 1 before listening, naming host, key and file', async () => {
   const certs = await makeCerts(join(dir, 'certs'));
   const key = join(dir, 'garbage-key.pem');
   writeFileSync(key, 'not a key\n', { mode: 0o600 });

@@ -289,7 +289,7 @@ test('a client certificate from another CA is refused: that host is down', async
   assert.equal(b.requests.total, 0, 'no request got through');
 });
 
-test('TLS material that went bad after config load: that host is down with the file named, the process lives (issue 8)', async () => {
+test('TLS material that went bad after config load: that host is down with the file named, the process lives', async () => {
   const b = await engine('tls', [{ name: 'x', state: 'running' }]);
   const good = await engine('unix', [{ name: 'g', state: 'running' }]);
   const badKey = join(dir, 'bad-key.pem');

@@ -1,4 +1,4 @@
-// A daemon that answers what no real one would (issue 8): bodies past their caps, nesting that
+// A daemon that answers what no real one would: bodies past their caps, nesting that
 // makes a parse slow, thousands of interfaces, repeated ids, link aliases, an outage, renamed
 // failing containers. Each must cost only that host or container, and be counted and logged once.
 import assert from 'node:assert/strict';

@@ -166,10 +166,11 @@ describe('reload', () => {
 describe('reload: what a tracker is built with', () => {
   test('switching the event stream or the disk walk rebuilds the host, and takes effect', async () => {
     const e = await engine();
-    const base = config([]).collection;
+    // both off at first (the defaults turn them on)
+    const base = { ...config([]).collection, events: false, diskIntervalMs: 0 };
     const metrics = { ...config([]).metrics, families: ['docker_exporter' as const, 'events' as const] };
     let next = config([]);
-    const { url } = await start(config([host('one', e)]), () => ({ ok: true, config: next, warnings: [] }));
+    const { url } = await start(config([host('one', e)], { collection: base, metrics }), () => ({ ok: true, config: next, warnings: [] }));
     const before = (await get(`${url}/metrics`)).text;
     assert.equal(value(before, 'docker_events_connected', 'host="one"'), undefined, 'events off at first');
 

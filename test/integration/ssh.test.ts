@@ -442,8 +442,8 @@ describe('ssh transport faults sshd cannot produce', () => {
       const error = `ssh silent: no SSH handshake with u@127.0.0.1:${port} within connect_timeout 200ms`;
       await assert.rejects(get(t, '/_ping'), { message: error });
       assert.ok(Date.now() - t0 < 1500);
-      // While waiting to retry: the same text, with no countdown in it (issue 8: a countdown
-      // made the host's error new at every scrape, so it was logged at every scrape).
+      // While waiting to retry: the same text, with no countdown in it (a countdown would make
+      // the host's error new at every scrape, so it would be logged at every scrape).
       await assert.rejects(get(t, '/_ping'), { message: error });
       await new Promise((r) => setTimeout(r, 1100));
       await assert.rejects(get(t, '/_ping'), { message: error });

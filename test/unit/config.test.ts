@@ -632,7 +632,7 @@ describe('rejections name the file, the key and the host', () => {
   });
 });
 
-describe('TLS material is loaded at config time (issue 8)', () => {
+describe('TLS material is loaded at config time', () => {
   // Key material made here: node:crypto writes every form a user may hand over by mistake.
   const pair = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const secret = 'tls-Pa55-not-for-logs';

@@ -20,7 +20,7 @@ test('list: display name is the first name without "/", else the first 12 chars 
   assert.equal(entries[2]!.state, 'dead', 'an unknown state is not passed through');
 });
 
-test('list: the name is picked as the docker CLI does, not a legacy link alias (issue 8)', () => {
+test('list: the name is picked as the docker CLI does, not a legacy link alias', () => {
   const names = (n: unknown) => {
     const out = decodeList([{ Id: ID, Names: n, State: 'running' }]);
     assert.ok(typeof out !== 'string');
@@ -33,7 +33,7 @@ test('list: the name is picked as the docker CLI does, not a legacy link alias (
   assert.equal(names('not a list'), 'aaaaaaaaaaaa');
 });
 
-test('list: a repeated id is dropped, the first entry wins, and it is counted (issue 8)', () => {
+test('list: a repeated id is dropped, the first entry wins, and it is counted', () => {
   const out = decodeList([
     { Id: ID, Names: ['/first'], State: 'running' },
     { Id: 'b'.repeat(64), Names: ['/other'], State: 'running' },

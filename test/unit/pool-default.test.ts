@@ -1,4 +1,4 @@
-// pool.threads' default follows the cores available (measured in docs/performance.md, round 3).
+// pool.threads' default follows the cores available (measured: docs/performance.md, "The pool's default, by measurement").
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultPoolThreads } from '../../src/config/defaults.ts';

@@ -76,7 +76,7 @@ function container(h: number, i: number, r: () => number): ContainerSnapshot {
 }
 
 /**
- * Disk figures (issue 15): every third host has none (disk usage off), one in three has only
+ * Disk figures: every third host has none (disk usage off), one in three has only
  * failures (no walk succeeded yet), the rest sizes for every other container and two volumes.
  */
 function disk(h: number, containers: ContainerSnapshot[] | null): DiskSnapshot | undefined {

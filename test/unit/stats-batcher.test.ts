@@ -102,7 +102,7 @@ describe('StatsBatcher', () => {
     await assert.rejects(batcher.submit(bodiesFor(3, 1), pre.signal), /already/);
   });
 
-  it('a request that gives up stops the task it shares; the other hosts run again alone (issue 8)', async () => {
+  it('a request that gives up stops the task it shares; the other hosts run again alone', async () => {
     const calls: string[][] = [];
     const stopped: unknown[] = [];
     const plain = fakeRun(calls);

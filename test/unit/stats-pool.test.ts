@@ -89,7 +89,7 @@ describe('StatsPool with threads', () => {
 });
 
 describe('StatsPool on the main thread (threads = 0)', () => {
-  it('bounds the work: bodies not started by the deadline fail, deep nesting fails fast (issue 8)', async () => {
+  it('bounds the work: bodies not started by the deadline fail, deep nesting fails fast', async () => {
     const pool = StatsPool.create({ threads: 0 });
     const late = await pool.parse([enc.encode(fixture('v2')), enc.encode(fixture('v1'))], Date.now() - 1);
     assert.deepEqual(late.errors, ["not parsed: the probe's deadline passed", "not parsed: the probe's deadline passed"]);
@@ -188,7 +188,7 @@ describe('StatsPool lifecycle and failures', () => {
     }
   });
 
-  it('a parse still running at its deadline is stopped; a host sharing its task still gets its rows (issue 8)', async () => {
+  it('a parse still running at its deadline is stopped; a host sharing its task still gets its rows', async () => {
     // Spins for ever on a body "spin" (as JSON.parse did on 30 MB of nested arrays), else a row of ones.
     const file = writeWorker('spinning-worker.mjs', `if (text === 'spin') for (;;) {}`);
     const pool = StatsPool.create({ threads: 1, workerUrl: pathToFileURL(file), batchWindowMs: 50 });

@@ -7,7 +7,7 @@ import type { ContainerSnapshot } from '../../model.ts';
 import { F } from '../../stats/layout.ts';
 import { stat, writeContainerMetrics, type ContainerMetric, type FamilyDescriptor } from '../family.ts';
 
-/** The seed tested Running before Restarting, so 0.5 never showed (its issue #13); the list state is exclusive. */
+/** Restarting is tested before Running (a restarting container also reports Running: tested the other way, 0.5 never showed); the states are exclusive. */
 function runningState(c: ContainerSnapshot): number {
   return c.state === 'restarting' ? 0.5 : c.state === 'running' ? 1 : 0;
 }

@@ -98,7 +98,7 @@ export function checkGoodHost(e: Exposition, prev: GoodHostState | undefined, re
     expectValue(e, 'container_info', { host, name, id: c.id, image: c.image }, 1, problems);
     expectValue(e, 'container_state', { host, name, state: c.state }, 1, problems);
     expectValue(e, 'container_exit_code', { host, name }, c.exitCode, problems);
-    // (without a limit: absent since issue 16, 0 before; either is whole)
+    // (without a limit: absent, or 0 from an older build; either is whole)
     if (c.limits.memory > 0) expectValue(e, 'container_spec_memory_limit_bytes', { host, name }, c.limits.memory, problems);
     if (c.health) expectValue(e, 'container_health_status', { host, name, status: c.health }, 1, problems);
     if (!running) {

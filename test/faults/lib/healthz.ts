@@ -12,7 +12,7 @@ import { setPriority } from 'node:os';
 import { Rpc } from '../../support/ipc.ts';
 import type { HealthSample } from './healthz-child.ts';
 
-/** The number: /healthz answers in under 100 ms throughout. */
+/** The target: /healthz answers in under 100 ms throughout. */
 export const HEALTHZ_LIMIT_MS = 100;
 /** /proc counts CPU time in 10 ms ticks: two ticks of rounding at most, either end. */
 const TICK_SLACK_MS = 20;

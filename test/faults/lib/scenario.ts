@@ -2,7 +2,7 @@
 // scrapes with every daemon healthy give the reference (the good host's series, the peak RSS
 // of healthy scrapes); then the bad hosts' faults go on and the exporter is scraped a few times
 // while /healthz is sampled in parallel. Each check is its own test, and a failure names the
-// issue 8 defect it most likely is.
+// defect it most likely is.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ export const DEADLINE_MS = 2000;
  * write of a small body); the rest is slack for a loaded 2-core machine.
  */
 export const SCRAPE_MARGIN_MS = 1000;
-/** The issue's number: peak RSS stays within 100 MB of healthy scrapes. */
+/** The target: peak RSS stays within 100 MB of healthy scrapes. */
 export const RSS_LIMIT_BYTES = 100 * MB;
 const WARM_SCRAPES = 4;
 /** The faults stay on for at least this long (and `scrapes` scrapes), so /healthz gets ~20 samples. */
@@ -51,7 +51,7 @@ export interface FaultScenario {
   threads?: number;
   /** scrapes with the faults on; default 4 */
   scrapes?: number;
-  /** per check, the issue 8 item a failure most likely is */
+  /** per check, the defect a failure most likely is */
   defects?: Partial<Record<CheckName, string>>;
 }
 
@@ -88,12 +88,12 @@ export const hostDown =
   (e) => {
     const up = select(e, 'docker_host_up', { host });
     const problems: string[] = [];
-    if (up.length !== 1 || up[0]!.value !== 0) problems.push(`${host}: docker_host_up is ${up.map((s) => s.value).join(',') || 'absent'}, expected 0 while its probe fails or is past its deadline (issue 8 #7)`);
+    if (up.length !== 1 || up[0]!.value !== 0) problems.push(`${host}: docker_host_up is ${up.map((s) => s.value).join(',') || 'absent'}, expected 0 while its probe fails or is past its deadline`);
     // stale container series may be served (for max_staleness), but then say how old they are
     const stale = select(e, 'docker_container_running_state', { host }).length > 0;
     const age = select(e, 'docker_host_snapshot_age_seconds', { host });
     if (stale && !(age.length === 1 && age[0]!.value > 0)) {
-      problems.push(`${host}: container series served while its probe fails, and docker_host_snapshot_age_seconds is ${age.map((a) => a.value).join(',') || 'absent'}: nothing says how old they are (issue 8 #7)`);
+      problems.push(`${host}: container series served while its probe fails, and docker_host_snapshot_age_seconds is ${age.map((a) => a.value).join(',') || 'absent'}: nothing says how old they are`);
     }
     return problems;
   };
@@ -140,7 +140,7 @@ export const interfacesCapped =
   (e) => {
     const per = new Map<string, number>();
     for (const s of select(e, 'container_network_receive_bytes_total', { host })) per.set(s.labels.name!, (per.get(s.labels.name!) ?? 0) + 1);
-    return [...per].filter(([, n]) => n > cap).map(([name, n]) => `${host}/${name}: ${n} interfaces exported, cap ${cap} (issue 8 #5)`);
+    return [...per].filter(([, n]) => n > cap).map(([name, n]) => `${host}/${name}: ${n} interfaces exported, cap ${cap}`);
   };
 
 /** Each container once, under its own name (not a link alias), whatever the list repeats. */
@@ -151,10 +151,10 @@ export const namesOnce =
     const served = select(e, 'docker_container_running_state', { host }).map((s) => s.labels.name!);
     for (const name of names) {
       const n = served.filter((x) => x === name).length;
-      if (n !== 1) problems.push(`${host}/${name}: docker_container_running_state ${n} times (issue 8 #6)`);
+      if (n !== 1) problems.push(`${host}/${name}: docker_container_running_state ${n} times`);
     }
     const strays = served.filter((x) => !names.includes(x));
-    if (strays.length) problems.push(`${host}: served under names ${JSON.stringify([...new Set(strays)])}, expected only ${JSON.stringify(names)} (issue 8 #6)`);
+    if (strays.length) problems.push(`${host}: served under names ${JSON.stringify([...new Set(strays)])}, expected only ${JSON.stringify(names)}`);
     return problems;
   };
 
