@@ -1,4 +1,4 @@
-// Memory under hostile load, measured as the issue measured it: the exporter as a process
+// Memory under hostile load, measured as an operator would see it: the exporter as a process
 // (the CLI), one host x 1000 containers (a 6.7 MB body), peak RSS (VmHWM) after a few single
 // scrapes against peak RSS under 100 concurrent scrapes, and under 100 clients that never read.
 // Before bodies were shared: 154 -> 729 MB and 154 -> 768 MB (held until the client left).
@@ -15,7 +15,7 @@ import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
 
 const CONTAINERS = 1000;
 const CLIENTS = 100;
-/** the issue's bound: within 100 MB of a single scrape's peak */
+/** the bound: within 100 MB of a single scrape's peak */
 const MARGIN_MB = 100;
 
 const dir = mkdtempSync(join(tmpdir(), 'dfe-mem-'));
