@@ -1,10 +1,9 @@
 // Every setting the exporter reads, one entry each: a key of the config file, a flag with its
-// environment variable, or both. docs/configuration.md is written from this list alone, so a
-// new way of declaring settings needs only a new listSettings().
-import { FLAGS, settings } from '../../src/config/settings.ts';
+// environment variable, or both (settings.ts declares each once). docs/configuration.md is
+// written from this list alone.
 import { hostsField, itemSection } from '../../src/config/hosts.ts';
+import { COMMAND, settings } from '../../src/config/settings.ts';
 import type { Field, Section } from '../../src/schema/fields.ts';
-import type { Flag, RepeatableFlag } from '../../src/schema/flags.ts';
 import { registeredTransports } from '../../src/transport/index.ts';
 
 export interface SettingDoc {
@@ -29,37 +28,43 @@ function spell(value: unknown): string | undefined {
   return String(value);
 }
 
-function keys(prefix: string, node: Section | Field<unknown>, name: string, out: SettingDoc[]): void {
-  if (node.kind === 'field') {
-    const key = `${prefix}${node.key}`;
-    const def = MACHINE_DEFAULTS[key] ?? (node.required !== undefined ? 'required' : spell(node.default));
-    out.push({ key, doc: node.doc, ...(def === undefined ? {} : { default: def }) });
-    return;
-  }
-  for (const [childName, child] of Object.entries(node.fields)) keys(`${prefix}${name === '' ? '' : `${name}.`}`, child, childName, out);
+/** One field: its file key unless it is a flag's alone, its flag and variable when it has one. */
+function entry(path: string, f: Field<unknown>): SettingDoc {
+  // a repeatable flag's default as its variable spells it: comma-separated
+  const given = f.flagOnly === true && Array.isArray(f.default) ? f.default.join(',') : f.default;
+  const def = MACHINE_DEFAULTS[path] ?? (f.required !== undefined ? 'required' : spell(given));
+  return {
+    ...(f.flagOnly === true ? {} : { key: path }),
+    ...(f.flag === undefined ? {} : { flag: `--${f.flag.name}`, env: f.flag.env }),
+    doc: f.doc,
+    ...(def === undefined ? {} : { default: def }),
+  };
 }
 
-function flagDoc(flag: Flag<unknown> | RepeatableFlag<unknown>): SettingDoc {
-  const given = 'default' in flag && flag.default !== undefined;
-  const def = flag.switch ? 'false' : given ? flag.shown.replace(/^"(.*)"$/, '$1') : undefined;
-  return { flag: `--${flag.name}`, env: flag.env, doc: flag.doc, ...(def === undefined ? {} : { default: def }) };
+function walk(prefix: string, s: Section, out: SettingDoc[]): void {
+  for (const [name, node] of Object.entries(s.fields)) {
+    if (node.kind === 'section') walk(`${prefix}${name}.`, node, out);
+    else out.push(entry(`${prefix}${node.key}`, node));
+  }
 }
 
 export function listSettings(): SettingDoc[] {
   const out: SettingDoc[] = [];
+  walk('', COMMAND, out);
   const top = settings(hostsField({ env: {}, resolvePath: (p) => p }));
   for (const [name, node] of Object.entries(top.fields)) {
-    if (node.kind === 'field' && node.key === 'hosts') {
-      keys('', node, '', out);
-      for (const [itemName, item] of Object.entries(itemSection(undefined).fields)) {
-        if (registeredTransports().some((t) => t.block?.key === itemName)) continue;
-        keys('hosts[].', item, itemName, out);
-      }
-      for (const t of registeredTransports()) {
-        if (t.block) keys(`hosts[].${t.block.key}.`, t.block.section, '', out);
-      }
-    } else keys('', node, node.kind === 'section' ? name : '', out);
+    if (node.kind === 'section') {
+      walk(`${name}.`, node, out);
+      continue;
+    }
+    out.push(entry(node.key, node));
+    if (node.key !== 'hosts') continue;
+    for (const [itemName, item] of Object.entries(itemSection(undefined).fields)) {
+      if (registeredTransports().some((t) => t.block?.key === itemName)) continue;
+      if (item.kind === 'field') out.push(entry(`hosts[].${item.key}`, item));
+      else walk(`hosts[].${itemName}.`, item, out);
+    }
+    for (const t of registeredTransports()) if (t.block) walk(`hosts[].${t.block.key}.`, t.block.section, out);
   }
-  for (const flag of Object.values(FLAGS)) out.push(flagDoc(flag));
   return out;
 }

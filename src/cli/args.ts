@@ -5,7 +5,7 @@
 // --help is written from the same declarations. Knows no flag of its own but -h/--help and --version.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Field, FieldContext } from '../schema/fields.ts';
+import type { Field, FieldAt, FieldContext } from '../schema/fields.ts';
 import { Issues } from '../schema/issues.ts';
 import type { FlagValues } from '../schema/walk.ts';
 
@@ -37,12 +37,23 @@ function helpEntry(head: string, doc: string, env?: string): string {
   return lines.map((l) => `${l}\n`).join('');
 }
 
-export function helpText(fields: readonly Field<unknown>[], about: { usage: string; description: string }): string {
+/** --help's form of a flag's value: its placeholder, else its default as the flag is written (quoted when not a plain word). */
+function shown(field: Field<unknown>): string {
+  const def = field.default;
+  const text = field.flag?.shown ?? (Array.isArray(def) ? def.join(',') : String(def));
+  return /^[\w.-]+$/.test(text) ? text : JSON.stringify(text);
+}
+
+export function helpText(fields: readonly FieldAt[], about: { usage: string; description: string }): string {
   const entries = [helpEntry('  -h, --help', 'Show this help and exit.'), helpEntry('      --version', 'Show the version and exit.')];
-  for (const { flag: f, doc } of fields) {
+  for (const { path: key, field } of fields) {
+    const f = field.flag;
     if (f === undefined) continue;
+    let doc = field.doc;
+    if (f.repeatable === true) doc += ' Repeatable (the variable: comma-separated).';
+    if (field.flagOnly !== true) doc += ` Overrides ${key} of the config file.`;
     if (f.switch === true) entries.push(helpEntry(`      --${f.name}`, doc, `${f.env}=true`));
-    else entries.push(helpEntry(`      --${f.name}=${f.shown}`, f.repeatable === true ? `${doc} Repeatable (the variable: comma-separated).` : doc, f.env));
+    else entries.push(helpEntry(`      --${f.name}=${shown(field)}`, doc, f.env));
   }
   return `usage: ${about.usage}\n\n${about.description}\n\nFlags:\n${entries.join('')}`;
 }
@@ -67,9 +78,9 @@ function valueOf(field: Field<unknown>, texts: readonly string[], env: NodeJS.Pr
 }
 
 /** `argv` without the node and script entries (process.argv.slice(2)); `fields`: those with a flag. */
-export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv, fields: readonly Field<unknown>[], help: string): CliResult {
+export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv, fields: readonly FieldAt[], help: string): CliResult {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
-  for (const { flag: f } of fields) if (f !== undefined) options[f.name] = f.switch === true ? { type: 'boolean' } : { type: 'string', multiple: f.repeatable === true };
+  for (const { flag: f } of fields.map((x) => x.field)) if (f !== undefined) options[f.name] = f.switch === true ? { type: 'boolean' } : { type: 'string', multiple: f.repeatable === true };
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
@@ -81,7 +92,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv, fields: rea
   if (values['version'] === true) return { kind: 'version' };
 
   const flags = new Map<string, unknown>();
-  for (const field of fields) {
+  for (const { field } of fields) {
     const f = field.flag;
     if (f === undefined) continue;
     // Which flag or variable the texts came from, so that an error can name it.

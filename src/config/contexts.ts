@@ -15,7 +15,6 @@ export const DOCKER_CONTEXTS = section({
   dir: optionalText('dir', 'The context store: default $DOCKER_CONFIG, else ~/.docker.', undefined, (value, ctx) => ctx.resolvePath(value)),
   include: list('include', 'Context name globs (* and ?); empty: every context.', [], nonEmptyString),
   exclude: list('exclude', 'Context name globs, applied after include.', [], nonEmptyString),
-  // defaults {}: convict reads a mapping given to a field without one as undeclared keys
   labels: field('labels', 'Static labels of every imported host.', {}, mapping, (value) => ({ ...(value as Record<string, unknown>) })),
   ssh: field('ssh', "A host's ssh block, for every ssh:// context (known_hosts defaults to ~/.ssh/known_hosts).", {}, mapping, (value) => ({ ...(value as Record<string, unknown>) })),
 });

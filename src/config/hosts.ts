@@ -1,5 +1,5 @@
 // The hosts list: each item's name, url and labels, and the block of the transport its URL's
-// scheme names (transport/index.ts), each read with convict (read.ts) and checked, files
+// scheme names (transport/index.ts), each read against its declarations (read.ts) and checked, files
 // included, with relative paths resolved.
 //
 // URLs, the forms `docker -H` takes, minus the ones a fleet exporter has no use for; each

@@ -4,7 +4,7 @@
 // entry here (the hosts list is hosts.ts; a transport's block is its own file in transport/).
 import os from 'node:os';
 import { optionalFamilyNames } from '../metrics/families/index.ts';
-import { bool, duration, field, fieldsOf, flag, integer, kindOf, list, nonEmptyString, oneOf, optionalText, rebuilds, section, text, type Field, type ValueOf } from '../schema/fields.ts';
+import { bool, duration, field, fieldsOf, flag, integer, kindOf, list, nonEmptyString, oneOf, optionalText, rebuilds, section, text, type Field, type FieldAt, type ValueOf } from '../schema/fields.ts';
 import { LOG_FORMATS } from '../util/logfmt.ts';
 import { DOCKER_CONTEXTS } from './contexts.ts';
 import { defaultPoolThreads } from './defaults.ts';
@@ -78,12 +78,11 @@ export function settings<H>(hosts: Field<H>) {
 
 
 const SHARD = section({
-  count: flag(integer('count', 'Replicas the hosts are split between; this one serves the hosts whose stable hash of the name falls in its index.', 1, 1), {
+  count: flag(integer('count', 'Replicas the hosts are split between; this one serves the hosts whose stable hash of the name falls in its shard.index.', 1, 1), {
     name: 'shard.count',
     env: `${ENV}SHARD_COUNT`,
-    shown: 'N',
   }),
-  index: flag(integer('index', 'This replica, from 0 to count - 1.', 0, 0), { name: 'shard.index', env: `${ENV}SHARD_INDEX`, shown: 'I' }),
+  index: flag(integer('index', 'This replica, from 0 to shard.count - 1.', 0, 0), { name: 'shard.index', env: `${ENV}SHARD_INDEX` }),
 });
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -109,19 +108,19 @@ function listenAddressCheck(value: unknown): string | undefined {
 export const WEB = section({
   listenAddresses: flag(
     list('listen_address', 'Address to serve metrics on: ":port", "host:port" or "[v6]:port". The healthcheck uses the first.', [':9417'], listenAddressCheck),
-    { name: 'web.listen-address', env: `${ENV}WEB_LISTEN_ADDRESS`, shown: '":9417"', repeatable: true },
+    { name: 'web.listen-address', env: `${ENV}WEB_LISTEN_ADDRESS`, repeatable: true },
     false,
   ),
-  telemetryPath: flag(text('telemetry_path', "Path serving every host's metrics.", '/metrics', telemetryPathCheck), { name: 'web.telemetry-path', env: `${ENV}WEB_TELEMETRY_PATH`, shown: '"/metrics"' }, false),
+  telemetryPath: flag(text('telemetry_path', "Path serving every host's metrics.", '/metrics', telemetryPathCheck), { name: 'web.telemetry-path', env: `${ENV}WEB_TELEMETRY_PATH` }, false),
   disableExporterMetrics: flag(
     bool('disable_exporter_metrics', 'Leave out the process_* and nodejs_* metrics of the exporter itself.'),
-    { name: 'web.disable-exporter-metrics', env: `${ENV}WEB_DISABLE_EXPORTER_METRICS`, shown: '', switch: true },
+    { name: 'web.disable-exporter-metrics', env: `${ENV}WEB_DISABLE_EXPORTER_METRICS`, switch: true },
     false,
   ),
   maxRequests: flag(
     // node_exporter's default
     integer('max_requests', 'Requests to /metrics and /probe collected at once; more are answered 503 at once. As many responses may be being sent; one more cuts off the one sending longest. 0 = no limit. (/ and /healthz are not limited.)', 40, 0, ' (0 = no limit)'),
-    { name: 'web.max-requests', env: `${ENV}WEB_MAX_REQUESTS`, shown: '40' },
+    { name: 'web.max-requests', env: `${ENV}WEB_MAX_REQUESTS` },
     false,
   ),
   // Longer than any sane scrape_timeout (Prometheus' default is 10s, and it gives up on a body by
@@ -129,15 +128,15 @@ export const WEB = section({
   // within minutes. At 2m a client still gets a 75 MB body (200 hosts x 50 containers) at 640 KB/s.
   writeTimeoutMs: flag(
     duration('write_timeout', 'A client that has not taken a whole response this long after it was started is disconnected. Prometheus-style duration; 0 = never.', '2m', 'zero'),
-    { name: 'web.write-timeout', env: `${ENV}WEB_WRITE_TIMEOUT`, shown: '2m' },
+    { name: 'web.write-timeout', env: `${ENV}WEB_WRITE_TIMEOUT` },
     false,
   ),
 });
 
 /** Flags only. */
 const LOG = section({
-  level: flag(oneOf('level', `Log level: ${LOG_LEVELS.join(', ')}.`, LOG_LEVELS, 'info'), { name: 'log.level', env: `${ENV}LOG_LEVEL`, shown: 'info' }, false),
-  format: flag(oneOf('format', `Log format: ${LOG_FORMATS.join(', ')} (logfmt as the Prometheus exporters).`, LOG_FORMATS, 'logfmt'), { name: 'log.format', env: `${ENV}LOG_FORMAT`, shown: 'logfmt' }, false),
+  level: flag(oneOf('level', `Log level: ${LOG_LEVELS.join(', ')}.`, LOG_LEVELS, 'info'), { name: 'log.level', env: `${ENV}LOG_LEVEL` }, false),
+  format: flag(oneOf('format', `Log format: ${LOG_FORMATS.join(', ')} (logfmt as the Prometheus exporters).`, LOG_FORMATS, 'logfmt'), { name: 'log.format', env: `${ENV}LOG_FORMAT` }, false),
 });
 
 /** The command's own flags: which files to read, and whether to only check them. */
@@ -149,7 +148,7 @@ export const COMMAND = section({
   ),
   configCheck: flag(
     bool('config_check', 'Check the configuration (the file, every file it names, the Docker context store) as startup does, print what is wrong or a summary of the hosts, and exit: 0 when it is valid, else 1. Nothing listens.'),
-    { name: 'config.check', env: `${ENV}CONFIG_CHECK`, shown: '', switch: true },
+    { name: 'config.check', env: `${ENV}CONFIG_CHECK`, switch: true },
     false,
   ),
   webConfigFile: flag(
@@ -159,8 +158,8 @@ export const COMMAND = section({
   ),
 });
 
-/** Every setting a flag sets, in --help's order: the command's, then the settings' in declaration order. */
-export function flagFields(): Field<unknown>[] {
+/** Every setting a flag sets, with its file key's path, in --help's order: the command's, then the settings' in declaration order. */
+export function flagFields(): FieldAt[] {
   const noHosts = field('hosts', '', [], () => undefined, () => []);
-  return [...fieldsOf(COMMAND), ...fieldsOf(settings(noHosts))].map((f) => f.field).filter((f) => f.flag !== undefined);
+  return [...fieldsOf(COMMAND), ...fieldsOf(settings(noHosts))].filter((f) => f.field.flag !== undefined);
 }

@@ -31,8 +31,8 @@ export interface FlagSpec {
   readonly name: string;
   /** the environment variable read when the flag is not given (an empty one is unset) */
   readonly env: string;
-  /** --help's form of the value (the default when there is one, else a placeholder: "PATH") */
-  readonly shown: string;
+  /** --help's placeholder for a value without a default ("PATH"); else the default is shown */
+  readonly shown?: string;
   /** takes no value (--flag); its variable says "true" or "false" */
   readonly switch?: true;
   /** given any number of times (its variable: a comma-separated list); the field is a list */
@@ -109,10 +109,16 @@ export function entriesByFileKey(s: Section): Map<string, { name: string; node: 
   );
 }
 
-/** Every field below `s` with its dotted path of file keys, in declaration order. */
-export function fieldsOf(s: Section, prefix = ''): Array<{ path: string; name: string; field: Field<unknown> }> {
+/** A field and its dotted path of file keys ("shard.count"). */
+export interface FieldAt {
+  path: string;
+  field: Field<unknown>;
+}
+
+/** Every field below `s` with its path, in declaration order. */
+export function fieldsOf(s: Section, prefix = ''): FieldAt[] {
   return Object.entries(s.fields).flatMap(([name, node]) =>
-    node.kind === 'section' ? fieldsOf(node, `${prefix}${name}.`) : [{ path: `${prefix}${node.key}`, name, field: node }],
+    node.kind === 'section' ? fieldsOf(node, `${prefix}${name}.`) : [{ path: `${prefix}${node.key}`, field: node }],
   );
 }
 
