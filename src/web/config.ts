@@ -1,12 +1,16 @@
 // The web config file (--web.config.file), in prometheus/exporter-toolkit's format exactly
 // (docs/web-configuration.md): tls_server_config, http_server_config, basic_auth_users, rate_limit.
-// Parsing only: values are checked here, files named by the config are read by tls.ts. Every
-// problem names the key as the user wrote it; unknown keys are errors, as the toolkit's
-// yaml.UnmarshalStrict makes them. Nothing here ever puts a password hash or key in a message.
+// Parsing only: the keys are declared and read as the exporter's own settings are
+// (schema/fields.ts, config/read.ts), the rules between them checked here; files named by the
+// config are read by tls.ts. Every problem names the key as the user wrote it; unknown keys are
+// errors, as the toolkit's yaml.UnmarshalStrict makes them. Nothing here ever puts a password
+// hash or key in a message.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { isMapping, kindOf } from '../schema/fields.ts';
+import { readSection } from '../config/read.ts';
+import { bool, field, isMapping, kindOf, section, type Field, type ValueOf } from '../schema/fields.ts';
+import { Issues, type ConfigIssue } from '../schema/issues.ts';
 import { parseDuration } from '../util/duration.ts';
 import {
   CLIENT_AUTH_ALIASES,
@@ -51,178 +55,153 @@ export interface WebConfig {
 
 export type WebConfigResult = { ok: true; config: WebConfig; warnings: string[] } | { ok: false; errors: string[] };
 
-const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users', 'rate_limit'];
-const TLS_KEYS = [
-  'cert',
-  'key',
-  'client_ca',
-  'cert_file',
-  'key_file',
-  'client_auth_type',
-  'client_ca_file',
-  'client_allowed_sans',
-  'min_version',
-  'max_version',
-  'cipher_suites',
-  'prefer_server_cipher_suites',
-  'curve_preferences',
-];
-const HTTP_KEYS = ['http2', 'headers'];
-const RATE_LIMIT_KEYS = ['interval', 'burst'];
-
 /** A bcrypt hash as Go's bcrypt.Cost() accepts it (versions 2, 2a, 2b, 2y; cost 4 to 31). */
 const BCRYPT_HASH = /^\$2[aby]?\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 
-type Mapping = Map<string, unknown>;
+// Go's zero values: an empty string is a string not set (null is dropped before the read).
+const goString = (key: string, doc: string): Field<string | undefined> =>
+  field(key, doc, undefined, (v) => (typeof v === 'string' ? undefined : `must be a string, got ${kindOf(v)}`), (v) => (v === '' ? undefined : (v as string)));
 
-class Issues {
-  readonly errors: string[] = [];
-  readonly warnings: string[] = [];
-  error(key: string, message: string): void {
-    this.errors.push(key === '' ? message : `${key}: ${message}`);
-  }
-  warn(key: string, message: string): void {
-    this.warnings.push(`${key}: ${message}`);
-  }
+const goStrings = (key: string, doc: string): Field<string[] | undefined> =>
+  field(
+    key,
+    doc,
+    undefined,
+    (v) => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? undefined : `must be a list of strings, got ${kindOf(v)}`),
+    (v) => [...(v as string[])],
+  );
+
+const tlsVersion = (key: string, doc: string, def: TlsVersionName): Field<TlsVersionName> =>
+  field(
+    key,
+    doc,
+    def,
+    (v) => {
+      if (typeof v !== 'string') return `must be a string, got ${kindOf(v)}`;
+      if (v === '' || Object.hasOwn(TLS_VERSIONS, v)) return undefined;
+      return `unknown TLS version ${JSON.stringify(v)} (expected one of: ${Object.keys(TLS_VERSIONS).join(', ')})`;
+    },
+    (v) => (v === '' ? def : (v as TlsVersionName)),
+  );
+
+const mappingOf = (key: string, doc: string): Field<Record<string, unknown>> =>
+  field(key, doc, {}, (v) => (isMapping(v) ? undefined : `must be a mapping, got ${kindOf(v)}`), (v) => ({ ...(v as Record<string, unknown>) }));
+
+/** The file's keys, as exporter-toolkit reads them (docs/securing.md says what each does). */
+const WEB_FILE = section({
+  tls_server_config: section({
+    cert: goString('cert', 'The server certificate, PEM, inline.'),
+    key: goString('key', 'Its private key, PEM, inline.'),
+    clientCa: goString('client_ca', 'CA certificates client certificates are verified against, PEM, inline.'),
+    certFile: goString('cert_file', 'The server certificate file (relative to this file).'),
+    keyFile: goString('key_file', 'Its private key file.'),
+    clientAuthType: goString('client_auth_type', `One of ${CLIENT_AUTH_TYPES.join(', ')}.`),
+    clientCaFile: goString('client_ca_file', 'CA certificates file for client certificates.'),
+    clientAllowedSans: goStrings('client_allowed_sans', 'A client certificate must carry one of these SANs.'),
+    minVersion: tlsVersion('min_version', 'The lowest TLS version.', 'TLS12'),
+    maxVersion: tlsVersion('max_version', 'The highest TLS version.', 'TLS13'),
+    cipherSuites: goStrings('cipher_suites', 'TLS 1.2 suites by their Go names, in order.'),
+    preferServerCipherSuites: bool('prefer_server_cipher_suites', "The server's order of suites wins.", true),
+    curvePreferences: goStrings('curve_preferences', 'Curves by their Go names, in order.'),
+  }),
+  http_server_config: section({
+    http2: bool('http2', 'Offer HTTP/2 over TLS.', true),
+    headers: mappingOf('headers', 'Response headers (five the toolkit allows).'),
+  }),
+  users: mappingOf('basic_auth_users', 'User name -> bcrypt hash.'),
+  rate_limit: section({
+    interval: field(
+      'interval',
+      'One request per interval on average; 0s = no limit.',
+      '0s',
+      (v) => (typeof v === 'string' && parseDuration(v) !== undefined ? undefined : `must be a duration such as "1s", got ${typeof v === 'string' ? JSON.stringify(v) : kindOf(v)}`),
+      (v) => parseDuration(v as string) ?? 0,
+    ),
+    burst: field('burst', 'Requests allowed at once.', 0, (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : `must be a whole number, got ${kindOf(v)}`), (v) => v as number),
+  }),
+});
+
+type TlsValue = ValueOf<(typeof WEB_FILE)['fields']['tls_server_config']>;
+
+/** The data without null values (YAML `key:` with no value): Go leaves such a key at its zero value. */
+function withoutNulls(value: unknown): unknown {
+  if (!isMapping(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
 }
 
-/** A mapping's entries, with unknown keys reported; null or absent = empty (YAML `key:` with no value). */
-function mapping(value: unknown, at: string, allowed: readonly string[] | undefined, issues: Issues): Mapping {
-  if (value === undefined || value === null) return new Map();
-  if (!isMapping(value)) {
-    issues.error(at, `must be a mapping, got ${kindOf(value)}`);
-    return new Map();
-  }
-  const out: Mapping = new Map();
-  for (const [key, v] of Object.entries(value)) {
-    if (allowed !== undefined && !allowed.includes(key)) {
-      issues.error(at === '' ? key : `${at}.${key}`, `unknown key (expected one of: ${allowed.join(', ')})`);
-      continue;
-    }
-    out.set(key, v);
-  }
-  return out;
-}
-
-/** A string value; absent, null and '' are all "not set" (Go's zero value); null: set, but not a string (reported). */
-function str(m: Mapping, key: string, at: string, issues: Issues): string | undefined | null {
-  const v = m.get(key);
-  if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v !== 'string') {
-    issues.error(`${at}.${key}`, `must be a string, got ${kindOf(v)}`);
-    return null;
-  }
-  return v;
-}
-
-function bool(m: Mapping, key: string, at: string, fallback: boolean, issues: Issues): boolean {
-  const v = m.get(key);
-  if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') {
-    issues.error(`${at}.${key}`, `must be true or false, got ${kindOf(v)}`);
-    return fallback;
-  }
-  return v;
-}
-
-function strings(m: Mapping, key: string, at: string, issues: Issues): string[] | undefined {
-  const v = m.get(key);
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((s): s is string => typeof s === 'string')) {
-    issues.error(`${at}.${key}`, `must be a list of strings, got ${kindOf(v)}`);
-    return undefined;
-  }
-  return v;
-}
-
-/** undefined: neither key set; null: set, but wrong (reported). */
-function pem(m: Mapping, inlineKey: string, fileKey: string, dir: string, issues: Issues): PemSource | undefined | null {
-  const inline = str(m, inlineKey, 'tls_server_config', issues);
-  const file = str(m, fileKey, 'tls_server_config', issues);
-  if (inline === null || file === null) return null;
+/** undefined: neither key set; null: one failed its check, or both set (reported). */
+function pem(raw: Record<string, unknown>, inline: string | undefined, file: string | undefined, keys: [inline: string, file: string], dir: string, at: Issues): PemSource | undefined | null {
+  const failed = keys.some((k) => typeof raw[k] !== 'string' && raw[k] !== undefined);
+  if (failed) return null;
   if (inline !== undefined && file !== undefined) {
-    issues.error(`tls_server_config.${fileKey}`, `set ${inlineKey} or ${fileKey}, not both`);
+    at.add(keys[1], `set ${keys[0]} or ${keys[1]}, not both`);
     return null;
   }
   if (file !== undefined) return { file: path.resolve(dir, file) };
   return inline === undefined ? undefined : { inline };
 }
 
-function version(m: Mapping, key: string, fallback: TlsVersionName, issues: Issues): TlsVersionName {
-  const v = str(m, key, 'tls_server_config', issues);
-  if (v === undefined || v === null) return fallback;
-  if (Object.hasOwn(TLS_VERSIONS, v)) return v as TlsVersionName;
-  issues.error(`tls_server_config.${key}`, `unknown TLS version ${JSON.stringify(v)} (expected one of: ${Object.keys(TLS_VERSIONS).join(', ')})`);
-  return fallback;
-}
+/** The keys that turn TLS on (the toolkit's rule: any of them set means TLS; none means plain HTTP). */
+const TLS_ON = ['cert', 'key', 'client_ca', 'cert_file', 'key_file', 'client_ca_file', 'client_auth_type'];
 
-function tlsSection(raw: unknown, dir: string, issues: Issues): TlsServerConfig | undefined {
-  const at = 'tls_server_config';
-  const m = mapping(raw, at, TLS_KEYS, issues);
-  const cert = pem(m, 'cert', 'cert_file', dir, issues);
-  const key = pem(m, 'key', 'key_file', dir, issues);
-  const clientCa = pem(m, 'client_ca', 'client_ca_file', dir, issues);
-  const authText = str(m, 'client_auth_type', at, issues);
-  // The toolkit's rule: any of these set means TLS; none means plain HTTP.
-  if (cert === undefined && key === undefined && clientCa === undefined && authText === undefined) {
-    for (const k of m.keys()) {
-      if (!['cert', 'key', 'client_ca', 'cert_file', 'key_file', 'client_ca_file', 'client_auth_type'].includes(k) && m.get(k) !== null) {
-        issues.warn(`${at}.${k}`, 'ignored: TLS is off (no cert_file, key_file, client_ca_file or client_auth_type)');
-      }
-    }
+function tlsSection(raw: Record<string, unknown>, v: TlsValue, dir: string, at: Issues): TlsServerConfig | undefined {
+  const cert = pem(raw, v.cert, v.certFile, ['cert', 'cert_file'], dir, at);
+  const key = pem(raw, v.key, v.keyFile, ['key', 'key_file'], dir, at);
+  const clientCa = pem(raw, v.clientCa, v.clientCaFile, ['client_ca', 'client_ca_file'], dir, at);
+  const authFailed = raw['client_auth_type'] !== undefined && typeof raw['client_auth_type'] !== 'string';
+  const authText = v.clientAuthType;
+  if (cert === undefined && key === undefined && clientCa === undefined && authText === undefined && !authFailed) {
+    for (const k of Object.keys(raw)) if (!TLS_ON.includes(k)) at.warn(k, 'ignored: TLS is off (no cert_file, key_file, client_ca_file or client_auth_type)');
     return undefined;
   }
-  if (cert === undefined) issues.error(at, 'missing one of cert or cert_file');
-  if (key === undefined) issues.error(at, 'missing one of key or key_file');
+  if (cert === undefined) at.add('', 'missing one of cert or cert_file');
+  if (key === undefined) at.add('', 'missing one of key or key_file');
 
   let clientAuth: ClientAuthType = 'NoClientCert';
-  if (typeof authText === 'string') {
+  if (authText !== undefined) {
     const known = (CLIENT_AUTH_TYPES as readonly string[]).includes(authText) ? (authText as ClientAuthType) : CLIENT_AUTH_ALIASES[authText];
-    if (known === undefined) issues.error(`${at}.client_auth_type`, `${JSON.stringify(authText)} is not one of ${CLIENT_AUTH_TYPES.join(', ')}`);
+    if (known === undefined) at.add('client_auth_type', `${JSON.stringify(authText)} is not one of ${CLIENT_AUTH_TYPES.join(', ')}`);
     else clientAuth = known;
   }
   if (clientCa && clientAuth === 'NoClientCert') {
-    issues.error(`${at}.client_auth_type`, 'a client CA is set but client_auth_type is NoClientCert: set RequireAndVerifyClientCert (or remove the CA)');
+    at.add('client_auth_type', 'a client CA is set but client_auth_type is NoClientCert: set RequireAndVerifyClientCert (or remove the CA)');
   }
   if (clientCa === undefined && (clientAuth === 'RequireAndVerifyClientCert' || clientAuth === 'VerifyClientCertIfGiven')) {
-    issues.warn(`${at}.client_auth_type`, `${clientAuth} without client_ca_file: client certificates are verified against Node's bundled root CAs`);
+    at.warn('client_auth_type', `${clientAuth} without client_ca_file: client certificates are verified against Node's bundled root CAs`);
   }
   if (clientAuth === 'RequestClientCert' || clientAuth === 'RequireAnyClientCert') {
-    issues.warn(`${at}.client_auth_type`, `${clientAuth} does not verify client certificates; use RequireAndVerifyClientCert to authenticate clients`);
+    at.warn('client_auth_type', `${clientAuth} does not verify client certificates; use RequireAndVerifyClientCert to authenticate clients`);
   }
-  const sans = strings(m, 'client_allowed_sans', at, issues);
+  const sans = v.clientAllowedSans;
   if (sans !== undefined && clientAuth !== 'RequireAnyClientCert' && clientAuth !== 'RequireAndVerifyClientCert') {
-    issues.error(`${at}.client_allowed_sans`, 'requires client_auth_type to be one of RequireAnyClientCert or RequireAndVerifyClientCert');
+    at.add('client_allowed_sans', 'requires client_auth_type to be one of RequireAnyClientCert or RequireAndVerifyClientCert');
   }
 
-  const minVersion = version(m, 'min_version', 'TLS12', issues);
-  const maxVersion = version(m, 'max_version', 'TLS13', issues);
+  const { minVersion, maxVersion } = v;
   if (minVersion === 'TLS10' || minVersion === 'TLS11') {
     // measured, Node 20: "tls_choose_sigalg: no suitable signature algorithm" for a TLS 1.0/1.1 client
-    issues.warn(`${at}.min_version`, `${minVersion}: Node's OpenSSL 3 refuses TLS 1.0 and 1.1 handshakes at its default security level; TLS 1.2 is the lowest that works`);
+    at.warn('min_version', `${minVersion}: Node's OpenSSL 3 refuses TLS 1.0 and 1.1 handshakes at its default security level; TLS 1.2 is the lowest that works`);
   }
   const order = Object.keys(TLS_VERSIONS);
-  if (order.indexOf(minVersion) > order.indexOf(maxVersion)) {
-    issues.error(`${at}.min_version`, `${minVersion} is above max_version ${maxVersion}`);
-  }
+  if (order.indexOf(minVersion) > order.indexOf(maxVersion)) at.add('min_version', `${minVersion} is above max_version ${maxVersion}`);
 
   let ciphers: string[] | undefined;
-  for (const name of strings(m, 'cipher_suites', at, issues) ?? []) {
+  for (const name of v.cipherSuites ?? []) {
     const openssl = TLS12_CIPHERS[name];
     if (openssl !== undefined) (ciphers ??= []).push(openssl);
-    else if (TLS13_CIPHERS.includes(name)) issues.warn(`${at}.cipher_suites`, `${name} is a TLS 1.3 suite: TLS 1.3 suites are not configurable (as in Go), ignored`);
-    else issues.error(`${at}.cipher_suites`, `unknown cipher ${JSON.stringify(name)} (expected Go names from tls.CipherSuites(), e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)`);
+    else if (TLS13_CIPHERS.includes(name)) at.warn('cipher_suites', `${name} is a TLS 1.3 suite: TLS 1.3 suites are not configurable (as in Go), ignored`);
+    else at.add('cipher_suites', `unknown cipher ${JSON.stringify(name)} (expected Go names from tls.CipherSuites(), e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)`);
   }
 
   let curves: string[] | undefined;
-  for (const name of strings(m, 'curve_preferences', at, issues) ?? []) {
+  for (const name of v.curvePreferences ?? []) {
     const group = CURVES[name];
     if (group !== undefined) (curves ??= []).push(group);
-    else issues.error(`${at}.curve_preferences`, `unknown curve ${JSON.stringify(name)} (expected one of: ${Object.keys(CURVES).join(', ')})`);
+    else at.add('curve_preferences', `unknown curve ${JSON.stringify(name)} (expected one of: ${Object.keys(CURVES).join(', ')})`);
   }
 
-  if (!cert || !key || clientCa === null || authText === null) return undefined;
-  const tls: TlsServerConfig = { cert, key, clientAuth, minVersion, maxVersion, preferServerCipherSuites: bool(m, 'prefer_server_cipher_suites', at, true, issues) };
+  if (!cert || !key || clientCa === null || authFailed) return undefined;
+  const tls: TlsServerConfig = { cert, key, clientAuth, minVersion, maxVersion, preferServerCipherSuites: v.preferServerCipherSuites };
   if (clientCa !== undefined) tls.clientCa = clientCa;
   if (sans !== undefined) tls.clientAllowedSans = sans;
   if (ciphers !== undefined) tls.ciphers = ciphers;
@@ -230,22 +209,21 @@ function tlsSection(raw: unknown, dir: string, issues: Issues): TlsServerConfig 
   return tls;
 }
 
-function headersSection(raw: unknown, issues: Issues): Array<[string, string]> {
-  const at = 'http_server_config.headers';
+function headersSection(headers: Record<string, unknown>, at: Issues): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  for (const [name, value] of mapping(raw, at, undefined, issues)) {
+  for (const [name, value] of Object.entries(headers)) {
     if (!Object.hasOwn(SETTABLE_HEADERS, name)) {
-      issues.error(`${at}.${name}`, `this header can not be configured (expected one of: ${Object.keys(SETTABLE_HEADERS).join(', ')})`);
+      at.add(name, `this header can not be configured (expected one of: ${Object.keys(SETTABLE_HEADERS).join(', ')})`);
       continue;
     }
-    if (value === null || value === '') continue; // "unset if blank"
+    if (value === '') continue; // "unset if blank"
     if (typeof value !== 'string') {
-      issues.error(`${at}.${name}`, `must be a string, got ${kindOf(value)}`);
+      at.add(name, `must be a string, got ${kindOf(value)}`);
       continue;
     }
     const allowed = SETTABLE_HEADERS[name];
     if (allowed !== undefined && !allowed.includes(value)) {
-      issues.error(`${at}.${name}`, `${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+      at.add(name, `${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
       continue;
     }
     out.push([name, value]);
@@ -253,42 +231,32 @@ function headersSection(raw: unknown, issues: Issues): Array<[string, string]> {
   return out;
 }
 
-function usersSection(raw: unknown, issues: Issues): Map<string, string> {
+function usersSection(raw: Record<string, unknown>, issues: Issues): Map<string, string> {
   const users = new Map<string, string>();
-  for (const [user, hash] of mapping(raw, 'basic_auth_users', undefined, issues)) {
-    const at = `basic_auth_users.${user}`;
+  for (const [user, hash] of Object.entries(raw)) {
+    const at = (message: string) => issues.add(user, message);
     // Never echo the value: it may be a plain password written there by mistake.
     const cost = typeof hash === 'string' ? Number(BCRYPT_HASH.exec(hash)?.[1]) : NaN;
-    if (typeof hash !== 'string') issues.error(at, `must be a bcrypt hash (a string), got ${kindOf(hash)}`);
-    else if (!(cost >= 4 && cost <= 31)) issues.error(at, 'is not a bcrypt hash ($2y$10$ and 53 characters; make one with `htpasswd -nBC 10 "" | tr -d \':\\n\'`)');
+    if (typeof hash !== 'string') at(`must be a bcrypt hash (a string), got ${kindOf(hash)}`);
+    else if (!(cost >= 4 && cost <= 31)) at('is not a bcrypt hash ($2y$10$ and 53 characters; make one with `htpasswd -nBC 10 "" | tr -d \':\\n\'`)');
     else users.set(user, hash);
-    if (user.includes(':')) issues.error(at, 'a user name cannot contain ":" (HTTP basic auth splits on it)');
+    if (user.includes(':')) at('a user name cannot contain ":" (HTTP basic auth splits on it)');
   }
   return users;
 }
 
-function rateLimitSection(raw: unknown, issues: Issues): WebConfig['rateLimit'] {
-  const m = mapping(raw, 'rate_limit', RATE_LIMIT_KEYS, issues);
-  if (m.size === 0) return undefined;
-  const intervalRaw = m.get('interval');
-  let intervalMs = 0;
-  if (intervalRaw !== undefined && intervalRaw !== null) {
-    const ms = typeof intervalRaw === 'string' ? parseDuration(intervalRaw) : undefined;
-    if (ms === undefined) issues.error('rate_limit.interval', `must be a duration such as "1s", got ${typeof intervalRaw === 'string' ? JSON.stringify(intervalRaw) : kindOf(intervalRaw)}`);
-    else intervalMs = ms;
-  }
-  const burst = m.get('burst') ?? 0;
-  if (typeof burst !== 'number' || !Number.isSafeInteger(burst) || burst < 0) {
-    issues.error('rate_limit.burst', `must be a whole number, got ${kindOf(burst)}`);
+function rateLimitSection(v: ValueOf<(typeof WEB_FILE)['fields']['rate_limit']>, failed: boolean, at: Issues): WebConfig['rateLimit'] {
+  // the toolkit: "set to 0 to disable rate limiter"
+  if (failed || v.interval === undefined || v.burst === undefined || v.interval === 0) return undefined;
+  if (v.burst === 0) {
+    at.add('burst', 'must be 1 or more when interval is set (0 would refuse every request)');
     return undefined;
   }
-  if (intervalMs === 0) return undefined; // the toolkit: "set to 0 to disable rate limiter"
-  if (burst === 0) {
-    issues.error('rate_limit.burst', 'must be 1 or more when interval is set (0 would refuse every request)');
-    return undefined;
-  }
-  return { intervalMs, burst };
+  return { intervalMs: v.interval, burst: v.burst };
 }
+
+/** The messages of a read: "key: message" (the caller names the file). */
+const messages = (found: readonly ConfigIssue[]): string[] => found.map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`));
 
 /** `text` is the content of `file`; relative paths in it are resolved against the file's folder. */
 export function parseWebConfig(text: string, file: string): WebConfigResult {
@@ -306,23 +274,26 @@ export function parseWebConfig(text: string, file: string): WebConfigResult {
   } catch (err) {
     return { ok: false, errors: [`cannot expand the YAML: ${(err as Error).message}`] };
   }
-  const issues = new Issues();
   if (raw !== null && raw !== undefined && !isMapping(raw)) {
     return { ok: false, errors: [`the top level must be a mapping, got ${kindOf(raw)}`] };
   }
-  const top = mapping(raw, '', TOP_KEYS, issues);
-  const httpSection = mapping(top.get('http_server_config'), 'http_server_config', HTTP_KEYS, issues);
-  const tls = tlsSection(top.get('tls_server_config'), path.dirname(path.resolve(file)), issues);
+  const data = (withoutNulls(raw) ?? {}) as Record<string, unknown>;
+  const dir = path.dirname(path.resolve(file));
+  const issues = Issues.root();
+  const v = readSection(data, WEB_FILE, issues, { env: {}, resolvePath: (p) => path.resolve(dir, p) });
+  const rawTls = isMapping(data['tls_server_config']) ? data['tls_server_config'] : {};
+  const tls = tlsSection(rawTls, v.tls_server_config, dir, issues.at('tls_server_config'));
   const config: WebConfig = {
-    http2: bool(httpSection, 'http2', 'http_server_config', true, issues),
-    headers: headersSection(httpSection.get('headers'), issues),
-    users: usersSection(top.get('basic_auth_users'), issues),
+    http2: v.http_server_config.http2 ?? true,
+    headers: headersSection(v.http_server_config.headers ?? {}, issues.at('http_server_config.headers')),
+    users: usersSection(v.users ?? {}, issues.at('basic_auth_users')),
   };
   if (tls !== undefined) config.tls = tls;
-  const rateLimit = rateLimitSection(top.get('rate_limit'), issues);
+  const rateFailed = issues.issues.some((i) => i.path.startsWith('rate_limit.'));
+  const rateLimit = rateLimitSection(v.rate_limit, rateFailed, issues.at('rate_limit'));
   if (rateLimit !== undefined) config.rateLimit = rateLimit;
-  if (issues.errors.length > 0) return { ok: false, errors: issues.errors };
-  return { ok: true, config, warnings: issues.warnings };
+  if (issues.count > 0) return { ok: false, errors: messages(issues.issues) };
+  return { ok: true, config, warnings: messages(issues.warnings) };
 }
 
 /** Reads and parses the file; a read error is one error naming its code. */
