@@ -1,6 +1,6 @@
 // The exporter's command line: config/settings.ts' flags through the generic parser.
 import { COMMAND, flagFields, WEB } from '../config/settings.ts';
-import { fromFlags } from '../config/read.ts';
+import { defaultsOf } from '../config/read.ts';
 import type { ValueOf } from '../schema/fields.ts';
 import type { FlagValues } from '../schema/walk.ts';
 import { helpText as writeHelp, parseCliArgs as parseFlags, type CliResult } from './args.ts';
@@ -21,10 +21,10 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliResult 
 
 /** --config.file, --config.check, --web.config.file: resolved from the flags (defaults applied). */
 export function commandSettings(flags: FlagValues): ValueOf<typeof COMMAND> {
-  return fromFlags(COMMAND, flags);
+  return defaultsOf(COMMAND, flags);
 }
 
 /** The web flags, resolved (the healthcheck reads the listen address the server would). */
 export function webSettings(flags: FlagValues): ValueOf<typeof WEB> {
-  return fromFlags(WEB, flags);
+  return defaultsOf(WEB, flags);
 }

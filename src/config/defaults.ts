@@ -9,12 +9,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { unprotected, unreadable } from '../schema/files.ts';
-import { defaultsOf } from '../schema/walk.ts';
 import type { Endpoint } from '../transport/index.ts';
 import { SSH } from '../transport/ssh/options.ts';
 import { loadTlsContext } from '../transport/tls-material.ts';
 import { parseDockerUrl } from './hosts.ts';
 import type { HostConfig } from './host-config.ts';
+import { defaultsOf } from './read.ts';
 
 export const DEFAULT_HOST_NAME = 'local';
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';

@@ -1,6 +1,7 @@
 // Loading: file -> parsed data -> the settings read against their declarations, the flags' values
-// over the file's (read.ts; the hosts list item by item, hosts.ts) -> ExporterConfig. Bad input never throws: every problem becomes one
-// line that names the file, the key as the user wrote it, and the host where there is one.
+// over the file's (read.ts; the hosts list item by item, hosts.ts) -> ExporterConfig. Bad input
+// never throws: every problem becomes one line that names the file, the key as the user wrote it,
+// and the host where there is one.
 import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
@@ -11,7 +12,7 @@ import { errorCode } from '../util/errors.ts';
 import { importContexts } from './contexts.ts';
 import { defaultHost, homeDir } from './defaults.ts';
 import { hostsField } from './hosts.ts';
-import { readSection } from './read.ts';
+import { defaultsOf, readSection } from './read.ts';
 import { settings } from './settings.ts';
 import type { Shard } from './shard.ts';
 import type { ExporterConfig, HostConfig } from './types.ts';
@@ -119,8 +120,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   if (opts.file === undefined) {
     const local = defaultHost(env);
     if (!local.ok) return local;
-    const base = { env, resolvePath: (p: string) => p };
-    const { docker_contexts: _none, ...defaults } = readSection({}, settings(hostsField(base, true)), Issues.root(), base, flags);
+    const { docker_contexts: _none, ...defaults } = defaultsOf(settings(hostsField({ env, resolvePath: (p) => p }, true)), flags);
     const config = { ...defaults, hosts: [local.host] };
     const problem = shardProblem(config.shard, flags);
     return problem !== undefined ? { ok: false, errors: [`${SHARD_INDEX_FLAG}: ${problem}`] } : { ok: true, config, warnings: local.warnings };

@@ -32,7 +32,7 @@ export function readSection<F extends Fields>(raw: Record<string, unknown>, s: S
   return resolve(s, data, flags, issues, contextFor(base));
 }
 
-/** A flag-only section from the command line, its defaults filled in (a default never fails its check). */
-export function fromFlags<F extends Fields>(s: Section<F>, flags: FlagValues): ValueOf<Section<F>> {
+/** A section without data: its defaults, and the flags' values over them (a default never fails its check). */
+export function defaultsOf<F extends Fields>(s: Section<F>, flags = NO_FLAGS): ValueOf<Section<F>> {
   return readSection({}, s, Issues.root(), { env: {}, resolvePath: (p) => p }, flags);
 }

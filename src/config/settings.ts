@@ -30,7 +30,8 @@ const containerFilter = () =>
   });
 
 const COLLECTION = section({
-  timeoutMs: duration('timeout', 'Per-host probe deadline.', '8s', 'positive'),
+  // a timer per probe
+  timeoutMs: duration('timeout', 'Per-host probe deadline.', '8s', 'positive', true),
   minIntervalMs: duration('min_interval', 'Serve a probe result younger than this.', '0s', 'zero'),
   maxStalenessMs: duration('max_staleness', 'Serve a late host its last snapshot while younger than this.', '60s', 'zero'),
   // the size of the transport's connection pool
@@ -127,7 +128,7 @@ export const WEB = section({
   // then), short enough that a client that stopped reading frees its socket and the body it pins
   // within minutes. At 2m a client still gets a 75 MB body (200 hosts x 50 containers) at 640 KB/s.
   writeTimeoutMs: flag(
-    duration('write_timeout', 'A client that has not taken a whole response this long after it was started is disconnected. Prometheus-style duration; 0 = never.', '2m', 'zero'),
+    duration('write_timeout', 'A client that has not taken a whole response this long after it was started is disconnected. Prometheus-style duration; 0 = never.', '2m', 'zero', true),
     { name: 'web.write-timeout', env: `${ENV}WEB_WRITE_TIMEOUT` },
     false,
   ),

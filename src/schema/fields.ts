@@ -1,7 +1,7 @@
 // Declarations of settings: each once, with its file key, default, doc, check and conversion to
 // the internal value ("8s" -> 8000 ms), and the flag and environment variable that also set it.
 // The config's settings, the flags and the transports' blocks (tls, ssh) are declared with these;
-// schema/read.ts reads every source against them.
+// config/read.ts reads every source against them.
 import path from 'node:path';
 import { MAX_TIMER_MS, parseDuration } from '../util/duration.ts';
 import { unprotected, unreadable, type SecretKind } from './files.ts';
@@ -22,8 +22,8 @@ export interface FieldContext {
 export type Verdict = string | false | undefined;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
-export const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
-export const fail = (error: string): Parsed<never> => ({ ok: false, error });
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const fail = (error: string): Parsed<never> => ({ ok: false, error });
 
 /** The command-line flag (Prometheus exporter style, --web.listen-address) that also sets a field. */
 export interface FlagSpec {
@@ -166,21 +166,21 @@ export function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' ? undefined : `must be a non-empty string, got ${kindOf(value)}`;
 }
 
-function durationCheck(min: 'zero' | 'positive'): (value: unknown) => string | undefined {
+/** `timer`: the value arms a timer, which cannot wait longer than MAX_TIMER_MS (a longer one fires at once). */
+function durationCheck(min: 'zero' | 'positive', timer: boolean): (value: unknown) => string | undefined {
   return (value) => {
     if (typeof value !== 'string') return `must be a duration such as "8s", got ${kindOf(value)}`;
     const ms = parseDuration(value);
     if (ms === undefined) return `${JSON.stringify(value)} is not a duration (Prometheus style: "500ms", "8s", "1m30s")`;
     if (min === 'positive' && ms === 0) return 'must be longer than 0s';
-    // a longer timer fires at once (Node clamps it to 1 ms)
-    if (ms > MAX_TIMER_MS) return `${JSON.stringify(value)} is longer than 24d (the longest timer)`;
+    if (timer && ms > MAX_TIMER_MS) return `${JSON.stringify(value)} is longer than 24d (the longest timer)`;
     return undefined;
   };
 }
 
 /** A Prometheus-style duration, in milliseconds; the default as the file writes it ("8s"). */
-export function duration(key: string, doc: string, def: string, min: 'zero' | 'positive'): Field<number> {
-  return field(key, doc, def, durationCheck(min), (value) => parseDuration(value as string) ?? 0);
+export function duration(key: string, doc: string, def: string, min: 'zero' | 'positive', timer = false): Field<number> {
+  return field(key, doc, def, durationCheck(min, timer), (value) => parseDuration(value as string) ?? 0);
 }
 
 /** A flag's text as a whole number (its sign and digits only: "1e3" and "0x10" are not). */
@@ -205,7 +205,7 @@ export function integer(key: string, doc: string, def: number, min: number, more
 const boolCheck = (value: unknown): string | undefined => (typeof value === 'boolean' ? undefined : `must be true or false, got ${kindOf(value)}`);
 
 /** "true" / "false" for a switch's variable (and "true" for the switch given). */
-export function parseSwitch(text: string): Parsed<boolean> {
+function parseSwitch(text: string): Parsed<boolean> {
   if (text === 'true' || text === 'false') return ok(text === 'true');
   return fail(`${JSON.stringify(text)} is not true or false`);
 }

@@ -68,18 +68,6 @@ export function resolve<F extends Fields>(s: Section<F>, data: Record<string, un
   return out as ValueOf<Section<F>>;
 }
 
-/** The internal values of a section's defaults (fields without one are left out). */
-export function defaultsOf<F extends Fields>(s: Section<F>): ValueOf<Section<F>> {
-  // a default is a plain value: its conversion reads no file and warns of nothing
-  const ctx: FieldContext = { env: {}, resolvePath: (p) => p, warn: () => {}, at: Issues.root() };
-  const out: Record<string, unknown> = {};
-  for (const [name, node] of Object.entries(s.fields)) {
-    if (node.kind === 'section') out[name] = defaultsOf(node);
-    else if (node.default !== undefined) out[name] = node.convert(node.default, ctx);
-  }
-  return out as ValueOf<Section<F>>;
-}
-
 /** Every key given in `raw` passed its check (a failed one is absent from `value`). */
 export function allGivenPassed(raw: Record<string, unknown>, s: Section, value: Record<string, unknown>): boolean {
   return [...entriesByFileKey(s)].every(([key, { name }]) => raw[key] === undefined || raw[key] === null || value[name] !== undefined);

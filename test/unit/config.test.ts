@@ -496,6 +496,9 @@ describe('rejections name the file, the key and the host', () => {
     oneError(load(`collection:\n  concurrency: 0\n${hostYaml(local)}`), 'collection.concurrency: must be 1 or more, got 0');
     oneError(load(`collection:\n  disk_interval: 5 minutes\n${hostYaml(local)}`), 'collection.disk_interval: "5 minutes" is not a duration');
     oneError(load(`collection:\n  disk_max_volumes: -1\n${hostYaml(local)}`), 'collection.disk_max_volumes: must be 0 or more, got -1');
+    // the probe deadline arms a timer: past 2^31-1 ms Node fires it at once, and every probe would fail
+    oneError(load(`collection:\n  timeout: 25d\n${hostYaml(local)}`), 'collection.timeout: "25d" is longer than 24d (the longest timer)');
+    assert.equal(configOf(load(`collection:\n  max_staleness: 30d\n${hostYaml(local)}`)).config.collection.maxStalenessMs, 30 * 86_400_000);
     oneError(load(`pool:\n  threads: -1\n${hostYaml(local)}`), 'pool.threads: must be 0 or more');
     oneError(load(`metrics:\n  families: cadvisor\n${hostYaml(local)}`), 'metrics.families: must be a list, got a string');
     oneError(load(`metrics:\n  families: [cadvisor, cAdvisor]\n${hostYaml(local)}`), 'metrics.families: [1] must be one of docker_exporter, cadvisor, state, events, got "cAdvisor"');

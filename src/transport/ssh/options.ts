@@ -19,8 +19,8 @@ export const SSH = section({
     SSH_FINGERPRINT.test(v) ? undefined : 'must be "SHA256:" and 43 base64 characters without padding, as `ssh-keygen -lf` prints it',
   ),
   insecureIgnoreHostKey: bool('insecure_ignore_host_key', 'Accept any host key (warns loudly).'),
-  keepaliveIntervalMs: duration('keepalive_interval', 'SSH keepalive interval; 0s = off.', '15s', 'zero'),
-  connectTimeoutMs: duration('connect_timeout', 'Deadline of the SSH handshake.', '5s', 'positive'),
+  keepaliveIntervalMs: duration('keepalive_interval', 'SSH keepalive interval; 0s = off.', '15s', 'zero', true),
+  connectTimeoutMs: duration('connect_timeout', 'Deadline of the SSH handshake.', '5s', 'positive', true),
 });
 
 /** The `ssh` block as the transport uses it. */
