@@ -13,9 +13,6 @@ export interface Shard {
   index: number;
 }
 
-/** Everything in one replica: no sharding. */
-export const NO_SHARD: Shard = { count: 1, index: 0 };
-
 const MULTIPLIER = 2862933555777941757n;
 const MASK_64 = (1n << 64n) - 1n;
 const TWO_31 = 2 ** 31;
