@@ -5,7 +5,7 @@
 // --help is written from the same declarations. Knows no flag of its own but -h/--help and --version.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Field, FieldAt, FieldContext } from '../schema/fields.ts';
+import type { Field, FieldAt, FieldContext, Parsed } from '../schema/fields.ts';
 import { Issues } from '../schema/issues.ts';
 import type { FlagValues } from '../schema/walk.ts';
 
@@ -59,7 +59,7 @@ export function helpText(fields: readonly FieldAt[], about: { usage: string; des
 }
 
 /** A field's value from its flag's texts (one, or each item of a repeatable one), or why not. */
-function valueOf(field: Field<unknown>, texts: readonly string[], env: NodeJS.ProcessEnv): { ok: true; value: unknown } | { ok: false; error: string } {
+function valueOf(field: Field<unknown>, texts: readonly string[], env: NodeJS.ProcessEnv): Parsed<unknown> {
   const raw: unknown[] = [];
   for (const text of texts) {
     const r = field.fromText(text);
@@ -69,12 +69,15 @@ function valueOf(field: Field<unknown>, texts: readonly string[], env: NodeJS.Pr
   const at = Issues.root();
   // a path given on the command line is relative to the working directory
   const ctx: FieldContext = { env, resolvePath: (p) => path.resolve(p), warn: () => {}, at };
-  const problems = field.flag?.repeatable === true && field.item !== undefined ? raw.map((v) => field.item!(v)) : [field.check(field.flag?.repeatable === true ? raw : raw[0], ctx)];
+  const repeatable = field.flag?.repeatable === true;
+  const value = repeatable ? raw : raw[0];
+  // a repeated flag's bad item is named by its own text, not its index
+  const problems = repeatable && field.item !== undefined ? raw.map(field.item) : [field.check(value, ctx)];
   for (const problem of problems) {
     if (problem === false) return { ok: false, error: at.issues.map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`)).join('; ') };
     if (problem !== undefined) return { ok: false, error: problem };
   }
-  return { ok: true, value: field.convert(field.flag?.repeatable === true ? raw : raw[0], ctx) };
+  return { ok: true, value: field.convert(value, ctx) };
 }
 
 /** `argv` without the node and script entries (process.argv.slice(2)); `fields`: those with a flag. */
