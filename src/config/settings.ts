@@ -51,33 +51,6 @@ export function trackerBuildSettings(collection: ValueOf<typeof COLLECTION>): Re
   return Object.fromEntries(Object.entries(COLLECTION.fields).flatMap(([name, f]) => (f.rebuild === true ? [[f.key, collection[name as keyof typeof collection]]] : [])));
 }
 
-/**
- * Every setting: the file's top level, and the flag-only web and log sections. `hosts` is the
- * hosts list's field (hosts.ts); the hosts of `docker_contexts` are imported by contexts.ts. Made
- * at each load: the families registered by then are the allowed values.
- */
-export function settings<H>(hosts: Field<H>) {
-  return section({
-    collection: COLLECTION,
-    metrics: section({
-      families: list('families', 'Metric families to export.', optionalFamilyNames(), familyCheck, true),
-      containerLabels: list('container_labels', 'Docker labels exported on container_info.', ['com.docker.compose.project', 'com.docker.compose.service'], nonEmptyString, true),
-      include: containerFilter(),
-      exclude: containerFilter(),
-    }),
-    pool: section({
-      threads: integer('threads', 'Stats parsing threads; 0 = main thread. Default: 0 with 1-2 cores, else the core count.', defaultPoolThreads(os.availableParallelism()), 0),
-    }),
-    hosts,
-    // a section is named as the file spells it
-    docker_contexts: DOCKER_CONTEXTS,
-    shard: SHARD,
-    web: WEB,
-    log: LOG,
-  });
-}
-
-
 const SHARD = section({
   count: flag(integer('count', 'Replicas the hosts are split between; this one serves the hosts whose stable hash of the name falls in its shard.index.', 1, 1), {
     name: 'shard.count',
@@ -86,8 +59,7 @@ const SHARD = section({
   index: flag(integer('index', 'This replica, from 0 to shard.count - 1.', 0, 0), { name: 'shard.index', env: `${ENV}SHARD_INDEX` }),
 });
 
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 /** Paths http/server.ts serves besides the telemetry path, which cannot be one of them. */
 const SERVED_PATHS = ['/', '/probe', '/-/healthy', '/-/ready', '/healthz'];
@@ -158,6 +130,32 @@ export const COMMAND = section({
     false,
   ),
 });
+
+/**
+ * Every setting: the file's top level, and the flag-only web and log sections. `hosts` is the
+ * hosts list's field (hosts.ts); the hosts of `docker_contexts` are imported by contexts.ts. Made
+ * at each load: the families registered by then are the allowed values.
+ */
+export function settings<H>(hosts: Field<H>) {
+  return section({
+    collection: COLLECTION,
+    metrics: section({
+      families: list('families', 'Metric families to export.', optionalFamilyNames(), familyCheck, true),
+      containerLabels: list('container_labels', 'Docker labels exported on container_info.', ['com.docker.compose.project', 'com.docker.compose.service'], nonEmptyString, true),
+      include: containerFilter(),
+      exclude: containerFilter(),
+    }),
+    pool: section({
+      threads: integer('threads', 'Stats parsing threads; 0 = main thread. Default: 0 with 1-2 cores, else the core count.', defaultPoolThreads(os.availableParallelism()), 0),
+    }),
+    hosts,
+    // a section is named as the file spells it
+    docker_contexts: DOCKER_CONTEXTS,
+    shard: SHARD,
+    web: WEB,
+    log: LOG,
+  });
+}
 
 /** Every setting a flag sets, with its file key's path, in --help's order: the command's, then the settings' in declaration order. */
 export function flagFields(): FieldAt[] {
