@@ -123,10 +123,17 @@ const WEB_FILE = section({
 
 type TlsValue = ValueOf<(typeof WEB_FILE)['fields']['tls_server_config']>;
 
-/** The data without null values (YAML `key:` with no value): Go leaves such a key at its zero value. */
+/**
+ * The data without null values (YAML `key:` with no value): Go leaves such a key at its zero
+ * value. A user without a hash stays, to be reported.
+ */
 function withoutNulls(value: unknown): unknown {
   if (!isMapping(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, k === 'basic_auth_users' ? v : withoutNulls(v)]),
+  );
 }
 
 /** undefined: neither key set; null: one failed its check, or both set (reported). */

@@ -185,6 +185,7 @@ describe('rejected, naming the key', () => {
     assert.doesNotMatch(e.join('\n'), /hunter2|12345/);
     oneError(`basic_auth_users:\n  "a:b": ${HASH}\n`, 'basic_auth_users.a:b: a user name cannot contain ":" (HTTP basic auth splits on it)');
     oneError('basic_auth_users: [alice]\n', 'basic_auth_users: must be a mapping, got a list');
+    oneError('basic_auth_users:\n  alice:\n', 'basic_auth_users.alice: must be a bcrypt hash (a string), got nothing');
   });
 
   test('rate_limit', () => {
