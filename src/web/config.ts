@@ -3,11 +3,11 @@
 // Parsing only: values are checked here, files named by the config are read by tls.ts. Every
 // problem names the key as the user wrote it; unknown keys are errors, as the toolkit's
 // yaml.UnmarshalStrict makes them. Nothing here ever puts a password hash or key in a message.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { isMapping, kindOf } from '../schema/fields.ts';
 import { parseDuration } from '../util/duration.ts';
+import { readRegularText } from '../util/read-file.ts';
 import {
   CLIENT_AUTH_ALIASES,
   CLIENT_AUTH_TYPES,
@@ -327,11 +327,7 @@ export function parseWebConfig(text: string, file: string): WebConfigResult {
 
 /** Reads and parses the file; a read error is one error naming its code. */
 export function readWebConfig(file: string): WebConfigResult {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    return { ok: false, errors: [`cannot read the web config file (${(err as NodeJS.ErrnoException).code ?? 'error'})`] };
-  }
-  return parseWebConfig(text, file);
+  const read = readRegularText(file);
+  if (!read.ok) return { ok: false, errors: [`cannot read the web config file (${read.reason})`] };
+  return parseWebConfig(read.text, file);
 }
