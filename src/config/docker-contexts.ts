@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../util/errors.ts';
 import { globToRegExp } from '../util/glob.ts';
-import { isRecord } from '../util/json.ts';
+import { isRecord, jsonErrorPosition } from '../util/json.ts';
 import { readRegularText } from '../util/read-file.ts';
 
 export interface DockerContextsOptions {
@@ -156,9 +156,8 @@ function readMeta(file: string): Meta | ContextIssue | undefined {
   let data: unknown;
   try {
     data = JSON.parse(read.text);
-  } catch {
-    // JSON.parse's message quotes the text around the fault: never put a file's bytes in a message.
-    return { file, message: `${file} is not valid JSON: not a context's meta.json` };
+  } catch (err) {
+    return { file, message: `${file} is not valid JSON${jsonErrorPosition(err)}: not a context's meta.json` };
   }
   if (!isRecord(data) || typeof data['Name'] !== 'string' || data['Name'] === '') {
     return { file, message: `${file} has no "Name": not a context's meta.json` };

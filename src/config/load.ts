@@ -6,6 +6,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { given, isMapping, kindOf, resolveAgainst } from '../schema/fields.ts';
 import { Issues, type ConfigIssue } from '../schema/issues.ts';
 import { defaultsOf } from '../schema/walk.ts';
+import { jsonErrorPosition } from '../util/json.ts';
 import { readRegularText } from '../util/read-file.ts';
 import { importContexts } from './contexts.ts';
 import { defaultHost, homeDir } from './defaults.ts';
@@ -68,7 +69,7 @@ function parseFile(file: string): Parsed {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (err) {
-    return { ok: false, error: `invalid JSON: ${(err as Error).message}` };
+    return { ok: false, error: `invalid JSON${jsonErrorPosition(err)}` };
   }
 }
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { contextId, contextStoreDir, readDockerContexts, type DockerContextsOptions } from '../../src/config/docker-contexts.ts';
+import { fifoWithLateWriter } from '../support/fifo.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dfe-contexts-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -138,7 +138,8 @@ describe('Docker context store', () => {
     const meta = path.join(dir, 'contexts', 'meta');
     fs.writeFileSync(path.join(meta, 'README'), 'not a context\n');
     fs.mkdirSync(path.join(meta, 'ff'));
-    execFileSync('mkfifo', [path.join(meta, 'ff', 'meta.json')]);
+    const fifo = fifoWithLateWriter(path.join(meta, 'ff', 'meta.json'));
+    after(fifo.stop);
     fs.mkdirSync(path.join(meta, 'zz'));
     fs.symlinkSync('/dev/zero', path.join(meta, 'zz', 'meta.json'));
     const t0 = performance.now();
