@@ -7,6 +7,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { isMapping, kindOf } from '../schema/fields.ts';
 import { parseDuration } from '../util/duration.ts';
+import { bcryptCost } from './basic-auth.ts';
 import { readRegularText } from '../util/read-file.ts';
 import {
   CLIENT_AUTH_ALIASES,
@@ -70,8 +71,13 @@ const TLS_KEYS = [
 const HTTP_KEYS = ['http2', 'headers'];
 const RATE_LIMIT_KEYS = ['interval', 'burst'];
 
-/** A bcrypt hash as Go's bcrypt.Cost() accepts it (versions 2, 2a, 2b, 2y; cost 4 to 31). */
-const BCRYPT_HASH = /^\$2[aby]?\$(\d\d)\$[./A-Za-z0-9]{53}$/;
+/**
+ * The highest bcrypt cost accepted (Go's bcrypt, and so exporter-toolkit, take 4 to 31). Each step
+ * doubles a check: with bcryptjs here cost 10 is ~0.1 s of a core, 12 ~0.4 s, 31 ~2.5 days, and
+ * every wrong password (anyone can send one) pays it. 12 covers the common generators' defaults:
+ * htpasswd -B 5, Go's bcrypt.DefaultCost 10, Python's bcrypt.gensalt() 12.
+ */
+export const MAX_BCRYPT_COST = 12;
 
 type Mapping = Map<string, unknown>;
 
@@ -253,16 +259,28 @@ function headersSection(raw: unknown, issues: Issues): Array<[string, string]> {
   return out;
 }
 
+const MAKE_HASH = 'make one with `htpasswd -nBC 10 "" | tr -d \':\\n\'`';
+
 function usersSection(raw: unknown, issues: Issues): Map<string, string> {
   const users = new Map<string, string>();
+  const costs = new Set<number>();
   for (const [user, hash] of mapping(raw, 'basic_auth_users', undefined, issues)) {
     const at = `basic_auth_users.${user}`;
     // Never echo the value: it may be a plain password written there by mistake.
-    const cost = typeof hash === 'string' ? Number(BCRYPT_HASH.exec(hash)?.[1]) : NaN;
+    const cost = typeof hash === 'string' ? bcryptCost(hash) : NaN;
     if (typeof hash !== 'string') issues.error(at, `must be a bcrypt hash (a string), got ${kindOf(hash)}`);
-    else if (!(cost >= 4 && cost <= 31)) issues.error(at, 'is not a bcrypt hash ($2y$10$ and 53 characters; make one with `htpasswd -nBC 10 "" | tr -d \':\\n\'`)');
-    else users.set(user, hash);
+    else if (!(cost >= 4 && cost <= 31)) issues.error(at, `is not a bcrypt hash ($2y$10$ and 53 characters; ${MAKE_HASH})`);
+    else if (cost > MAX_BCRYPT_COST) {
+      issues.error(at, `bcrypt cost ${cost} is above ${MAX_BCRYPT_COST}: every check, a wrong password's too, would take ${2 ** (cost - 10) / 10} s or more of a core; ${MAKE_HASH}`);
+    } else {
+      users.set(user, hash);
+      costs.add(cost);
+    }
     if (user.includes(':')) issues.error(at, 'a user name cannot contain ":" (HTTP basic auth splits on it)');
+  }
+  if (costs.size > 1) {
+    const list = [...costs].sort((a, b) => a - b).join(', ');
+    issues.warn('basic_auth_users', `hashes of different bcrypt costs (${list}): how long a check takes tells a user's cost, and so that a user of a lower cost exists; use one cost for all`);
   }
   return users;
 }
