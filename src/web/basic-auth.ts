@@ -12,16 +12,12 @@
 // dependencies, types included, 26M downloads a month.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { compareInWorker, type Compare } from './bcrypt-worker.ts';
+import { bcryptCost } from './config.ts';
 
 export type AuthResult = 'ok' | 'denied' | 'busy';
 
 /** The salt and digest of a bcrypt of a random password nobody knows; any cost can go before it. */
 const DECOY_BODY = 'cBSlZYeRFxqeT5ip8m/hE.eio.tB19H5L6gFodBLOydVtKIzaVFMC';
-
-/** A bcrypt hash's cost ("$2y$12$..." -> 12) as Go's bcrypt.Cost() reads it (versions 2, 2a, 2b, 2y); NaN when it is none. */
-export function bcryptCost(hash: string): number {
-  return Number(/^\$2[aby]?\$(\d\d)\$[./A-Za-z0-9]{53}$/.exec(hash)?.[1]);
-}
 
 interface Remembered {
   hash: string;

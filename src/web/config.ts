@@ -7,7 +7,6 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { isMapping, kindOf } from '../schema/fields.ts';
 import { parseDuration } from '../util/duration.ts';
-import { bcryptCost } from './basic-auth.ts';
 import { readRegularText } from '../util/read-file.ts';
 import {
   CLIENT_AUTH_ALIASES,
@@ -73,11 +72,16 @@ const RATE_LIMIT_KEYS = ['interval', 'burst'];
 
 /**
  * The highest bcrypt cost accepted (Go's bcrypt, and so exporter-toolkit, take 4 to 31). Each step
- * doubles a check: with bcryptjs here cost 10 is ~0.1 s of a core, 12 ~0.4 s, 31 ~2.5 days, and
+ * doubles a check: with bcryptjs here cost 10 is ~0.1 s of a core, 12 ~0.4 s, 31 ~2.4 days, and
  * every wrong password (anyone can send one) pays it. 12 covers the common generators' defaults:
  * htpasswd -B 5, Go's bcrypt.DefaultCost 10, Python's bcrypt.gensalt() 12.
  */
 export const MAX_BCRYPT_COST = 12;
+
+/** A bcrypt hash's cost ("$2y$12$..." -> 12) as Go's bcrypt.Cost() reads it (versions 2, 2a, 2b, 2y); NaN when it is none. */
+export function bcryptCost(hash: string): number {
+  return Number(/^\$2[aby]?\$(\d\d)\$[./A-Za-z0-9]{53}$/.exec(hash)?.[1]);
+}
 
 type Mapping = Map<string, unknown>;
 
