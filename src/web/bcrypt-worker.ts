@@ -2,6 +2,7 @@
 // idle (a scrape every 15 s is answered from BasicAuth's memory of a success, without bcrypt).
 // One thread: comparisons run one at a time, as on the main thread before, but the main thread
 // only posts the task (well under 1 ms) and keeps answering meanwhile.
+import { setMaxListeners } from 'node:events';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -19,6 +20,8 @@ function workerUrl(): URL {
 let pool: Piscina<CompareTask, boolean> | undefined;
 /** Aborted when no thread can start: piscina would otherwise queue the checks for ever. */
 const broken = new AbortController();
+// every check waiting listens on it (piscina removes each listener when its check ends)
+setMaxListeners(0, broken.signal);
 
 /** Compares on the shared worker thread; rejects when the thread cannot run it (a denial, then). */
 export const compareInWorker: Compare = (password, hash) => {
