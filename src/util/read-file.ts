@@ -29,7 +29,8 @@ function formatBytes(n: number): string {
   return n % (1 << 20) === 0 ? `${n >> 20} MiB` : n % 1024 === 0 ? `${n >> 10} KiB` : `${n} bytes`;
 }
 
-const notRegular = (kind: string): FileRead => ({ ok: false, reason: `${kind}, not a regular file` });
+const notRegularReason = (kind: string): string => `${kind}, not a regular file`;
+const notRegular = (kind: string): FileRead => ({ ok: false, reason: notRegularReason(kind) });
 const tooBig = (maxBytes: number): FileRead => ({ ok: false, reason: `larger than ${formatBytes(maxBytes)}, the limit for this file` });
 
 /**
@@ -40,7 +41,7 @@ export function unreadableReason(file: string): string | undefined {
   try {
     fs.accessSync(file, fs.constants.R_OK);
     const kind = kindOf(fs.statSync(file));
-    return kind === undefined ? undefined : `${kind}, not a regular file`;
+    return kind === undefined ? undefined : notRegularReason(kind);
   } catch (err) {
     return errorCode(err, 'error');
   }
@@ -72,7 +73,7 @@ export function readRegularFile(file: string, maxBytes: number = MAX_CONFIG_FILE
       length += n;
     }
     if (length > maxBytes) return tooBig(maxBytes);
-    return { ok: true, data: Buffer.from(buf.subarray(0, length)) };
+    return { ok: true, data: buf.subarray(0, length) };
   } catch (err) {
     return { ok: false, reason: errorCode(err, 'error') };
   } finally {
