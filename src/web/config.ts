@@ -7,6 +7,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { isMapping, kindOf } from '../schema/fields.ts';
 import { parseDuration } from '../util/duration.ts';
+import { isKeyName, notKeyNames } from '../util/key-name.ts';
 import { readRegularText } from '../util/read-file.ts';
 import {
   CLIENT_AUTH_ALIASES,
@@ -104,13 +105,16 @@ function mapping(value: unknown, at: string, allowed: readonly string[] | undefi
     return new Map();
   }
   const out: Mapping = new Map();
+  let hidden = 0;
   for (const [key, v] of Object.entries(value)) {
     if (allowed !== undefined && !allowed.includes(key)) {
-      issues.error(at === '' ? key : `${at}.${key}`, `unknown key (expected one of: ${allowed.join(', ')})`);
+      if (isKeyName(key)) issues.error(at === '' ? key : `${at}.${key}`, `unknown key (expected one of: ${allowed.join(', ')})`);
+      else hidden++;
       continue;
     }
     out.set(key, v);
   }
+  if (hidden > 0) issues.error(at, notKeyNames(hidden));
   return out;
 }
 

@@ -71,3 +71,20 @@ test('a JSON config that is not JSON never echoes its bytes', () => {
   const b = loadConfig({ file: path.join(dir, 'broken.json'), env: {} });
   assert.deepEqual(b.ok ? [] : b.errors, [`${path.join(dir, 'broken.json')}: invalid JSON at byte 13`]);
 });
+
+test('a YAML config or web config that is some other file (a shadow file) never echoes its lines as unknown keys', () => {
+  const shadow = path.join(dir, 'shadow-yaml');
+  fs.writeFileSync(shadow, 'root:$6$VErYsEcReT$hash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n');
+  const file = path.join(dir, 'config-shadow.yml');
+  fs.symlinkSync(shadow, file);
+  const r = loadConfig({ file, env: {} });
+  assert.ok(!r.ok);
+  assert.equal(r.errors[0], `${file}: 2 keys that are not a key name (not shown: is this the right file?)`);
+  const web = readWebConfig(file);
+  assert.deepEqual(web, { ok: false, errors: ['2 keys that are not a key name (not shown: is this the right file?)'] });
+  assert.doesNotMatch(JSON.stringify([r, web]), /root|daemon|\$6\$|VErY/);
+  // a mistyped key is still named
+  fs.writeFileSync(path.join(dir, 'typo.yml'), 'colection: {}\nhosts: [{name: a, url: "unix:///a.sock"}]\n');
+  const typo = loadConfig({ file: path.join(dir, 'typo.yml'), env: {} });
+  assert.match(typo.ok ? '' : typo.errors.join(), /colection: unknown key/);
+});
