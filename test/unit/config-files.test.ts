@@ -60,11 +60,17 @@ test('the web config and known_hosts, FIFOs or /dev/zero: errors naming them, at
   await quickly(() => assert.rejects(loadHostKeyPolicy('h', 22, ssh), { message: `cannot read known_hosts ${knownHosts}: a FIFO, not a regular file` }));
 });
 
+const SHADOW = path.join(dir, 'shadow');
+fs.writeFileSync(SHADOW, 'root:$6$VErYsEcReT$hash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n');
+/** `name`, a symlink to a shadow-like file (what an operator's typo in a path can point at). */
+function shadowAt(name: string): string {
+  const file = path.join(dir, name);
+  fs.symlinkSync(SHADOW, file);
+  return file;
+}
+
 test('a JSON config that is not JSON never echoes its bytes', () => {
-  const shadow = path.join(dir, 'shadow');
-  fs.writeFileSync(shadow, 'root:$6$VErYsEcReT$hash:19000:0:99999:7:::\n');
-  const file = path.join(dir, 'config.json');
-  fs.symlinkSync(shadow, file);
+  const file = shadowAt('config.json');
   const r = loadConfig({ file, env: {} });
   assert.deepEqual(r.ok ? [] : r.errors, [`${file}: invalid JSON`]);
   fs.writeFileSync(path.join(dir, 'broken.json'), '{"hosts": [] x');
@@ -73,10 +79,7 @@ test('a JSON config that is not JSON never echoes its bytes', () => {
 });
 
 test('a YAML config or web config that is some other file (a shadow file) never echoes its lines as unknown keys', () => {
-  const shadow = path.join(dir, 'shadow-yaml');
-  fs.writeFileSync(shadow, 'root:$6$VErYsEcReT$hash:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n');
-  const file = path.join(dir, 'config-shadow.yml');
-  fs.symlinkSync(shadow, file);
+  const file = shadowAt('config-shadow.yml');
   const r = loadConfig({ file, env: {} });
   assert.ok(!r.ok);
   assert.equal(r.errors[0], `${file}: 2 keys that are not a key name (not shown: is this the right file?)`);
