@@ -1,6 +1,7 @@
 // basic_auth_users: bcrypt checks, one successful password remembered per user, constant work
 // for unknown users, a bound on queued comparisons.
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { BasicAuth, parseBasic } from '../../src/web/basic-auth.ts';
