@@ -2,6 +2,7 @@
 // keys are declared, required keys are given), then each field's value (flag, data or default)
 // checked and converted to its internal value.
 import { entriesByFileKey, isMapping, kindOf, type FieldContext, type Fields, type Section, type ValueOf } from './fields.ts';
+import { isKeyName, notKeyNames } from '../util/key-name.ts';
 import { Issues } from './issues.ts';
 
 /** A FieldContext for the key `key` of the place `issues` is at. */
@@ -15,10 +16,12 @@ export type ContextFor = (issues: Issues, key: string) => FieldContext;
 export function prepare(raw: Record<string, unknown>, s: Section, issues: Issues): Record<string, unknown> {
   const entries = entriesByFileKey(s);
   const out: Record<string, unknown> = {};
+  let hidden = 0;
   for (const key of Object.keys(raw)) {
     const value = raw[key];
     const entry = entries.get(key);
-    if (entry === undefined) {
+    if (entry === undefined && !isKeyName(key)) hidden++;
+    else if (entry === undefined) {
       issues.add(key, `unknown key (expected one of: ${[...entries.keys()].join(', ')})`);
     } else if (entry.node.kind === 'section') {
       if (value === null || value === undefined) continue;
@@ -28,6 +31,7 @@ export function prepare(raw: Record<string, unknown>, s: Section, issues: Issues
       out[key] = value;
     }
   }
+  if (hidden > 0) issues.add('', notKeyNames(hidden));
   for (const [key, { node }] of entries) {
     if (node.kind === 'field' && node.required !== undefined && !Object.hasOwn(raw, key)) issues.add(key, node.required);
   }

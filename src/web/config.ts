@@ -5,13 +5,13 @@
 // config are read by tls.ts. Every problem names the key as the user wrote it; unknown keys are
 // errors, as the toolkit's yaml.UnmarshalStrict makes them. Nothing here ever puts a password
 // hash or key in a message.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { readSection } from '../config/read.ts';
-import { bool, field, isMapping, kindOf, section, type Field, type ValueOf } from '../schema/fields.ts';
+import { bool, entriesByFileKey, field, isMapping, kindOf, section, type Field, type Section, type ValueOf } from '../schema/fields.ts';
 import { Issues, type ConfigIssue } from '../schema/issues.ts';
 import { parseDuration } from '../util/duration.ts';
+import { readRegularText } from '../util/read-file.ts';
 import {
   CLIENT_AUTH_ALIASES,
   CLIENT_AUTH_TYPES,
@@ -55,8 +55,18 @@ export interface WebConfig {
 
 export type WebConfigResult = { ok: true; config: WebConfig; warnings: string[] } | { ok: false; errors: string[] };
 
-/** A bcrypt hash as Go's bcrypt.Cost() accepts it (versions 2, 2a, 2b, 2y; cost 4 to 31). */
-const BCRYPT_HASH = /^\$2[aby]?\$(\d\d)\$[./A-Za-z0-9]{53}$/;
+/**
+ * The highest bcrypt cost accepted (Go's bcrypt, and so exporter-toolkit, take 4 to 31). Each step
+ * doubles a check: with bcryptjs here cost 10 is ~0.1 s of a core, 12 ~0.4 s, 31 ~2.4 days, and
+ * every wrong password (anyone can send one) pays it. 12 covers the common generators' defaults:
+ * htpasswd -B 5, Go's bcrypt.DefaultCost 10, Python's bcrypt.gensalt() 12.
+ */
+export const MAX_BCRYPT_COST = 12;
+
+/** A bcrypt hash's cost ("$2y$12$..." -> 12) as Go's bcrypt.Cost() reads it (versions 2, 2a, 2b, 2y); NaN when it is none. */
+export function bcryptCost(hash: string): number {
+  return Number(/^\$2[aby]?\$(\d\d)\$[./A-Za-z0-9]{53}$/.exec(hash)?.[1]);
+}
 
 // Go's zero values: an empty string is a string not set (null is dropped before the read).
 const goString = (key: string, doc: string): Field<string | undefined> =>
@@ -124,15 +134,18 @@ const WEB_FILE = section({
 type TlsValue = ValueOf<(typeof WEB_FILE)['fields']['tls_server_config']>;
 
 /**
- * The data without null values (YAML `key:` with no value): Go leaves such a key at its zero
- * value. A user without a hash stays, to be reported.
+ * The data without the declared keys written with no value (YAML `key:`): Go leaves such a key at
+ * its zero value. Undeclared keys stay, to be reported; so does a user without a hash.
  */
-function withoutNulls(value: unknown): unknown {
-  if (!isMapping(value)) return value;
+function withoutNulls(data: Record<string, unknown>, s: Section): Record<string, unknown> {
+  const entries = entriesByFileKey(s);
+  // fromEntries: a "__proto__" key stays an own key (and is reported)
   return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, k === 'basic_auth_users' ? v : withoutNulls(v)]),
+    Object.entries(data).flatMap(([k, v]) => {
+      const node = entries.get(k)?.node;
+      if (v === null && node !== undefined) return [];
+      return [[k, node?.kind === 'section' && isMapping(v) ? withoutNulls(v, node) : v]];
+    }),
   );
 }
 
@@ -238,16 +251,28 @@ function headersSection(headers: Record<string, unknown>, at: Issues): Array<[st
   return out;
 }
 
+const MAKE_HASH = 'make one with `htpasswd -nBC 10 "" | tr -d \':\\n\'`';
+
 function usersSection(raw: Record<string, unknown>, issues: Issues): Map<string, string> {
   const users = new Map<string, string>();
+  const costs = new Set<number>();
   for (const [user, hash] of Object.entries(raw)) {
     const at = (message: string) => issues.add(user, message);
     // Never echo the value: it may be a plain password written there by mistake.
-    const cost = typeof hash === 'string' ? Number(BCRYPT_HASH.exec(hash)?.[1]) : NaN;
+    const cost = typeof hash === 'string' ? bcryptCost(hash) : NaN;
     if (typeof hash !== 'string') at(`must be a bcrypt hash (a string), got ${kindOf(hash)}`);
-    else if (!(cost >= 4 && cost <= 31)) at('is not a bcrypt hash ($2y$10$ and 53 characters; make one with `htpasswd -nBC 10 "" | tr -d \':\\n\'`)');
-    else users.set(user, hash);
+    else if (!(cost >= 4 && cost <= 31)) at(`is not a bcrypt hash ($2y$10$ and 53 characters; ${MAKE_HASH})`);
+    else if (cost > MAX_BCRYPT_COST) {
+      at(`bcrypt cost ${cost} is above ${MAX_BCRYPT_COST}: every check, a wrong password's too, would take ${2 ** (cost - 10) / 10} s or more of a core; ${MAKE_HASH}`);
+    } else {
+      users.set(user, hash);
+      costs.add(cost);
+    }
     if (user.includes(':')) at('a user name cannot contain ":" (HTTP basic auth splits on it)');
+  }
+  if (costs.size > 1) {
+    const list = [...costs].sort((a, b) => a - b).join(', ');
+    issues.warn('', `hashes of different bcrypt costs (${list}): how long a check takes tells a user's cost, and so that a user of a lower cost exists; use one cost for all`);
   }
   return users;
 }
@@ -284,7 +309,7 @@ export function parseWebConfig(text: string, file: string): WebConfigResult {
   if (raw !== null && raw !== undefined && !isMapping(raw)) {
     return { ok: false, errors: [`the top level must be a mapping, got ${kindOf(raw)}`] };
   }
-  const data = (withoutNulls(raw) ?? {}) as Record<string, unknown>;
+  const data = withoutNulls(isMapping(raw) ? raw : {}, WEB_FILE);
   const dir = path.dirname(path.resolve(file));
   const issues = Issues.root();
   const v = readSection(data, WEB_FILE, issues, { env: {}, resolvePath: (p) => path.resolve(dir, p) });
@@ -305,11 +330,7 @@ export function parseWebConfig(text: string, file: string): WebConfigResult {
 
 /** Reads and parses the file; a read error is one error naming its code. */
 export function readWebConfig(file: string): WebConfigResult {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    return { ok: false, errors: [`cannot read the web config file (${(err as NodeJS.ErrnoException).code ?? 'error'})`] };
-  }
-  return parseWebConfig(text, file);
+  const read = readRegularText(file);
+  if (!read.ok) return { ok: false, errors: [`cannot read the web config file (${read.reason})`] };
+  return parseWebConfig(read.text, file);
 }
