@@ -107,6 +107,10 @@ tar -tzf "$TGZ" | sed 's|^package/||' | sort >"$WORK/files"
 for f in package.json README.md LICENSE dist/src/cli.js dist/src/stats/runner.js dist/workers/parse-stats.js config/example.yml monitoring/alerts.yml monitoring/rules.yml examples/systemd/docker-fleet-exporter.service; do
   grep -qxF "$f" "$WORK/files" || fail "the package lacks $f"
 done
+# every compiled worker (stats parsing, bcrypt): the pools load them by path from dist/
+for f in dist/workers/*.js; do
+  grep -qxF "$f" "$WORK/files" || fail "the package lacks the worker $f"
+done
 if grep -E '^(test|bench|src|workers|scripts|docs|node_modules)/|\.ts$|\.map$|^dist/(bench|test)/' "$WORK/files"; then
   fail "the package ships the files above (tests, benches, sources or maps)"
 fi
