@@ -40,7 +40,7 @@ cleanup() {
   local rc=$?
   [ -z "$exporter_pid" ] || { kill "$exporter_pid" 2>/dev/null || true; wait "$exporter_pid" 2>/dev/null || true; }
   if [ "$fleet_up" = 1 ]; then
-    DOCKER_HOST="unix://$SOCK" "${COMPOSE[@]}" down --timeout 5 >/dev/null 2>&1 || true
+    [ -z "${SOCK:-}" ] || DOCKER_HOST="unix://$SOCK" "${COMPOSE[@]}" down --timeout 5 >/dev/null 2>&1 || true
     bash "$REPO/test/e2e/fleet.sh" down || true
   fi
   rm -rf "$WORK"
