@@ -229,4 +229,9 @@ export interface EventsSnapshot {
   hostOomKills: number;
   /** containers that still exist (as far as events and the last list tell), by full id */
   containers: ReadonlyMap<string, ContainerEventCounts>;
+  /** what a cap refused: streams cut at a line too long or too deep, containers forgotten beyond the count cap */
+  limitHits: Readonly<Record<EventLimit, number>>;
 }
+
+export const EVENT_LIMITS = ['line_bytes', 'line_depth', 'tracked_containers'] as const;
+export type EventLimit = (typeof EVENT_LIMITS)[number];

@@ -16,6 +16,14 @@ import type { DockerEvent } from './event.ts';
 export const OOM_KILL_GAP_NS = 1_000_000_000n;
 export const OOM_KILL_MAX_NS = 10_000_000_000n;
 
+/**
+ * Containers counted per host at most: more than a host's list holds (BODY_CAPS.list is
+ * 16,000+ containers). An entry is ~0.5 KB (a 64-hex id and its counts), so ~8 MB per host
+ * whether or not its list succeeds; beyond it the container whose last event is the oldest is
+ * forgotten (its series restart from 0 if it comes back).
+ */
+export const MAX_TRACKED_CONTAINERS = 16_384;
+
 export function zeroCounts(): EventCounts {
   return Object.fromEntries(CONTAINER_EVENTS.map((e) => [e, 0])) as EventCounts;
 }
@@ -35,6 +43,18 @@ export class HostEventCounts {
   readonly #containers = new Map<string, Tracked>();
   /** the containers map handed out by the last snapshot, while nothing changed */
   #shared: ReadonlyMap<string, ContainerEventCounts> | undefined;
+  readonly #cap: number;
+  /** containers forgotten at the cap */
+  #evicted = 0;
+
+  constructor(cap = MAX_TRACKED_CONTAINERS) {
+    this.#cap = cap;
+  }
+
+  /** Containers forgotten because more than the cap were counted at once. */
+  get evicted(): number {
+    return this.#evicted;
+  }
 
   apply(ev: DockerEvent, now = Date.now()): void {
     const name = ev.event;
@@ -63,7 +83,13 @@ export class HostEventCounts {
     }
     t.counts = { events, oomKills, lastExitCode };
     t.touchedAt = now;
+    // re-inserted: the map's order is the order of last events, oldest first
+    this.#containers.delete(ev.id);
     this.#containers.set(ev.id, t);
+    if (this.#containers.size > this.#cap) {
+      this.#containers.delete(this.#containers.keys().next().value!);
+      this.#evicted++;
+    }
   }
 
   /**
@@ -79,7 +105,7 @@ export class HostEventCounts {
     }
   }
 
-  snapshot(status: { connected: boolean; reconnects: number; lastEventSeconds: number }): EventsSnapshot {
+  snapshot(status: Omit<EventsSnapshot, 'host' | 'hostOomKills' | 'containers'>): EventsSnapshot {
     this.#shared ??= new Map([...this.#containers].map(([id, t]) => [id, t.counts]));
     return { ...status, host: { ...this.#host }, hostOomKills: this.#hostOomKills, containers: this.#shared };
   }
