@@ -150,7 +150,12 @@ export interface DiskUsage {
   containers: ReadonlyMap<string, ContainerDisk>;
   /** bytes by volume name; only volumes the daemon measured (local driver) */
   volumes: ReadonlyMap<string, number>;
+  /** items counted in the totals but left out of `containers`, `volumes` and the containers' volumes at their caps */
+  dropped: Readonly<Record<DiskDropped, number>>;
 }
+
+export const DISK_DROPPED = ['containers', 'volumes', 'mounts'] as const;
+export type DiskDropped = (typeof DISK_DROPPED)[number];
 
 /** The host's disk figures as one scrape serves them. */
 export interface DiskSnapshot {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeDiskUsage, mountedVolumes } from '../../src/docker/disk-usage.ts';
+import { decodeDiskUsage, DF_LIMITS, DiskUsageDecoder, mountedVolumes } from '../../src/docker/disk-usage.ts';
 import type { DiskUsage } from '../../src/model.ts';
+import { buildRecord, dfBody, type FakeDisk } from '../support/disk-bodies.ts';
+import { containerFrom, sampleContainers } from '../support/stats-bodies.ts';
 
 const MB = 1_000_000;
 const id = (c: string) => c.repeat(64);
@@ -136,4 +138,73 @@ test('mounted volumes: only those of the given containers, largest first, capped
   assert.deepEqual(mountedVolumes(du, [id('a'), id('b')], 2), { volumes: [['big', 30], ['mid', 20]], dropped: 1 });
   assert.deepEqual(mountedVolumes(du, [id('a'), id('b')], 0), { volumes: [], dropped: 3 });
   assert.deepEqual(mountedVolumes(du, [id('z')], 10), { volumes: [], dropped: 0 }, 'a container df does not know has none');
+});
+
+/** The body decoded from `bytes` in chunks of `n`, as EngineClient.systemDf feeds it. */
+function decodeChunked(text: string, n: number): DiskUsage {
+  const d = new DiskUsageDecoder();
+  const bytes = Buffer.from(text);
+  for (let i = 0; i < bytes.length; i += n) d.write(bytes.subarray(i, i + n));
+  return d.end();
+}
+
+const cpuUs = (fn: () => void): number => {
+  const t0 = process.cpuUsage();
+  fn();
+  const u = process.cpuUsage(t0);
+  return u.user + u.system;
+};
+
+test('decoded as it arrives: the same figures whatever the chunking, and a truncated or malformed body is refused', () => {
+  const containers = sampleContainers(40, { seed: 3 }).map((c) => containerFrom(c));
+  const disk: FakeDisk = {
+    images: [],
+    volumes: [{ name: 'data', size: 5 * MB }, { name: 'logs "quoted" é', size: 7 * MB, refCount: 0 }, { name: 'nfs', size: -1, driver: 'nfs' }],
+    buildCache: [buildRecord('a', 3 * MB), buildRecord('b', 2 * MB, { inUse: true }), buildRecord('c', MB, { shared: true })],
+    containers: { [containers[0]!.id]: { volumes: ['data', 'logs "quoted" é', 'data'] }, [containers[1]!.id]: { volumes: ['nfs'] } },
+  };
+  const text = dfBody(containers, disk, { now: 1_700_000_000_000 });
+  const whole = decodeChunked(text, 1 << 16);
+  assert.equal(whole.totals.containers.count, 40);
+  assert.deepEqual(whole.containers.get(containers[0]!.id)!.volumes, ['data', 'logs "quoted" é']);
+  assert.equal(whole.volumes.get('logs "quoted" é'), 7 * MB);
+  assert.deepEqual(whole, decode(JSON.parse(text)));
+  for (const n of [1, 7, 1000]) assert.deepEqual(decodeChunked(text, n), whole, `chunks of ${n}`);
+  assert.throws(() => decodeChunked(text.slice(0, -3), 1000), /truncated JSON/);
+  assert.throws(() => decodeChunked(text.replace('"Containers":', '"Containers" '), 1000), /not JSON at byte/);
+  assert.throws(() => decodeChunked(`{"Images":${'['.repeat(100)}`, 1000), /nested deeper than 64 levels/);
+});
+
+test('60,000 mounts in one container: linear in them, and the names kept are capped (the rest counted)', () => {
+  const body = (mounts: number): string =>
+    JSON.stringify({ Containers: [{ Id: id('a'), State: 'running', Mounts: Array.from({ length: mounts }, (_, i) => ({ Type: 'volume', Name: `v${i}` })) }] });
+  const big = decodeChunked(body(60_000), 1 << 16);
+  assert.equal(big.containers.get(id('a'))!.volumes.length, DF_LIMITS.mounts);
+  assert.equal(big.dropped.mounts, 60_000 - DF_LIMITS.mounts);
+  // below the cap, where the old per-name includes() made it quadratic
+  const [small, large] = [body(2000), body(16_000)];
+  cpuUs(() => decodeDiskUsage(JSON.parse(small)));
+  const t1 = cpuUs(() => decodeDiskUsage(JSON.parse(small)));
+  const t8 = cpuUs(() => decodeDiskUsage(JSON.parse(large)));
+  assert.ok(t8 < t1 * 24, `2,000 mounts: ${t1} us, 16,000: ${t8} us (x${(t8 / t1).toFixed(1)})`);
+});
+
+test('a body of millions of items keeps nothing per item past the caps: counted in the totals, dropped from the details', () => {
+  const items = 1_000_000;
+  const empties = decodeChunked(`{"Containers":[${Array.from({ length: items }, () => '{}').join(',')}]}`, 1 << 16);
+  assert.equal(empties.totals.containers.count, items);
+  assert.equal(empties.containers.size, 0, 'no id, nothing kept');
+  const ids = Array.from({ length: DF_LIMITS.containers + 10 }, (_, i) => i.toString(16).padStart(64, '0'));
+  const many = decodeChunked(JSON.stringify({ Containers: ids.map((Id) => ({ Id, SizeRw: 1 })), Volumes: ids.map((Name) => ({ Name, UsageData: { Size: 1, RefCount: 0 } })) }), 1 << 16);
+  assert.equal(many.containers.size, DF_LIMITS.containers);
+  assert.equal(many.volumes.size, DF_LIMITS.volumes);
+  assert.deepEqual(many.dropped, { containers: 10, volumes: 10, mounts: 0 });
+  assert.equal(many.totals.containers.sizeBytes, ids.length, 'the totals count every item');
+  assert.equal(many.totals.volumes.reclaimableBytes, ids.length);
+});
+
+test('a container Id that is not 64 hex digits counts in the totals but has no figures of its own', () => {
+  const du = decode({ Containers: [{ Id: 'abc', SizeRw: 5 }, { Id: 'x'.repeat(100_000), SizeRw: 6 }, { Id: id('a').toUpperCase(), SizeRw: 7 }] });
+  assert.equal(du.containers.size, 0);
+  assert.equal(du.totals.containers.sizeBytes, 18);
 });
