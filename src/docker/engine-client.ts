@@ -5,6 +5,7 @@ import { roundDuration } from '../util/duration.ts';
 import { asRecord, str } from '../util/json.ts';
 import type { DiskUsage } from '../model.ts';
 import { DiskUsageDecoder } from './disk-usage.ts';
+import { pacePerTurn, TURN_BUDGET_BYTES } from '../util/pace.ts';
 
 /**
  * The only code that talks to a daemon: read-only GETs of the Engine API over one host's
@@ -212,6 +213,7 @@ export class EngineClient {
             res.destroy(tooLarge());
             return;
           }
+          const pace = decoding ? pacePerTurn(res, TURN_BUDGET_BYTES) : undefined;
           const decodeFailed = (err: unknown) => new EngineError(`GET ${path}: ${err instanceof Error ? err.message : String(err)}`);
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
@@ -220,6 +222,7 @@ export class EngineClient {
               return;
             }
             if (!decoding) return void chunks.push(chunk);
+            pace!(chunk.length);
             try {
               decoding.write(chunk);
             } catch (err) {

@@ -5,6 +5,7 @@ import { roundDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
 import { decodeEvent, type DockerEvent } from './event.ts';
 import { LineSplitter, nestsDeeperThan, type LineCap } from './lines.ts';
+import { pacePerTurn, TURN_BUDGET_BYTES } from '../util/pace.ts';
 import { SeenEvents } from './seen-events.ts';
 
 /** Where the stream comes from: dockerode in production (docker/daemon-client.ts), fakes in tests. */
@@ -170,8 +171,10 @@ export class EventFollower {
       if (typeof ev === 'string') return this.#skipped(ev, line);
       this.#accept(ev);
     };
+    const pace = pacePerTurn(stream, TURN_BUDGET_BYTES);
     stream.on('data', (chunk: Buffer | string) => {
       if (cut !== undefined) return;
+      pace(chunk.length);
       cut = lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, onLine) ?? cut;
       if (cut === undefined) return;
       this.#capped[cut]++;

@@ -123,17 +123,20 @@ describe('HostEventCounts', () => {
     assert.equal(x.containers.get('a')!.events.die, 1);
   });
 
-  test('at most `cap` containers are counted, whether or not a list ever prunes them: the one with the oldest last event goes first', () => {
+  test('at most `cap` containers are counted (and an eighth more between evictions), whether or not a list ever prunes them: the oldest last events go first', () => {
     const c = new HostEventCounts(3);
-    for (const [i, id] of ['a', 'b', 'c'].entries()) c.apply(ev(id, 'start', s(i)));
-    c.apply(ev('a', 'die', s(3), { exitCode: '1' }));
-    c.apply(ev('d', 'start', s(4)));
+    for (const [i, id] of ['a', 'b', 'c'].entries()) c.apply(ev(id, 'start', s(i)), i);
+    c.apply(ev('a', 'die', s(3), { exitCode: '1' }), 3);
+    c.apply(ev('d', 'start', s(4)), 4);
     assert.deepEqual([...snap(c).containers.keys()].sort(), ['a', 'c', 'd'], 'b had the oldest last event');
     assert.equal(c.evicted, 1);
-    for (let i = 0; i < 1000; i++) c.apply(ev(`x${i}`, 'start', s(5 + i)));
+    for (let i = 0; i < 1000; i++) c.apply(ev(`x${i}`, 'start', s(5 + i)), 5 + i);
     assert.equal(snap(c).containers.size, 3);
     assert.equal(c.evicted, 1001);
     assert.equal(snap(c).host.start, 1004, 'the host totals keep every event');
+    const big = new HostEventCounts(1024);
+    for (let i = 0; i < 200_000; i++) big.apply(ev(`y${i}`, 'start', s(i)), i);
+    assert.ok(snap(big).containers.size <= 1024 + 128, `${snap(big).containers.size} counted`);
   });
 
   test('the last exit code survives the restart that follows it', () => {

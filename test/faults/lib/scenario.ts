@@ -49,6 +49,8 @@ export interface FaultScenario {
   bad: BadHost[];
   /** pool.threads; default: the exporter's */
   threads?: number;
+  /** more collection.* keys, e.g. a short disk_interval */
+  collection?: Record<string, unknown>;
   /** scrapes with the faults on; default 4 */
   scrapes?: number;
   /** per check, the issue 8 item a failure most likely is */
@@ -182,7 +184,7 @@ export async function scrapeOnce(exp: RunningExporter, prev: GoodHostState | und
 async function runScenario(s: FaultScenario, dir: string, good: Daemons, badDaemons: Daemons): Promise<ScenarioRun> {
   const hosts = [{ name: GOOD_HOST, url: good.urls.get(GOOD_HOST)! }, ...s.bad.map((b) => ({ name: b.name, url: badDaemons.urls.get(b.name)! }))];
   const tag = s.title.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-  const exp = await startExporter({ tag, dir, hosts, threads: s.threads, collection: { timeout: `${DEADLINE_MS}ms` } });
+  const exp = await startExporter({ tag, dir, hosts, threads: s.threads, collection: { timeout: `${DEADLINE_MS}ms`, ...s.collection } });
   let sampler: HealthSampler | undefined;
   const warm: ScrapeRecord[] = [];
   const faulty: ScrapeRecord[] = [];
