@@ -65,6 +65,17 @@ interface Tags {
   first: string;
 }
 
+// One object per role, shared: a body of millions of items allocates nothing per item for them.
+const ROOT: Role = { r: 'root' };
+const SKIP: Role = { r: 'skip' };
+const MOUNTS: Role = { r: 'mounts' };
+const MOUNT: Role = { r: 'mount' };
+const USAGE: Role = { r: 'usage' };
+const TAGS: Role = { r: 'tags', which: 'tags' };
+const DIGESTS: Role = { r: 'tags', which: 'digests' };
+const LIST_ROLES = Object.fromEntries(LISTS.map((l) => [l, { r: 'list', list: l }])) as Record<ListName, Role>;
+const ITEM_ROLES = Object.fromEntries(LISTS.map((l) => [l, { r: 'item', list: l }])) as Record<ListName, Role>;
+
 /**
  * GET /system/df in the legacy shape (API < 1.52; the exporter speaks at most 1.51: every item
  * listed), decoded as it arrives: `write()` each chunk, `end()` for the result. Nothing of an
@@ -76,11 +87,12 @@ export class DiskUsageDecoder implements JsonHandler {
   #key: string | undefined;
   /** the scalar fields of the item being read (FIELDS), its tags, mounts and UsageData */
   #item = new Map<string, JsonScalar | undefined>();
-  #tags: Tags = { count: 0, first: '' };
-  #digests: Tags = { count: 0, first: '' };
-  #mount = { type: '' as unknown, name: '' as unknown };
-  #itemVolumes = new Set<string>();
-  #usage = { refs: NaN, bytes: NaN };
+  readonly #tags: Tags = { count: 0, first: '' };
+  readonly #digests: Tags = { count: 0, first: '' };
+  readonly #mount = { type: undefined as JsonScalar | undefined, name: undefined as JsonScalar | undefined };
+  /** the item's volume names; made at its first */
+  #itemVolumes: Set<string> | undefined;
+  readonly #usage = { refs: NaN, bytes: NaN };
 
   #layersSize: JsonScalar | undefined;
   readonly #counts: Record<ListName, number> = { Images: 0, Containers: 0, Volumes: 0, BuildCache: 0 };
@@ -180,30 +192,30 @@ export class DiskUsageDecoder implements JsonHandler {
   #open(object: boolean): void {
     const parent = this.#roles[this.#roles.length - 1];
     const key = this.#key ?? '';
-    let role: Role = { r: 'skip' };
+    let role = SKIP;
     if (parent === undefined) {
       if (!object) throw new DiskUsageError('disk usage is not an object');
-      role = { r: 'root' };
+      role = ROOT;
     } else if (parent.r === 'root') {
       if (LIST_NAMES.has(key)) {
         if (object) throw mustBeLists();
-        role = { r: 'list', list: key as ListName };
+        role = LIST_ROLES[key as ListName];
       }
     } else if (parent.r === 'list') {
       this.#startItem();
-      if (object) role = { r: 'item', list: parent.list };
+      if (object) role = ITEM_ROLES[parent.list];
       else this.#endItem(parent.list);
     } else if (parent.r === 'item') {
-      if (parent.list === 'Images' && !object && (key === 'RepoTags' || key === 'RepoDigests')) role = { r: 'tags', which: key === 'RepoTags' ? 'tags' : 'digests' };
-      else if (parent.list === 'Containers' && !object && key === 'Mounts') role = { r: 'mounts' };
-      else if (parent.list === 'Volumes' && object && key === 'UsageData') role = { r: 'usage' };
+      if (parent.list === 'Images' && !object && (key === 'RepoTags' || key === 'RepoDigests')) role = key === 'RepoTags' ? TAGS : DIGESTS;
+      else if (parent.list === 'Containers' && !object && key === 'Mounts') role = MOUNTS;
+      else if (parent.list === 'Volumes' && object && key === 'UsageData') role = USAGE;
     } else if (parent.r === 'tags') {
       // an object or list in RepoTags is an entry, as String() would make it
       const t = parent.which === 'tags' ? this.#tags : this.#digests;
       if (t.count++ === 0) t.first = object ? '[object Object]' : '';
     } else if (parent.r === 'mounts' && object) {
-      this.#mount = { type: '', name: '' };
-      role = { r: 'mount' };
+      this.#mount.type = this.#mount.name = undefined;
+      role = MOUNT;
     }
     this.#roles.push(role);
   }
@@ -215,27 +227,30 @@ export class DiskUsageDecoder implements JsonHandler {
   }
 
   #startItem(): void {
-    this.#item.clear();
-    this.#tags = { count: 0, first: '' };
-    this.#digests = { count: 0, first: '' };
-    this.#itemVolumes = new Set();
-    this.#usage = { refs: NaN, bytes: NaN };
+    // Map.clear() allocates a new table even when empty
+    if (this.#item.size > 0) this.#item.clear();
+    this.#tags.count = this.#digests.count = 0;
+    this.#tags.first = this.#digests.first = '';
+    this.#itemVolumes = undefined;
+    this.#usage.refs = this.#usage.bytes = NaN;
   }
 
   #endMount(): void {
     const name = str(this.#mount.name);
-    if (str(this.#mount.type) !== 'volume' || name === '' || this.#itemVolumes.has(name)) return;
+    if (str(this.#mount.type) !== 'volume' || name === '' || this.#itemVolumes?.has(name)) return;
     if (this.#mountsKept >= DF_LIMITS.mounts) {
       this.#dropped.mounts++;
       return;
     }
     this.#mountsKept++;
-    this.#itemVolumes.add(name);
+    (this.#itemVolumes ??= new Set()).add(name);
   }
 
   #endItem(list: ListName): void {
     this.#counts[list]++;
     const f = this.#item;
+    // an item with none of the fields read: only an image counts (as dangling), or a volume's UsageData
+    if (f.size === 0 && this.#itemVolumes === undefined && list !== 'Images' && !(list === 'Volumes' && this.#usage.bytes >= 0)) return;
     switch (list) {
       // Images: SIZE is every layer once (LayersSize); what is not reclaimable is the part of
       // each image in use that no other image shares (Size - SharedSize). A layer an unused
@@ -256,16 +271,13 @@ export class DiskUsageDecoder implements JsonHandler {
         this.#containersSize += rw;
         if (!ACTIVE_STATES.has(str(f.get('State')).toLowerCase())) this.#containersReclaimable += rw;
         const id = str(f.get('Id'));
-        if (!CONTAINER_ID.test(id)) {
-          this.#mountsKept -= this.#itemVolumes.size;
+        const volumes = this.#itemVolumes ? [...this.#itemVolumes] : [];
+        if (!CONTAINER_ID.test(id) || (!this.#containers.has(id) && this.#containers.size >= DF_LIMITS.containers)) {
+          if (id !== '' && CONTAINER_ID.test(id)) this.#dropped.containers++;
+          this.#mountsKept -= volumes.length;
           return;
         }
-        if (!this.#containers.has(id) && this.#containers.size >= DF_LIMITS.containers) {
-          this.#dropped.containers++;
-          this.#mountsKept -= this.#itemVolumes.size;
-          return;
-        }
-        this.#containers.set(id, { rwBytes: rw, rootFsBytes: size(f.get('SizeRootFs')), volumes: [...this.#itemVolumes] });
+        this.#containers.set(id, { rwBytes: rw, rootFsBytes: size(f.get('SizeRootFs')), volumes });
         return;
       }
       case 'Volumes': {

@@ -24,37 +24,41 @@ function mountsBody(host: string, n: number): string {
 
 // Walks every second: the df faults are read several times while the faults are on.
 const DF = { disk_interval: '1s' };
-// The events scenarios run longer: the stream is cut and reopened (backoff from 1 s) under them.
-const EVENT_SCRAPES = 20;
+// Longer than the other scenarios: an event stream is cut and reopened under them (backoff
+// from 1 s), and a df body at the cap takes a walk ~5 s to arrive from the fake.
+const EVENT_MS = 5000;
+const DF_CAP_MS = 8000;
 
 faultScenarios([
   {
     title: 'an event line of 600 KB in 1-byte HTTP chunks, again and again',
-    scrapes: EVENT_SCRAPES,
+    faultMs: EVENT_MS,
     bad: [host('bytes', [{ kind: 'events', eventStream: { shape: 'byteChunks', lineBytes: 600_000 } }])],
     defects: { healthz: 'events: the follower rebuilt and searched the pending line at every chunk (quadratic)' },
   },
   {
     title: 'event lines of 1 MB nested arrays, again and again',
-    scrapes: EVENT_SCRAPES,
+    faultMs: EVENT_MS,
     bad: [host('nested-ev', [{ kind: 'events', eventStream: { shape: 'nested', lineBytes: 1_000_000 } }])],
     defects: { healthz: 'events: each line JSON.parsed with no depth guard, and such lines never end the stream' },
   },
   {
     title: 'events of big and many container ids, and a list that always fails',
-    scrapes: EVENT_SCRAPES,
+    faultMs: EVENT_MS,
     bad: [host('ids', [{ kind: 'list', status: 500 }, { kind: 'events', eventStream: { shape: 'ids', bigIdBytes: 1_000_000, bigIds: 60, distinctIds: 200_000 } }], false)],
     defects: { rss: 'events: ids of any length kept in the seen keys and the counts, which only a successful list prunes' },
   },
   {
     title: '/system/df with 60,000 mounts in one container',
     collection: DF,
+    faultMs: EVENT_MS,
     bad: [host('mounts', [{ kind: 'df', body: mountsBody('mounts', 60_000) }])],
     defects: { healthz: 'disk usage: names.includes() per mount is quadratic' },
   },
   {
     title: '/system/df at the body cap, of empty items',
     collection: DF,
+    faultMs: DF_CAP_MS,
     bad: [host('df-cap', [{ kind: 'df', repeatBody: { head: '{"Containers":[', unit: '{},', tail: '{}]}\n', bytes: BODY_CAPS.df } }])],
     defects: { rss: 'disk usage: the body is held and JSON.parsed whole', healthz: 'disk usage: the body is JSON.parsed whole on the main thread' },
   },
