@@ -148,13 +148,6 @@ function decodeChunked(text: string, n: number): DiskUsage {
   return d.end();
 }
 
-const cpuUs = (fn: () => void): number => {
-  const t0 = process.cpuUsage();
-  fn();
-  const u = process.cpuUsage(t0);
-  return u.user + u.system;
-};
-
 test('decoded as it arrives: the same figures whatever the chunking, and a truncated or malformed body is refused', () => {
   const containers = sampleContainers(40, { seed: 3 }).map((c) => containerFrom(c));
   const disk: FakeDisk = {
@@ -175,20 +168,6 @@ test('decoded as it arrives: the same figures whatever the chunking, and a trunc
   assert.throws(() => decodeChunked(`{"Images":${'['.repeat(100)}`, 1000), /nested deeper than 64 levels/);
 });
 
-test('60,000 mounts in one container: linear in them, and the names kept are capped (the rest counted)', () => {
-  const body = (mounts: number): string =>
-    JSON.stringify({ Containers: [{ Id: id('a'), State: 'running', Mounts: Array.from({ length: mounts }, (_, i) => ({ Type: 'volume', Name: `v${i}` })) }] });
-  const big = decodeChunked(body(60_000), 1 << 16);
-  assert.equal(big.containers.get(id('a'))!.volumes.length, DF_LIMITS.mounts);
-  assert.equal(big.dropped.mounts, 60_000 - DF_LIMITS.mounts);
-  // below the cap, where the old per-name includes() made it quadratic
-  const [small, large] = [body(2000), body(16_000)];
-  cpuUs(() => decodeDiskUsage(JSON.parse(small)));
-  const t1 = cpuUs(() => decodeDiskUsage(JSON.parse(small)));
-  const t8 = cpuUs(() => decodeDiskUsage(JSON.parse(large)));
-  assert.ok(t8 < t1 * 24, `2,000 mounts: ${t1} us, 16,000: ${t8} us (x${(t8 / t1).toFixed(1)})`);
-});
-
 test('a body of millions of items keeps nothing per item past the caps: counted in the totals, dropped from the details', () => {
   const items = 1_000_000;
   const empties = decodeChunked(`{"Containers":[${Array.from({ length: items }, () => '{}').join(',')}]}`, 1 << 16);
@@ -201,10 +180,4 @@ test('a body of millions of items keeps nothing per item past the caps: counted 
   assert.deepEqual(many.dropped, { containers: 10, volumes: 10, mounts: 0 });
   assert.equal(many.totals.containers.sizeBytes, ids.length, 'the totals count every item');
   assert.equal(many.totals.volumes.reclaimableBytes, ids.length);
-});
-
-test('a container Id that is not 64 hex digits counts in the totals but has no figures of its own', () => {
-  const du = decode({ Containers: [{ Id: 'abc', SizeRw: 5 }, { Id: 'x'.repeat(100_000), SizeRw: 6 }, { Id: id('a').toUpperCase(), SizeRw: 7 }] });
-  assert.equal(du.containers.size, 0);
-  assert.equal(du.totals.containers.sizeBytes, 18);
 });
