@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeCerts, type Certs } from '../support/certs.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
+import { memory, resetPeakRss } from '../support/proc.ts';
+import { startDaemons } from '../faults/lib/daemons.ts';
 import { sampleContainers, statsBody } from '../support/stats-bodies.ts';
 
 interface Reply {
@@ -332,32 +334,42 @@ describe('faults', () => {
   });
 
   it('sends a huge body chunk by chunk, as valid JSON of the size asked, without holding it', async () => {
+    // The fake runs in a child process here, so its peak RSS is its own: read in this process,
+    // the client's 48 MB of chunks (freed whenever the GC gets to them) blurred it.
     const size = 48 * 1024 * 1024 + 7;
-    engine.addFault({ kind: 'list', hugeBodyBytes: size });
-    const rssBefore = process.memoryUsage().rss;
-    let bytes = 0;
-    let head = '';
-    let last = '';
-    await new Promise<void>((resolve, reject) => {
-      http
-        .get({ socketPath: t.socketPath, path: '/containers/json?all=1' }, (res) => {
-          assert.equal(res.headers['transfer-encoding'], 'chunked');
-          res.on('data', (c: Buffer) => {
-            if (head.length < 16) head += c.toString('latin1', 0, 16);
-            last = (last + c.toString('latin1', Math.max(0, c.length - 8))).slice(-8);
-            bytes += c.length;
-          });
-          res.on('end', resolve);
-          res.on('error', reject);
-        })
-        .on('error', reject);
-    });
-    assert.equal(bytes, size);
-    assert.ok(head.startsWith('{"pad":"aaaa'), head);
-    assert.ok(last.endsWith('a"}\n'), JSON.stringify(last));
-    // the fake (same process here) never built the 48 MB body: its chunks are 1 MiB
-    assert.ok(process.memoryUsage().rss - rssBefore < 40 * 1024 * 1024, 'body held whole');
-    engine.clearFaults();
+    const dir = await mkdtemp(join(tmpdir(), 'dfe-fake-huge-'));
+    const daemons = await startDaemons('huge', dir, [{ name: 'huge', containers: [] }]);
+    try {
+      await daemons.fault('huge', { kind: 'list', hugeBodyBytes: size });
+      resetPeakRss(daemons.pid);
+      const before = memory(daemons.pid).rss;
+      let bytes = 0;
+      let head = '';
+      let last = '';
+      await new Promise<void>((resolve, reject) => {
+        http
+          .get({ socketPath: daemons.urls.get('huge')!.slice('unix://'.length), path: '/containers/json?all=1' }, (res) => {
+            assert.equal(res.headers['transfer-encoding'], 'chunked');
+            res.on('data', (c: Buffer) => {
+              if (head.length < 16) head += c.toString('latin1', 0, 16);
+              last = (last + c.toString('latin1', Math.max(0, c.length - 8))).slice(-8);
+              bytes += c.length;
+            });
+            res.on('end', resolve);
+            res.on('error', reject);
+          })
+          .on('error', reject);
+      });
+      assert.equal(bytes, size);
+      assert.ok(head.startsWith('{"pad":"aaaa'), head);
+      assert.ok(last.endsWith('a"}\n'), JSON.stringify(last));
+      // the fake never built the 48 MB body: its chunks are 1 MiB, written as the client reads
+      const grew = memory(daemons.pid).peakRss - before;
+      assert.ok(grew < 16 * 1024 * 1024, `body held whole: the fake's peak RSS grew ${(grew / 1024 / 1024).toFixed(1)} MB while sending it`);
+    } finally {
+      await daemons.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('sends nested arrays in a stats body: balanced, JSON.parse-able, of the size asked', async () => {
