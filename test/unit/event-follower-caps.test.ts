@@ -63,7 +63,13 @@ describe('EventFollower and the caps', () => {
   test('a line nested too deep cuts the stream, is counted, and is never parsed; the next stream goes on', async () => {
     let n = 0;
     const deep = `${'['.repeat(MAX_DEPTH + 1)}${']'.repeat(MAX_DEPTH + 1)}\n`;
-    const src = source(() => (n++ === 0 ? Readable.from([Buffer.from(deep + EVENT)]) : new Readable({ read() {} })));
+    // the first stream stays open after its lines: only a cut opens the second
+    const open = (text: string): Readable => {
+      const r = new Readable({ read() {} });
+      r.push(Buffer.from(text));
+      return r;
+    };
+    const src = source(() => (n++ === 0 ? open(deep + EVENT) : open('')));
     const seen: string[] = [];
     const log = pino({ level: 'debug', base: undefined }, { write: () => {} });
     const f = new EventFollower({ source: src, log, onEvent: (e) => seen.push(e.id), connectTimeoutMs: 1000, backoff: { initialMs: 5, maxMs: 5, random: () => 0 } });
@@ -84,14 +90,14 @@ describe('EventFollower and the caps', () => {
     for (let i = 0; i < 200 && src.opened < 6; i++) await sleep(10);
     await f.close();
     assert.ok(src.opened >= 6, `${src.opened} streams`);
-    assert.equal(f.capped.line_bytes >= 5, true, `${f.capped.line_bytes} cut`);
     const loud = logs.filter((l) => l.level >= 30);
     assert.deepEqual(
       loud.map((l) => l.msg),
       ['events: stream down', 'events: stream connected'],
-      JSON.stringify(loud),
+      JSON.stringify(loud.slice(0, 6)),
     );
     assert.match(loud[0]!.err!, /longer than 1 MiB/);
+    assert.ok(f.capped.line_bytes >= 5, `${f.capped.line_bytes} cut, counted`);
   });
 
   test('a line that is not an event is logged once per cause, not once per stream', async () => {
