@@ -372,6 +372,62 @@ describe('faults', () => {
     }
   });
 
+  it('sends a repeated body (repeatBody): head, units, tail, valid JSON of about the size asked', async () => {
+    engine.addFault({ kind: 'df', repeatBody: { head: '{"Containers":[', unit: '{},', tail: '{}]}\n', bytes: 3 * 1024 * 1024 } });
+    const r = await get(t, '/v1.43/system/df');
+    assert.equal(r.status, 200);
+    assert.ok(Math.abs(r.body.length - 3 * 1024 * 1024) < 4, `${r.body.length} bytes`);
+    const body = JSON.parse(r.body) as { Containers: unknown[] };
+    assert.equal(body.Containers.length, Math.floor((3 * 1024 * 1024 - 19) / 3) + 1);
+    engine.clearFaults();
+  });
+
+  /** The first `want` bytes of a hostile /events stream, with the sizes of the HTTP chunks they came in. */
+  async function hostileEvents(want: number): Promise<{ text: string; chunks: number[] }> {
+    const chunks: number[] = [];
+    let text = '';
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get({ socketPath: t.socketPath, path: '/v1.43/events' }, (res) => {
+        res.on('data', (c: Buffer) => {
+          chunks.push(c.length);
+          text += c.toString('latin1');
+          if (text.length >= want) {
+            res.destroy();
+            resolve();
+          }
+        });
+        res.on('end', resolve);
+        res.on('error', () => {});
+      });
+      req.on('error', reject);
+    });
+    return { text, chunks };
+  }
+
+  it('sends hostile event streams (eventStream): a long line in 1-byte HTTP chunks, nested lines, big then many ids', async () => {
+    engine.addFault({ kind: 'events', eventStream: { shape: 'byteChunks', lineBytes: 5000 } });
+    const bytes = await hostileEvents(12_000);
+    assert.ok(bytes.chunks.every((n) => n === 1), 'one byte per HTTP chunk');
+    const [first, second] = bytes.text.split('\n');
+    assert.equal(first!.length, 4999);
+    assert.deepEqual(JSON.parse(first!), JSON.parse(second!), 'the same line again');
+    engine.clearFaults();
+
+    engine.addFault({ kind: 'events', eventStream: { shape: 'nested', lineBytes: 100_001 } });
+    const nested = (await hostileEvents(300_000)).text.split('\n');
+    assert.equal(nested[0], '['.repeat(50_000) + ']'.repeat(50_000));
+    assert.equal(nested[1], nested[0]);
+    engine.clearFaults();
+
+    engine.events.hostileIds = 0;
+    engine.addFault({ kind: 'events', eventStream: { shape: 'ids', bigIdBytes: 10_000, bigIds: 2, distinctIds: 3 } });
+    const ids = (await hostileEvents(Infinity)).text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { Actor: { ID: string } }).Actor.ID);
+    assert.deepEqual(ids.map((id) => id.length), [10_000, 10_000, 64, 64, 64]);
+    assert.equal(new Set(ids).size, 5, 'every id new');
+    assert.match(ids[4]!, /^[0-9a-f]{64}$/);
+    engine.clearFaults();
+  });
+
   it('sends nested arrays in a stats body: balanced, JSON.parse-able, of the size asked', async () => {
     engine.addFault({ kind: 'stats', container: 'a', nestedArrayBytes: 3 * 1024 * 1024 });
     const r = await get(t, `/containers/${a}/stats?stream=false`);
