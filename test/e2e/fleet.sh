@@ -7,6 +7,7 @@
 #   fleet.sh start-b   starts daemon B again (its containers have --restart always)
 #   fleet.sh stop-worker | start-worker           the Swarm worker's daemon (w1)
 #   fleet.sh stop-manager | start-manager [NODE]  a Swarm manager's daemon (m1, m2 or m3; default m1)
+#   fleet.sh logs-dir  where `down` keeps the daemons', sshd's and exporters' logs
 #
 # A: dockerd on a unix socket, the containers with known behaviour.
 # B: dockerd on a unix socket and on tcp://127.0.0.1:<port> with mutual TLS (certificates made
@@ -24,11 +25,11 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 RUN="$HERE/.run"
 SHORT="/tmp/dfe-e2e-$(printf '%s' "$RUN" | md5sum | cut -c1-8)"
-LOGS="$SHORT-logs"
 IMAGE="dfe-e2e-bb:latest"
 NET_SUBNET="${E2E_NET_SUBNET:-10.213.77.0/24}"
 ENGINE="${E2E_ENGINE:-20.10}"
 SWARM="${E2E_SWARM:-1}"
+LOGS="$SHORT-logs-docker$ENGINE" # one per engine: run.sh's second pass keeps the first one's
 MANAGERS=(m1 m2 m3)
 WORKERS=(w1)
 SWARM_NODES=("${MANAGERS[@]}" "${WORKERS[@]}")
@@ -631,8 +632,9 @@ case "${1:-}" in
   down) cmd_down ;;
   stop-b) cmd_stop_b ;;
   start-b) cmd_start_b ;;
+  logs-dir) printf '%s\n' "$LOGS" ;;
   stop-worker | start-worker | stop-manager | start-manager)
     node="$(swarm_node_arg "${1#*-}" "${2:-}")" || exit 1
     "cmd_${1%%-*}_node" "$node" ;;
-  *) echo "usage: $0 up|down|stop-b|start-b|stop-worker|start-worker|stop-manager [node]|start-manager [node]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|logs-dir|stop-b|start-b|stop-worker|start-worker|stop-manager [node]|start-manager [node]" >&2; exit 2 ;;
 esac
