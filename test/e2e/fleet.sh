@@ -151,6 +151,7 @@ engine_dockerd() {
 }
 
 is_swarm_node() { case " ${SWARM_NODES[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+is_manager() { case " ${MANAGERS[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 dockerd_args() { # the full command line of a daemon
   local which="$1" d="$RUN/$1" s="$SHORT/$1" bin
@@ -379,7 +380,6 @@ declare -A SWARM_SERVICES=(
 )
 
 swarm_port() { cat "$RUN/$1/swarm.port"; }
-info_field() { api "$1" /info | jq -r "$2"; } # info_field <node> <jq filter>
 
 # A running manager to ask, other than $1 (or any when $1 is empty).
 other_manager() {
@@ -413,8 +413,7 @@ start_swarm() {
 
 # Every node ready, every manager reachable (as m1 sees them).
 swarm_nodes_ready() {
-  local m="${1:-m1}"
-  api "$m" /nodes | jq -e --argjson n "${#SWARM_NODES[@]}" \
+  api m1 /nodes | jq -e --argjson n "${#SWARM_NODES[@]}" \
     'length == $n and all(.[]; .Status.State == "ready" and (.ManagerStatus == null or .ManagerStatus.Reachability == "reachable"))' >/dev/null
 }
 
@@ -458,15 +457,13 @@ swarm_json() {
   for k in "${!SWARM_SERVICES[@]}"; do
     services="$(jq -c --arg k "$k" --arg v "${SWARM_SERVICES[$k]}" '. + {($k): $v}' <<<"$services")"
   done
-  jq -n --argjson nodes "$nodes" --argjson services "$services" --arg cluster "$(info_field m1 .Swarm.Cluster.ID)" \
+  jq -n --argjson nodes "$nodes" --argjson services "$services" --arg cluster "$(api m1 /info | jq -r .Swarm.Cluster.ID)" \
     --arg stack "$SWARM_STACK" --arg hb "$SWARM_HEARTBEAT" \
     --argjson managers "$(printf '%s\n' "${MANAGERS[@]}" | jq -R . | jq -sc .)" \
     --argjson workers "$(printf '%s\n' "${WORKERS[@]}" | jq -R . | jq -sc .)" \
     '{cluster_id: $cluster, managers: $managers, workers: $workers, nodes: $nodes, services: $services,
       stack_namespace: $stack, dispatcher_heartbeat: $hb}'
 }
-
-is_manager() { case " ${MANAGERS[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # ---- fleet.json ------------------------------------------------------------------------------
 
@@ -607,15 +604,20 @@ cmd_start_b() {
 cmd_stop_node() { stop_daemon "$1"; }
 
 # Started again on its data root, it rejoins by itself; done when it is active in the cluster
-# and a manager sees it ready (and, for a manager, reachable).
+# and another manager sees it ready (and, for a manager, reachable). Other nodes may be down.
 cmd_start_node() {
-  local n="$1" m
+  local n="$1" m id
   start_daemon "$n"
   wait_daemon "$n"
   wait_for 60 "$n to be active in the Swarm" bash -c \
     "curl -fsS --unix-socket '$SHORT/$n/docker.sock' http://docker/info | jq -e '.Swarm.LocalNodeState == \"active\"' >/dev/null"
+  id="$(api "$n" /info | jq -r .Swarm.NodeID)"
   m="$(other_manager "$n")" || m="$n"
-  wait_for 60 "$n to be ready and reachable (as $m sees it)" swarm_nodes_ready "$m"
+  wait_for 60 "$n to be ready and reachable (as $m sees it)" swarm_node_ready "$m" "$id"
+}
+
+swarm_node_ready() { # swarm_node_ready <asked manager> <node id>
+  api "$1" "/nodes/$2" | jq -e '.Status.State == "ready" and (.ManagerStatus == null or .ManagerStatus.Reachability == "reachable")' >/dev/null
 }
 
 swarm_node_arg() { # swarm_node_arg <manager|worker> [node]: the node a command acts on
