@@ -17,7 +17,7 @@ function diskOf(containers: ContainerSnapshot[]): DiskSnapshot {
   const volumes = new Map(containers.flatMap((c, i) => [[`${c.ident.name}-data`, i * 1e6], [`${c.ident.name}-logs`, 1e5]] as const));
   const totals = (n: number) => ({ count: n, sizeBytes: n * 1e6, reclaimableBytes: n * 1e5 });
   return {
-    usage: { totals: { images: totals(5), containers: totals(containers.length), volumes: totals(volumes.size), build_cache: totals(0) }, danglingImages: 1, containers: sized, volumes },
+    usage: { totals: { images: totals(5), containers: totals(containers.length), volumes: totals(volumes.size), build_cache: totals(0) }, danglingImages: 1, containers: sized, volumes, dropped: { containers: 0, volumes: 0, mounts: 0 } },
     ageSeconds: 42,
     failures: 0,
     volumes: [...volumes].sort((a, b) => b[1] - a[1]).slice(0, 100),
