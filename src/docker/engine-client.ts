@@ -26,7 +26,7 @@ const MiB = 1024 * 1024;
  * Without caps a daemon answering 30 MB of nested arrays kept a parse busy for 40 s.
  * `/system/df` lists every container, image, volume and build cache record (0.3-2 KB each).
  */
-export const BODY_CAPS = { daemon: MiB, list: 32 * MiB, inspect: MiB, stats: MiB, df: 64 * MiB } as const;
+export const BODY_CAPS = { daemon: MiB, swarm: 32 * MiB, list: 32 * MiB, inspect: MiB, stats: MiB, df: 64 * MiB } as const;
 export type BodyKind = keyof typeof BODY_CAPS;
 
 export class EngineError extends Error {
