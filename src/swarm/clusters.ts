@@ -12,6 +12,8 @@ import { pollCluster, type ClusterPoll, type SwarmApi } from './poll.ts';
 interface Cluster {
   /** the host that served last */
   serving?: string;
+  /** whether each manager's last probe succeeded, as the scrapes that saw it say */
+  managerUp: Map<string, boolean>;
   failovers: number;
   /** per service id: failed task ids still in the manager's history, and how many were ever seen */
   failures: Map<string, { ids: Set<string>; count: number }>;
@@ -38,8 +40,10 @@ export class Clusters {
 
   /**
    * `snapshots` with each cluster's view attached to its serving manager's (copied, never
-   * changed). `api(name)` is the host's control plane; `complete`: every configured host is
-   * among them, so clusters none of them manages any more are forgotten.
+   * changed). `api(name)` is the host's control plane. `complete`: every configured host is
+   * among them, so clusters none of them manages any more are forgotten. Otherwise (a /probe of
+   * one host) a manager serves its cluster only if it is the serving one, or that one was down
+   * when last seen: each probe target of a cluster's managers must not serve it again.
    */
   async attach(snapshots: readonly HostSnapshot[], api: (host: string) => SwarmApi | undefined, timing: ClusterTiming, complete: boolean): Promise<HostSnapshot[]> {
     const managers = new Map<string, HostSnapshot[]>();
@@ -56,7 +60,11 @@ export class Clusters {
     const views = await Promise.all(
       [...managers].map(([id, candidates]) => {
         let c = this.#clusters.get(id);
-        if (!c) this.#clusters.set(id, (c = { failovers: 0, failures: new Map() }));
+        if (!c) this.#clusters.set(id, (c = { failovers: 0, failures: new Map(), managerUp: new Map() }));
+        if (complete) c.managerUp = new Map();
+        for (const s of candidates) c.managerUp.set(s.host, s.up);
+        const serving = c.serving;
+        if (!complete && serving !== undefined && c.managerUp.get(serving) === true && !candidates.some((s) => s.host === serving)) return undefined;
         if (c.last && Date.now() - c.last.at < timing.minIntervalMs && candidates.some((s) => s.host === c.last!.view.servedBy)) return c.last.view;
         if (!c.inFlight) {
           const cluster = c;
@@ -65,7 +73,7 @@ export class Clusters {
         return c.inFlight;
       }),
     );
-    const byHost = new Map(views.map((v) => [v.servedBy, v]));
+    const byHost = new Map(views.filter((v) => v !== undefined).map((v) => [v.servedBy, v]));
     return snapshots.map((s) => {
       const view = byHost.get(s.host);
       return view ? { ...s, swarm: view } : s;

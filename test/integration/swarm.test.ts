@@ -181,6 +181,16 @@ describe('Swarm: one view per cluster, from one manager at a time', () => {
     cluster.update(cluster.node('node-w1'), { status: 'ready' });
   });
 
+  test('/probe of each manager: only the serving one carries the cluster', async () => {
+    await scrape();
+    const probe = async (target: string) => (await fetch(`${url}/probe?target=${target}`)).text();
+    const [p1, p2, pw] = [await probe('m1'), await probe('m2'), await probe('w1')];
+    assert.equal(samples(p1, 'docker_swarm_cluster_info').size, 1);
+    assert.equal(samples(p2, 'docker_swarm_cluster_info').size, 0);
+    assert.equal(samples(pw, 'docker_swarm_cluster_info').size, 0);
+    assert.deepEqual([...samples(await scrape(), 'docker_swarm_cluster_info').keys()], [`{cluster_id="${cluster.id}",served_by="m1"}`], 'a probe moves no cluster');
+  });
+
   test('the serving manager stops answering: the next one serves the same series, once', async () => {
     const before = await scrape();
     const seriesOf = (text: string) => text.split('\n').filter((l) => l.startsWith('docker_swarm_') && !l.startsWith('docker_swarm_cluster_info')).map((l) => l.slice(0, l.lastIndexOf(' '))).sort();
