@@ -151,6 +151,15 @@ describe('Swarm: one view per cluster, from one manager at a time', () => {
     assert.doesNotMatch(plain, /swarm_/);
   });
 
+  test('the status page shows the cluster once: services with problems first, then the nodes', async () => {
+    await scrape();
+    const html = await (await fetch(`${url}/`)).text();
+    assert.equal(html.match(/Swarm cluster/g)?.length, 1);
+    assert.match(html, /Served by <b>m1<\/b>/);
+    assert.ok(html.indexOf('>stuck<') > 0 && html.indexOf('>stuck<') < html.indexOf('>shop_web<'), 'the unschedulable service before the healthy one');
+    assert.match(html, /node-w1/);
+  });
+
   test('a scale up and down is seen by the next scrape', async () => {
     cluster.update(cluster.service('shop_web'), { replicas: 5 });
     let text = await scrape();
