@@ -17,6 +17,8 @@ import { asRecord, str } from '../util/json.ts';
 export const MAX_API_VERSION = '1.51';
 /** `one-shot` stats (no second sample, no 1 s extra wait) exist from this version on. */
 export const ONE_SHOT_API_VERSION = '1.41';
+/** GET /system/df exists from this version (Docker 1.13) on; an older daemon answers 404. */
+export const SYSTEM_DF_API_VERSION = '1.25';
 const MiB = 1024 * 1024;
 
 /**
@@ -137,6 +139,9 @@ export class EngineClient {
    * with verbose=1).
    */
   systemDf(timeoutMs: number): Promise<unknown> {
+    if (this.#apiVersion !== '' && apiVersionNumber(this.#apiVersion) < apiVersionNumber(SYSTEM_DF_API_VERSION)) {
+      return Promise.reject(new EngineError(`GET /system/df: needs API ${SYSTEM_DF_API_VERSION} or later; this daemon speaks ${this.#apiVersion} (not asked)`));
+    }
     return this.getJson('/system/df', timeoutMs, 'df');
   }
 

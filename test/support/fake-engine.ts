@@ -67,6 +67,8 @@ export interface RequestRecord {
   container?: string;
   /** unix ms */
   at: number;
+  /** the answer's status, once sent (a destroyed or hung request has none) */
+  status?: number;
 }
 
 export interface RequestLog {
@@ -468,12 +470,14 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     return { delay, outcome };
   };
 
-  const record = (req: http.IncomingMessage, kind: EndpointKind, container?: string): void => {
+  const record = (req: http.IncomingMessage, res: http.ServerResponse, kind: EndpointKind, container?: string): void => {
     const method = req.method ?? 'GET';
     requests.total++;
     requests.byKind[kind]++;
     requests.byMethod[method] = (requests.byMethod[method] ?? 0) + 1;
-    requests.log.push({ method, path: req.url ?? '/', kind, container, at: Date.now() });
+    const rec: RequestRecord = { method, path: req.url ?? '/', kind, container, at: Date.now() };
+    requests.log.push(rec);
+    res.once('finish', () => (rec.status = res.statusCode));
     if (requests.log.length > logLimit * 2) requests.log.splice(0, requests.log.length - logLimit);
   };
 
@@ -483,13 +487,15 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     res.end('OK');
   };
 
-  const versionBody = (): string =>
-    `${JSON.stringify({
+  const versionBody = (): string => {
+    // daemons before API 1.25 (Docker 1.13) do not say their minimum
+    const minApi = engine.minApiVersion === '' ? {} : { MinAPIVersion: engine.minApiVersion };
+    return `${JSON.stringify({
       Platform: { Name: 'Docker Engine - Community' },
-      Components: [{ Name: 'Engine', Version: engine.daemon.serverVersion, Details: { ApiVersion: engine.apiVersion, MinAPIVersion: engine.minApiVersion, Os: engine.daemon.os, Arch: engine.daemon.arch } }],
+      Components: [{ Name: 'Engine', Version: engine.daemon.serverVersion, Details: { ApiVersion: engine.apiVersion, ...minApi, Os: engine.daemon.os, Arch: engine.daemon.arch } }],
       Version: engine.daemon.serverVersion,
       ApiVersion: engine.apiVersion,
-      MinAPIVersion: engine.minApiVersion,
+      ...minApi,
       GitCommit: '311b9ff',
       GoVersion: 'go1.20.10',
       Os: engine.daemon.os,
@@ -497,6 +503,7 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
       KernelVersion: engine.daemon.kernelVersion,
       BuildTime: '2023-10-26T09:08:01.000000000+00:00',
     })}\n`;
+  };
 
   const swarmInfo = (): Record<string, unknown> => {
     const sw = engine.swarm;
@@ -572,7 +579,8 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
 
   const serveStats = (req: http.IncomingMessage, res: http.ServerResponse, e: Entry): void => {
     const target = req.url ?? '';
-    const oneShot = queryFlag(target, 'one-shot') === true;
+    // `one-shot` exists from API 1.41 on; an older daemon ignores it and takes two samples
+    const oneShot = queryFlag(target, 'one-shot') === true && cmpVersion(engine.apiVersion, '1.41') >= 0;
     const stream = queryFlag(target, 'stream') !== false;
     const body = (): string => containerStatsBody(e.c, e.ticks++, { oneShot, onlineCpus: engine.daemon.ncpu });
     if (!stream) return later(tickWait(oneShot ? 1 : 2), () => send(res, 200, body()));
@@ -697,6 +705,8 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
         if (!e) return send(res, 404, message(`No such container: ${r.ref}`));
         return serveStats(req, res, e);
       case 'df':
+        // GET /system/df exists from API 1.25 (Docker 1.13) on
+        if (cmpVersion(engine.apiVersion, '1.25') < 0) return send(res, 404, message('page not found'));
         return serveDf(req, res, r);
       case 'events':
         return engine.events.serve(req, res, headers('application/json'));
@@ -719,7 +729,7 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
 
     const r = route(req.url ?? '/');
     const e = r.ref !== undefined ? store.entry(r.ref) : undefined;
-    record(req, r.kind, e?.c.id);
+    record(req, res, r.kind, e?.c.id);
 
     if (req.method !== 'GET') return send(res, 405, message(`fake engine: ${req.method} ${r.path} refused: read-only API`));
     if (r.version !== undefined) {
