@@ -142,7 +142,9 @@ export class Clusters {
         failures.ids = ids;
         c.failures.set(s.id, failures);
       }
-      const running = s.status?.running ?? counted?.tasks.running ?? 0;
+      // Listed tasks count better: ServiceStatus.RunningTasks (Docker 26) still counts the tasks
+      // of a node that went down, which are to shut down and already replaced elsewhere.
+      const running = counted?.tasks.running ?? s.status?.running ?? 0;
       const desired = s.status?.desired ?? s.replicas;
       // A service whose tasks were not listed runs its desired count, all of them running.
       const tasks = counted?.tasks ?? { ...zeroTasks(), running };

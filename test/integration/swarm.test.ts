@@ -187,6 +187,8 @@ describe('Swarm: one view per cluster, from one manager at a time', () => {
     assert.equal(value(text, 'docker_swarm_node_status', 'node="node-w1"', 'status="down"'), 1);
     assert.equal(value(text, 'docker_swarm_nodes', 'status="down"'), 1);
     assert.equal(value(text, 'docker_swarm_service_desired_tasks', 'service="agent"'), 2);
+    // the daemon still counts the down node's task as running; its desired state is shutdown
+    assert.equal(value(text, 'docker_swarm_service_running_tasks', 'service="agent"'), 2);
     cluster.update(cluster.node('node-w1'), { status: 'ready' });
   });
 

@@ -100,11 +100,11 @@ export class FakeSwarm {
   converge(): void {
     const ready = this.nodes.filter((n) => n.status === 'ready' && n.availability === 'active');
     const up = new Set(ready.map((n) => n.id));
+    // A node down: its tasks are to shut down and replaced elsewhere, but still "running" as
+    // last reported (Docker 26 counts them in ServiceStatus.RunningTasks until the node is back).
     for (const t of this.tasks) {
-      if (t.desiredState === 'running' && !up.has(t.nodeId) && t.state === 'running') {
-        t.desiredState = 'shutdown';
-        t.state = 'orphaned';
-      }
+      if (t.desiredState === 'running' && !up.has(t.nodeId) && t.state === 'running') t.desiredState = 'shutdown';
+      else if (t.desiredState === 'shutdown' && up.has(t.nodeId) && t.state === 'running') t.state = 'shutdown';
     }
     for (const s of this.services) {
       const slots = s.mode === 'global' ? ready.map((_, i) => i + 1) : Array.from({ length: s.replicas }, (_, i) => i + 1);
@@ -152,7 +152,7 @@ export class FakeSwarm {
   #render(): void {
     if (this.#rendered === this.#version) return;
     const running = new Map<string, number>();
-    for (const t of this.tasks) if (t.desiredState === 'running' && t.state === 'running') running.set(t.serviceId, (running.get(t.serviceId) ?? 0) + 1);
+    for (const t of this.tasks) if (t.state === 'running') running.set(t.serviceId, (running.get(t.serviceId) ?? 0) + 1);
     const eligible = this.nodes.filter((n) => n.status === 'ready' && n.availability === 'active').length;
     const spec = (s: FakeService) => ({
       Name: s.name,

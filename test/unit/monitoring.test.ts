@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { generatedFiles, MONITORING_DIR, REPO_DIR } from '../../monitoring/build.ts';
 import { buildDashboard } from '../../monitoring/dashboard.ts';
-import { panelQueries, substitute } from '../../monitoring/queries.ts';
+import { isSwarmQuery, panelQueries, substitute } from '../../monitoring/queries.ts';
 import { alertRules, recordingRules, runbookAnchor } from '../../monitoring/rules.ts';
 
 const run = promisify(execFile);
@@ -48,8 +48,6 @@ function identity(labels: Record<string, string>): string {
   return ['host', 'name', 'instance', 'cluster_id', 'service', 'node_id'].map((l) => labels[l] ?? '').join('|');
 }
 
-/** Swarm series belong to a cluster, not a host: they keep cluster_id (or the service of the task containers) where the others keep host. */
-const isSwarm = (expr: string) => /docker_swarm_|swarm_service/.test(expr);
 function seriesLabels(series: string): Record<string, string> {
   return Object.fromEntries([...series.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
 }
@@ -122,7 +120,8 @@ describe('monitoring/', () => {
   test('every aggregation and vector match keeps host (a Swarm one: its cluster or service); none drops it', () => {
     const bad: string[] = [];
     for (const { where, expr } of allExprs()) {
-      const kept = isSwarm(expr) ? ['host', 'cluster_id', 'swarm_service'] : ['host'];
+      // Swarm series belong to a cluster, not a host: they keep cluster_id (task containers: their service).
+      const kept = isSwarmQuery(expr) ? ['host', 'cluster_id', 'swarm_service'] : ['host'];
       for (const m of expr.matchAll(/\b(by|on|without|ignoring)\s*\(([^)]*)\)/g)) {
         const labels = m[2]!.split(',').map((l) => l.trim());
         const keeps = m[1] === 'by' || m[1] === 'on';

@@ -30,7 +30,7 @@ const CLUSTER: readonly Metric<ClusterSnapshot>[] = [
 
 const SERVICE: readonly Metric<SwarmService>[] = [
   { name: 'docker_swarm_service_desired_tasks', type: 'gauge', help: 'Tasks the service should run: the replicas of a replicated service, the nodes a global service should run on.', value: (s) => s.desiredTasks },
-  { name: 'docker_swarm_service_running_tasks', type: 'gauge', help: 'Tasks of the service in state running.', value: (s) => s.runningTasks },
+  { name: 'docker_swarm_service_running_tasks', type: 'gauge', help: "Tasks of the service in state running whose desired state is running (a down node's tasks, replaced elsewhere, are not counted).", value: (s) => s.runningTasks },
   { name: 'docker_swarm_service_failed_tasks_total', type: 'counter', help: 'Tasks of the service seen ended in state failed or rejected since the exporter started (each task once).', value: (s) => s.failedTasks },
 ];
 
