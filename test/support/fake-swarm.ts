@@ -56,18 +56,19 @@ export class FakeSwarm {
   #nodesBody = '';
   #taskBodies: string[] = [];
 
-  addNode(input: Partial<FakeNode> & { hostname: string }): FakeNode {
+  /** `converge` false: call converge() once after adding many (a cluster of thousands of tasks). */
+  addNode(input: Partial<FakeNode> & { hostname: string }, converge = true): FakeNode {
     const node: FakeNode = { id: hexId(), role: 'worker', status: 'ready', availability: 'active', leader: false, reachability: 'reachable', ...input };
     this.nodes.push(node);
-    this.converge();
+    if (converge) this.converge();
     return node;
   }
 
-  addService(input: FakeServiceInput): FakeService {
+  addService(input: FakeServiceInput, converge = true): FakeService {
     const { updateState, ...rest } = input;
     const s: FakeService = { id: hexId(), mode: 'replicated', replicas: 1, stack: '', image: 'bb:latest', unschedulable: false, crashLooping: false, ...rest, ...(updateState ? { updateState } : {}) };
     this.services.push(s);
-    this.converge();
+    if (converge) this.converge();
     return s;
   }
 
@@ -106,9 +107,15 @@ export class FakeSwarm {
       if (t.desiredState === 'running' && !up.has(t.nodeId) && t.state === 'running') t.desiredState = 'shutdown';
       else if (t.desiredState === 'shutdown' && up.has(t.nodeId) && t.state === 'running') t.state = 'shutdown';
     }
+    const byService = new Map<string, FakeTask[]>();
+    for (const t of this.tasks) {
+      const list = byService.get(t.serviceId);
+      if (list) list.push(t);
+      else byService.set(t.serviceId, [t]);
+    }
     for (const s of this.services) {
       const slots = s.mode === 'global' ? ready.map((_, i) => i + 1) : Array.from({ length: s.replicas }, (_, i) => i + 1);
-      const current = this.tasks.filter((t) => t.serviceId === s.id && t.desiredState === 'running');
+      const current = (byService.get(s.id) ?? []).filter((t) => t.desiredState === 'running');
       for (const t of current) {
         if (t.slot > slots.length) {
           t.desiredState = 'shutdown';
@@ -118,7 +125,7 @@ export class FakeSwarm {
           t.state = 'failed';
         }
       }
-      const live = new Set(this.tasks.filter((t) => t.serviceId === s.id && t.desiredState === 'running').map((t) => t.slot));
+      const live = new Set(current.filter((t) => t.desiredState === 'running').map((t) => t.slot));
       for (const slot of slots) {
         if (live.has(slot)) continue;
         const node = s.mode === 'global' ? ready[slot - 1] : ready[(slot - 1) % Math.max(1, ready.length)];
