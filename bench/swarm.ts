@@ -104,7 +104,8 @@ async function poll(which: Case, rounds: number, socketPath: string): Promise<Ro
     if (which === 'all-tasks') await api.tasks({}, 10_000);
     const t1 = performance.now();
     const out = new Exposition();
-    collector.collect([served!], out, new LabelCache().begin());
+    const pauses = collector.collect([served!], out, new LabelCache().begin());
+    if (pauses) for (const _ of pauses);
     const text = out.toString();
     renderMs += performance.now() - t1;
     const used = process.cpuUsage(c0);
