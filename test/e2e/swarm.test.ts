@@ -13,6 +13,7 @@ import { scrapeUntil, startExporter, type Exporter, type HostEntry } from './lib
 import { select, show, type Exposition } from './lib/exposition.ts';
 import { dockerCli, fleetCommand, loadFleet, swarmOf } from './lib/fleet.ts';
 import { startPrometheus, type Prometheus, type VectorResult } from './lib/prometheus.ts';
+import { assertNoDuplicateSeries } from '../support/series.ts';
 
 const fleet = loadFleet();
 const swarm = swarmOf(fleet);
@@ -37,17 +38,6 @@ function value(e: Exposition, name: string, match: Record<string, string>): numb
 
 const servedBy = (e: Exposition) => select(e, 'docker_swarm_cluster_info').map((s) => s.labels.served_by);
 const svc = (e: Exposition, name: string, service: string) => value(e, name, { service });
-
-/** Every series once: name and labels. */
-function assertNoDuplicates(body: string): void {
-  const seen = new Set<string>();
-  for (const line of body.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const series = line.slice(0, line.lastIndexOf(' '));
-    assert.ok(!seen.has(series), `series written twice: ${series}`);
-    seen.add(series);
-  }
-}
 
 /** Swarm series keys, the serving manager's info line left out. */
 const clusterSeries = (e: Exposition) =>
@@ -86,7 +76,7 @@ describe('a real Swarm of Docker 26 daemons', { timeout: 600_000 }, () => {
   test('every node in the config: one set of cluster series, served by the first manager', async () => {
     const e = await until('the cluster', (e) => servedBy(e).length > 0 && svc(e, 'docker_swarm_service_running_tasks', S.replicated) === 3, 30_000);
     const { body } = await exp.scrape();
-    assertNoDuplicates(body);
+    assertNoDuplicateSeries(body);
     execFileSync('promtool', ['check', 'metrics'], { input: body });
     assert.deepEqual(servedBy(e), [hostOf(swarm.managers[0]!)]);
     assert.deepEqual(select(e, 'docker_swarm_cluster_info').map((s) => s.labels.cluster_id), [swarm.cluster_id]);
@@ -187,7 +177,7 @@ describe('a real Swarm of Docker 26 daemons', { timeout: 600_000 }, () => {
       assert.equal(servedBy(e)[0], hostOf(swarm.managers[1]!), 'the next manager in the config');
       assert.equal(value(e, 'docker_swarm_cluster_failovers_total', {}), 1);
       const { body } = await exp.scrape();
-      assertNoDuplicates(body);
+      assertNoDuplicateSeries(body);
       assert.deepEqual(clusterSeries(e), clusterSeries(before), 'a failover makes no new series besides cluster_info');
       // Prometheus saw one series per service throughout
       const most = await prom.query(`max_over_time(count by (service) (docker_swarm_service_desired_tasks{job="swarm"})[2m:2s])`);

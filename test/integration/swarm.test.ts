@@ -12,6 +12,7 @@ import { createExporter, type Exporter } from '../../src/app.ts';
 import type { ExporterConfig, HostConfig } from '../../src/config/types.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
 import { FakeSwarm } from '../support/fake-swarm.ts';
+import { assertNoDuplicateSeries } from '../support/series.ts';
 
 const silent = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'dfe-swarm-'));
@@ -43,17 +44,6 @@ function samples(text: string, name: string): Map<string, number> {
 function value(text: string, name: string, ...parts: string[]): number | undefined {
   for (const [labels, v] of samples(text, name)) if (parts.every((p) => labels.includes(p))) return v;
   return undefined;
-}
-
-/** No two sample lines with the same name and labels. */
-function assertNoDuplicates(text: string): void {
-  const seen = new Set<string>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const series = line.slice(0, line.lastIndexOf(' '));
-    assert.ok(!seen.has(series), `series written twice: ${series}`);
-    seen.add(series);
-  }
 }
 
 const swarmRequests = (e: FakeEngine): string[] => e.requests.log.filter((r) => r.kind === 'swarm').map((r) => decodeURIComponent(r.path));
@@ -103,7 +93,7 @@ describe('Swarm: one view per cluster, from one manager at a time', () => {
 
   test('two managers in the config: the cluster series once, served by the first; promtool accepts them', async () => {
     const text = await scrape();
-    assertNoDuplicates(text);
+    assertNoDuplicateSeries(text);
     execFileSync('promtool', ['check', 'metrics'], { input: text });
     const id = `cluster_id="${cluster.id}"`;
     assert.deepEqual([...samples(text, 'docker_swarm_cluster_info').keys()], [`{${id},served_by="m1"}`]);
@@ -208,7 +198,7 @@ describe('Swarm: one view per cluster, from one manager at a time', () => {
     const stop = m1.addFault({ destroy: true });
     try {
       const text = await scrape();
-      assertNoDuplicates(text);
+      assertNoDuplicateSeries(text);
       assert.deepEqual([...samples(text, 'docker_swarm_cluster_info').keys()], [`{cluster_id="${cluster.id}",served_by="m2"}`]);
       assert.equal(value(text, 'docker_swarm_cluster_failovers_total'), 1);
       assert.deepEqual(seriesOf(text), seriesOf(before), 'a failover makes no new series besides cluster_info');
