@@ -33,6 +33,12 @@ const FAILED: ReadonlySet<string> = new Set(['failed', 'rejected']);
 export class Clusters {
   readonly #clusters = new Map<string, Cluster>();
   readonly #log: Logger;
+  /**
+   * A host's snapshot with a view attached, kept while the snapshot lives: concurrent scrapes
+   * sharing a probe and a view get the same object, so they can share one rendered body
+   * (http/shared-bodies.ts keys bodies by snapshot identity).
+   */
+  readonly #attached = new WeakMap<HostSnapshot, HostSnapshot>();
 
   constructor(log: Logger) {
     this.#log = log;
@@ -76,7 +82,10 @@ export class Clusters {
     const byHost = new Map(views.filter((v) => v !== undefined).map((v) => [v.servedBy, v]));
     return snapshots.map((s) => {
       const view = byHost.get(s.host);
-      return view ? { ...s, swarm: view } : s;
+      if (!view) return s;
+      let attached = this.#attached.get(s);
+      if (attached?.swarm !== view) this.#attached.set(s, (attached = { ...s, swarm: view }));
+      return attached;
     });
   }
 

@@ -124,6 +124,14 @@ describe('Swarm: one view per cluster, from one manager at a time', () => {
     assert.deepEqual(Object.keys(solo.requests.byMethod), ['GET']);
   });
 
+  test('concurrent scrapes share one probe and one view: the same snapshot objects, one body', async () => {
+    const [a, b] = await Promise.all([fetch(`${url}/metrics`).then((r) => r.text()), fetch(`${url}/metrics`).then((r) => r.text())]);
+    const services = swarmRequests(m1).filter((p) => p.includes('/services'));
+    assert.equal(services.length, 1, services.join(' '));
+    const strip = (t: string) => t.split('\n').filter((l) => !l.startsWith('docker_fleet_exporter_') && !l.startsWith('process_') && !l.startsWith('nodejs_') && !l.startsWith('#')).join('\n');
+    assert.equal(strip(a), strip(b));
+  });
+
   test('tasks are listed for the services that need them only', async () => {
     await scrape();
     const tasks = swarmRequests(m1).filter((p) => p.includes('/tasks'));
