@@ -9,6 +9,7 @@ import type { ReloadResult } from '../reload/reloader.ts';
 import type { LiveWebConfig } from '../web/live.ts';
 import { acceptsGzip, sendGzip } from './compression.ts';
 import { connectionTls } from './listeners.ts';
+import { isCrossOrigin } from './origin.ts';
 import { hostPage } from './status/host-page.ts';
 import { overviewPage } from './status/overview.ts';
 import { parseRequestTarget } from './request-target.ts';
@@ -183,6 +184,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     }
     if (path === RELOAD) {
       req.resume(); // a body, if any, says nothing
+      if (isCrossOrigin(req.headers, web?.tlsEnabled === true)) return send(req, res, 403, TEXT, '403 forbidden: the request\'s Origin is not this server: a reload from another site\'s page is refused\n');
       const result = await deps.reload('HTTP');
       return result.ok ? send(req, res, 200, TEXT, 'configuration reloaded\n') : send(req, res, 400, TEXT, `configuration not reloaded:\n${result.errors.map((e) => `  - ${e}\n`).join('')}`);
     }
