@@ -1,7 +1,7 @@
 import type { CollectionConfig, HostConfig } from '../config/types.ts';
 import { decodeInfo, decodeInspect, decodeList, type ListEntry } from '../docker/decode.ts';
 import { createDockerode, DaemonClient } from '../docker/daemon-client.ts';
-import { decodeDiskUsage, mountedVolumes } from '../docker/disk-usage.ts';
+import { mountedVolumes } from '../docker/disk-usage.ts';
 import { decodeVersion, EngineClient, EngineError, type VersionInfo } from '../docker/engine-client.ts';
 import { HostEvents, type Marked } from '../events/host-events.ts';
 import type { Logger } from '../log.ts';
@@ -173,7 +173,7 @@ export class HostTracker {
   async #fetchDisk(timeoutMs: number): Promise<DiskUsage | string> {
     // The version a scrape's probe negotiated, or this walk negotiates it (the same answer).
     if (!this.#client.apiVersion) await this.#negotiate(timeoutMs);
-    return decodeDiskUsage(await this.#client.systemDf(timeoutMs));
+    return this.#client.systemDf(timeoutMs);
   }
 
   /** GET /version (through dockerode), and the API version to speak pinned from its answer. */

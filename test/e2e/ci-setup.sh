@@ -23,6 +23,8 @@ declare -A need=(
   [ip]=iproute2
   [chromium]=chromium          # renders the status pages (status-page.test.ts)
   [debootstrap]=debootstrap    # the image's base, Debian bookworm (image.sh)
+  [docker-compose]=docker-compose  # examples/compose (test/dist/run.sh)
+  [systemd-analyze]=systemd    # examples/systemd (test/dist/run.sh)
 )
 missing=()
 for bin in "${!need[@]}"; do

@@ -7,6 +7,7 @@
 #   fleet.sh start-b   starts daemon B again (its containers have --restart always)
 #   fleet.sh stop-worker | start-worker           the Swarm worker's daemon (w1)
 #   fleet.sh stop-manager | start-manager [NODE]  a Swarm manager's daemon (m1, m2 or m3; default m1)
+#   fleet.sh logs-dir  where `down` keeps the daemons', sshd's and exporters' logs
 #
 # A: dockerd on a unix socket, the containers with known behaviour.
 # B: dockerd on a unix socket and on tcp://127.0.0.1:<port> with mutual TLS (certificates made
@@ -24,11 +25,11 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 RUN="$HERE/.run"
 SHORT="/tmp/dfe-e2e-$(printf '%s' "$RUN" | md5sum | cut -c1-8)"
-LOGS="$SHORT-logs"
 IMAGE="dfe-e2e-bb:latest"
 NET_SUBNET="${E2E_NET_SUBNET:-10.213.77.0/24}"
 ENGINE="${E2E_ENGINE:-20.10}"
 SWARM="${E2E_SWARM:-1}"
+LOGS="$SHORT-logs-docker$ENGINE" # one per engine: run.sh's second pass keeps the first one's
 MANAGERS=(m1 m2 m3)
 WORKERS=(w1)
 SWARM_NODES=("${MANAGERS[@]}" "${WORKERS[@]}")
@@ -150,6 +151,7 @@ engine_dockerd() {
 }
 
 is_swarm_node() { case " ${SWARM_NODES[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+is_manager() { case " ${MANAGERS[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 dockerd_args() { # the full command line of a daemon
   local which="$1" d="$RUN/$1" s="$SHORT/$1" bin
@@ -378,7 +380,6 @@ declare -A SWARM_SERVICES=(
 )
 
 swarm_port() { cat "$RUN/$1/swarm.port"; }
-info_field() { api "$1" /info | jq -r "$2"; } # info_field <node> <jq filter>
 
 # A running manager to ask, other than $1 (or any when $1 is empty).
 other_manager() {
@@ -412,8 +413,7 @@ start_swarm() {
 
 # Every node ready, every manager reachable (as m1 sees them).
 swarm_nodes_ready() {
-  local m="${1:-m1}"
-  api "$m" /nodes | jq -e --argjson n "${#SWARM_NODES[@]}" \
+  api m1 /nodes | jq -e --argjson n "${#SWARM_NODES[@]}" \
     'length == $n and all(.[]; .Status.State == "ready" and (.ManagerStatus == null or .ManagerStatus.Reachability == "reachable"))' >/dev/null
 }
 
@@ -457,15 +457,13 @@ swarm_json() {
   for k in "${!SWARM_SERVICES[@]}"; do
     services="$(jq -c --arg k "$k" --arg v "${SWARM_SERVICES[$k]}" '. + {($k): $v}' <<<"$services")"
   done
-  jq -n --argjson nodes "$nodes" --argjson services "$services" --arg cluster "$(info_field m1 .Swarm.Cluster.ID)" \
+  jq -n --argjson nodes "$nodes" --argjson services "$services" --arg cluster "$(api m1 /info | jq -r .Swarm.Cluster.ID)" \
     --arg stack "$SWARM_STACK" --arg hb "$SWARM_HEARTBEAT" \
     --argjson managers "$(printf '%s\n' "${MANAGERS[@]}" | jq -R . | jq -sc .)" \
     --argjson workers "$(printf '%s\n' "${WORKERS[@]}" | jq -R . | jq -sc .)" \
     '{cluster_id: $cluster, managers: $managers, workers: $workers, nodes: $nodes, services: $services,
       stack_namespace: $stack, dispatcher_heartbeat: $hb}'
 }
-
-is_manager() { case " ${MANAGERS[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # ---- fleet.json ------------------------------------------------------------------------------
 
@@ -606,15 +604,20 @@ cmd_start_b() {
 cmd_stop_node() { stop_daemon "$1"; }
 
 # Started again on its data root, it rejoins by itself; done when it is active in the cluster
-# and a manager sees it ready (and, for a manager, reachable).
+# and another manager sees it ready (and, for a manager, reachable). Other nodes may be down.
 cmd_start_node() {
-  local n="$1" m
+  local n="$1" m id
   start_daemon "$n"
   wait_daemon "$n"
   wait_for 60 "$n to be active in the Swarm" bash -c \
     "curl -fsS --unix-socket '$SHORT/$n/docker.sock' http://docker/info | jq -e '.Swarm.LocalNodeState == \"active\"' >/dev/null"
+  id="$(api "$n" /info | jq -r .Swarm.NodeID)"
   m="$(other_manager "$n")" || m="$n"
-  wait_for 60 "$n to be ready and reachable (as $m sees it)" swarm_nodes_ready "$m"
+  wait_for 60 "$n to be ready and reachable (as $m sees it)" swarm_node_ready "$m" "$id"
+}
+
+swarm_node_ready() { # swarm_node_ready <asked manager> <node id>
+  api "$1" "/nodes/$2" | jq -e '.Status.State == "ready" and (.ManagerStatus == null or .ManagerStatus.Reachability == "reachable")' >/dev/null
 }
 
 swarm_node_arg() { # swarm_node_arg <manager|worker> [node]: the node a command acts on
@@ -631,8 +634,9 @@ case "${1:-}" in
   down) cmd_down ;;
   stop-b) cmd_stop_b ;;
   start-b) cmd_start_b ;;
+  logs-dir) printf '%s\n' "$LOGS" ;;
   stop-worker | start-worker | stop-manager | start-manager)
     node="$(swarm_node_arg "${1#*-}" "${2:-}")" || exit 1
     "cmd_${1%%-*}_node" "$node" ;;
-  *) echo "usage: $0 up|down|stop-b|start-b|stop-worker|start-worker|stop-manager [node]|start-manager [node]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|logs-dir|stop-b|start-b|stop-worker|start-worker|stop-manager [node]|start-manager [node]" >&2; exit 2 ;;
 esac

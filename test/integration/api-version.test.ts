@@ -30,10 +30,10 @@ function config(e: FakeEngine): ExporterConfig {
     hosts: [{ name: 'h', url: e.url, endpoint: { kind: 'unix', socketPath: e.socketPath! }, labels: {} }],
     collection: { timeoutMs: 3000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 64, events: true, diskIntervalMs: 200, diskMaxVolumes: 100 },
     metrics: { families: ['docker_exporter', 'cadvisor', 'state', 'events'], containerLabels: [], include: { names: [], labels: [] }, exclude: { names: [], labels: [] } },
-    web: { listenAddress: '127.0.0.1:0' },
+    web: { listenAddresses: ['127.0.0.1:0'] },
     log: { level: 'error' },
     pool: { threads: 0 },
-  } as ExporterConfig;
+  };
 }
 
 /** The value of the first series of `metric` whose labels contain every fragment. */

@@ -16,7 +16,7 @@ import {
   type ContainerState,
   type FakeContainer,
 } from './stats-bodies.ts';
-import { FakeEventHub } from './fake-events.ts';
+import { FakeEventHub, hostileEvents, type HostileEvents } from './fake-events.ts';
 import type { FakeSwarm } from './fake-swarm.ts';
 
 export type EndpointKind = 'ping' | 'version' | 'info' | 'list' | 'inspect' | 'stats' | 'df' | 'events' | 'swarm' | 'unknown';
@@ -42,6 +42,10 @@ export interface Fault {
   hugeBodyBytes?: number;
   /** Send 200 and a stats-like body whose cpu_stats is nested arrays ([[[…]]]) of about this many bytes, streamed. */
   nestedArrayBytes?: number;
+  /** Send 200 and `head`, `unit` repeated, `tail`: about `bytes` in all, streamed from a 1 MiB run of units (never held). */
+  repeatBody?: { head: string; unit: string; tail: string; bytes: number };
+  /** GET /events: a hostile stream of this shape instead of the events (fake-events.ts hostileEvents). */
+  eventStream?: HostileEvents;
   /** List only (other kinds answer normally): every entry twice, the copy with this State and a legacy link alias as its first name. */
   duplicateIds?: ContainerState;
   /** Match only this many more requests, then stay inert; default: every request. */
@@ -460,6 +464,8 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
         rule.streamForever !== undefined ||
         rule.hugeBodyBytes !== undefined ||
         rule.nestedArrayBytes !== undefined ||
+        rule.repeatBody !== undefined ||
+        rule.eventStream !== undefined ||
         rule.duplicateIds !== undefined;
       const specificity = (rule.container !== undefined ? 2 : 0) + (rule.kind !== undefined ? 1 : 0);
       if (decides && specificity >= best) {
@@ -654,6 +660,18 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     stream(res, pieces());
   };
 
+  const repeatBody = (res: http.ServerResponse, r: { head: string; unit: string; tail: string; bytes: number }): void => {
+    const unit = Buffer.from(r.unit);
+    const run = Buffer.alloc(Math.max(1, Math.floor(PAD_CHUNK.length / unit.length)) * unit.length, unit);
+    const units = Math.max(0, Math.floor((r.bytes - Buffer.byteLength(r.head) - Buffer.byteLength(r.tail)) / unit.length));
+    function* pieces(): Generator<Buffer | string> {
+      yield r.head;
+      for (let left = units * unit.length; left > 0; left -= run.length) yield left >= run.length ? run : run.subarray(0, left);
+      yield r.tail;
+    }
+    stream(res, pieces());
+  };
+
   /** The list with every entry twice: the copy keeps the Id, takes `state` and a link alias. */
   const duplicatedList = (all: boolean, state: ContainerState): string => {
     const now = Date.now();
@@ -754,6 +772,8 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
       if (outcome.streamForever) return streamForever(res, outcome.streamForever);
       if (outcome.hugeBodyBytes !== undefined) return hugeBody(res, outcome.hugeBodyBytes);
       if (outcome.nestedArrayBytes !== undefined) return nestedArrays(res, outcome.nestedArrayBytes);
+      if (outcome.repeatBody !== undefined) return repeatBody(res, outcome.repeatBody);
+      if (outcome.eventStream !== undefined) return stream(res, hostileEvents(outcome.eventStream, engine.events));
       if (outcome.duplicateIds !== undefined) {
         if (r.kind !== 'list') return answer(req, res, r, e);
         return send(res, 200, duplicatedList(queryFlag(req.url ?? '', 'all') === true, outcome.duplicateIds));
