@@ -23,6 +23,11 @@ export interface MonitoringConfig {
   sshDisconnected: { for: string };
   configReloadFailed: { for: string };
   diskReclaimable: { bytes: number; for: string };
+  swarmReplicasMissing: { for: string };
+  swarmTasksFailing: { window: string; max: number };
+  swarmNodeDown: { for: string };
+  swarmNoLeader: { for: string };
+  swarmManagerUnreachable: { for: string };
 }
 
 export const config: MonitoringConfig = {
@@ -46,4 +51,13 @@ export const config: MonitoringConfig = {
   sshDisconnected: { for: '5m' },
   configReloadFailed: { for: '5m' },
   diskReclaimable: { bytes: 20 * 2 ** 30, for: '30m' },
+  // Longer than a rolling update of a few replicas takes (update_delay 0, one at a time).
+  swarmReplicasMissing: { for: '5m' },
+  // Swarm restarts a failed task after 5s by default: 3 in 15m is a loop, not one bad start.
+  swarmTasksFailing: { window: '15m', max: 3 },
+  // The managers mark a node down after missing its heartbeats (5s period, a few misses).
+  swarmNodeDown: { for: '2m' },
+  // A leader election takes seconds; a minute without one is a lost quorum.
+  swarmNoLeader: { for: '1m' },
+  swarmManagerUnreachable: { for: '2m' },
 };

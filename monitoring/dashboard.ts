@@ -409,6 +409,74 @@ export function buildDashboard(c: MonitoringConfig = config): Dashboard {
     ],
   });
 
+  // ---- Swarm clusters (series without host: one per cluster, from one manager) ---------------
+  /** `metric{job="$job", <config.selector>, cluster_id=~"$cluster", <more>}` */
+  const sw = (metric: string, ...more: string[]) => `${metric}{${['job="$job"', c.selector, 'cluster_id=~"$cluster"', ...more].filter((x) => x !== '').join(', ')}}`;
+  const byService = (agg: string, inner: string) => `${agg} by (cluster_id, stack, service) (${inner})`;
+  L.row('Swarm');
+  L.add({ type: 'stat', title: 'Services below desired', w: 6, h: 4, redFrom: 1, count: true, queries: [`count(${sw('docker_swarm_service_running_tasks')} < ${sw('docker_swarm_service_desired_tasks')})`] });
+  L.add({ type: 'stat', title: 'Nodes not ready', w: 6, h: 4, redFrom: 1, count: true, queries: [`sum(${sw('docker_swarm_nodes', 'status!="ready"')})`] });
+  L.add({ type: 'stat', title: 'Nodes ready', w: 6, h: 4, count: true, queries: [`sum(${sw('docker_swarm_nodes', 'status="ready"')})`] });
+  L.add({ type: 'stat', title: 'Clusters without a manager answering', w: 6, h: 4, redFrom: 1, count: true, queries: [`sum(1 - ${sw('docker_swarm_cluster_up')})`] });
+  L.add({
+    type: 'table',
+    title: 'Services',
+    description: 'Desired and running tasks, tasks failed in the last hour; a service below its desired count first.',
+    w: 12,
+    h: 8,
+    instant: true,
+    columns: ['Desired', 'Running', 'Failed (1h)'],
+    queries: [
+      byService('max', sw('docker_swarm_service_desired_tasks')),
+      byService('max', sw('docker_swarm_service_running_tasks')),
+      byService('max', `increase(${sw('docker_swarm_service_failed_tasks_total')}[1h])`),
+    ],
+  });
+  L.add({
+    type: 'table',
+    title: 'Nodes',
+    description: 'Status, availability and role of every node; leader and reachability of the managers.',
+    w: 12,
+    h: 8,
+    instant: true,
+    columns: ['', '', '', ''],
+    queries: [
+      `max by (cluster_id, node, status) (${sw('docker_swarm_node_status')} == 1)`,
+      `max by (cluster_id, node, availability) (${sw('docker_swarm_node_availability')} == 1)`,
+      `max by (cluster_id, node, role) (${sw('docker_swarm_node_role')} == 1)`,
+      `max by (cluster_id, node, reachability) (${sw('docker_swarm_node_manager_reachability')} == 1)`,
+    ],
+  });
+  L.add({
+    type: 'timeseries',
+    title: 'Running and desired tasks',
+    w: 12,
+    h: 8,
+    queries: [
+      [byService('max', sw('docker_swarm_service_running_tasks')), '{{service}} running'],
+      [byService('max', sw('docker_swarm_service_desired_tasks')), '{{service}} desired'],
+    ],
+  });
+  L.add({ type: 'timeseries', title: 'Nodes by status', w: 12, h: 8, stack: true, queries: [[`sum by (cluster_id, status) (${sw('docker_swarm_nodes')}) > 0`, '{{status}}']] });
+  L.add({
+    type: 'timeseries',
+    title: 'CPU by service, all nodes (cores)',
+    description: 'Task containers joined to their service by container_info{swarm_service}; across every host of the cluster.',
+    w: 12,
+    h: 8,
+    queries: [[`sum by (swarm_service) (${rate('container_cpu_usage_seconds_total')} * on (job, instance, host, id) group_left (swarm_service) ${m('container_info', 'swarm_service!=""')})`, '{{swarm_service}}']],
+  });
+  L.add({
+    type: 'table',
+    title: 'Task containers by host',
+    description: 'Which hosts run each service, and how many of its containers.',
+    w: 12,
+    h: 8,
+    instant: true,
+    columns: ['Containers'],
+    queries: [`count by (swarm_service, host) (${m('container_info', 'swarm_service!=""')})`],
+  });
+
   const variable = (name: string, label: string, q: string, multi: boolean, allValue?: string) => ({
     name,
     label,
@@ -456,6 +524,7 @@ export function buildDashboard(c: MonitoringConfig = config): Dashboard {
         variable('job', 'Job', 'label_values(docker_host_up, job)', false),
         variable('host', 'Host', 'label_values(docker_host_up{job="$job"}, host)', true, '.*'),
         variable('container', 'Container', 'label_values(container_info{job="$job", host=~"$host"}, name)', true),
+        variable('cluster', 'Swarm cluster', 'label_values(docker_swarm_cluster_up{job="$job"}, cluster_id)', true, '.*'),
       ],
     },
     panels: L.panels,

@@ -30,3 +30,8 @@ export function substitute(expr: string, vars: Record<string, string>): string {
     return value;
   });
 }
+
+/** A query of the Swarm panels: it reads cluster series (or task containers by service), which only a fleet with a Swarm has. */
+export function isSwarmQuery(expr: string): boolean {
+  return /docker_swarm_|swarm_service/.test(expr);
+}

@@ -53,6 +53,9 @@ export function recordingRules(c: MonitoringConfig = config): RecordingRule[] {
 }
 
 const HOST = '{{ $labels.host }}';
+const CLUSTER = '{{ $labels.cluster_id }}';
+/** Swarm series belong to a cluster, not a host: matched on it (and the exporter that serves it). */
+const BY_CLUSTER = 'job, instance, cluster_id';
 const CONTAINER = '{{ $labels.name }}';
 const EXPORTER = '{{ $labels.instance }} (job {{ $labels.job }})';
 const gib = (bytes: number) => `${+(bytes / 2 ** 30).toFixed(2)} GiB`;
@@ -201,6 +204,57 @@ export function alertRules(c: MonitoringConfig = config): AlertRule[] {
       description: `Docker host ${HOST} has {{ $value | humanize1024 }}B that \`docker system prune\` could reclaim (unused images, stopped containers, volumes, build cache).`,
       runbook: '`docker system df -v` on the host shows what; prune what is not needed.',
       firesWhen: `reclaimable bytes (all types) > ${gib(c.diskReclaimable.bytes)} for ${c.diskReclaimable.for}`,
+    },
+    {
+      alert: 'SwarmServiceReplicasMissing',
+      // Jobs finish: their running tasks fall below desired by design.
+      expr: `${selector('docker_swarm_service_running_tasks')} < ${selector('docker_swarm_service_desired_tasks')}\nunless on (${BY_CLUSTER}, service) ${selector('docker_swarm_service_info', 'mode=~".*-job"')}`,
+      for: c.swarmReplicasMissing.for,
+      severity: 'warning',
+      summary: 'A Swarm service runs fewer tasks than it should.',
+      description: `Swarm service {{ $labels.service }} of cluster ${CLUSTER} has run {{ $value }} tasks, below its desired count, for ${c.swarmReplicasMissing.for}.`,
+      runbook: '`docker service ps --no-trunc <service>` on a manager: pending tasks name the constraint or resource no node meets, failed ones the error.',
+      firesWhen: `\`docker_swarm_service_running_tasks < docker_swarm_service_desired_tasks\` for ${c.swarmReplicasMissing.for} (jobs excepted)`,
+    },
+    {
+      alert: 'SwarmServiceTasksFailing',
+      expr: `increase(${selector('docker_swarm_service_failed_tasks_total')}[${c.swarmTasksFailing.window}]) > ${c.swarmTasksFailing.max}`,
+      severity: 'warning',
+      summary: 'Tasks of a Swarm service keep failing.',
+      description: `{{ $value | printf "%.0f" }} tasks of Swarm service {{ $labels.service }} of cluster ${CLUSTER} failed in the last ${c.swarmTasksFailing.window}.`,
+      runbook: '`docker service ps --no-trunc <service>` shows each failed task\'s error; `docker service logs <service>` its output.',
+      firesWhen: `more than ${c.swarmTasksFailing.max} failed or rejected tasks in ${c.swarmTasksFailing.window}`,
+    },
+    {
+      alert: 'SwarmNodeDown',
+      expr: `${selector('docker_swarm_node_status', 'status="down"')} == 1`,
+      for: c.swarmNodeDown.for,
+      severity: 'critical',
+      summary: 'A Swarm node is down.',
+      description: `Swarm node {{ $labels.node }} ({{ $labels.node_id }}) of cluster ${CLUSTER} has been down for ${c.swarmNodeDown.for}; its tasks are rescheduled elsewhere.`,
+      runbook: 'Check the node\'s dockerd and its network path to the managers (port 2377, 7946); `docker node ls` on a manager.',
+      firesWhen: `a node's status \`down\` for ${c.swarmNodeDown.for}`,
+    },
+    {
+      alert: 'SwarmClusterWithoutLeader',
+      // Without a leader the managers answer no /nodes or /services: no manager served the cluster.
+      expr: `${selector('docker_swarm_cluster_up')} == 0\nor max by (${BY_CLUSTER}) (${selector('docker_swarm_node_leader')}) == 0`,
+      for: c.swarmNoLeader.for,
+      severity: 'critical',
+      summary: 'A Swarm cluster has no leader, or no configured manager answers.',
+      description: `Swarm cluster ${CLUSTER} has had no leader, or no manager answering the exporter ${EXPORTER}, for ${c.swarmNoLeader.for}: services cannot be changed or rescheduled.`,
+      runbook: '`docker node ls` on each manager: a lost quorum needs a majority of managers back, or `docker swarm init --force-new-cluster` on one.',
+      firesWhen: `\`docker_swarm_cluster_up == 0\` or no node with \`docker_swarm_node_leader == 1\`, for ${c.swarmNoLeader.for}`,
+    },
+    {
+      alert: 'SwarmManagerUnreachable',
+      expr: `${selector('docker_swarm_node_manager_reachability', 'reachability="unreachable"')} == 1`,
+      for: c.swarmManagerUnreachable.for,
+      severity: 'warning',
+      summary: 'A Swarm manager is unreachable from the quorum.',
+      description: `Manager {{ $labels.node }} ({{ $labels.node_id }}) of Swarm cluster ${CLUSTER} has been unreachable for ${c.swarmManagerUnreachable.for}; one more lost manager may cost the quorum.`,
+      runbook: 'Bring the manager\'s dockerd back, or demote and remove it (`docker node demote`, `docker node rm`) to restore the odd manager count.',
+      firesWhen: `a manager's reachability \`unreachable\` for ${c.swarmManagerUnreachable.for}`,
     },
   ];
 }

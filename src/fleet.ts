@@ -4,6 +4,7 @@ import type { CollectionConfig, ExporterConfig, HostConfig } from './config/type
 import type { Logger } from './log.ts';
 import type { HostSnapshot } from './model.ts';
 import { hostConnectionKey, planReload } from './reload/plan.ts';
+import { Clusters } from './swarm/clusters.ts';
 import { compileFilter, type ContainerPredicate } from './tracker/filter.ts';
 import { HostTracker, type StatsParser } from './tracker/host-tracker.ts';
 import { createTransport } from './transport/index.ts';
@@ -32,6 +33,9 @@ interface Generation {
   shard: Shard;
   /** hosts of the config that another replica serves, by name */
   elsewhere: Set<string>;
+  collection: CollectionConfig;
+  /** the swarm family is enabled: managers are asked for their cluster */
+  swarm: boolean;
 }
 
 /** What a reload changed, by host name (for the log). */
@@ -51,10 +55,13 @@ export class Fleet {
   readonly #log: Logger;
   /** trackers a reload took out, closing once the scrapes that started before it are answered */
   readonly #retiring = new Set<Promise<void>>();
+  /** each Swarm cluster's serving manager, across reloads */
+  readonly #clusters: Clusters;
 
   constructor(config: ExporterConfig, parser: StatsParser, log: Logger) {
     this.#parser = parser;
     this.#log = log;
+    this.#clusters = new Clusters(log);
     const include = compileFilter(config.metrics.include, config.metrics.exclude);
     const members = new Map<string, Member>();
     for (const host of ownedHosts(config.hosts, config.shard)) members.set(host.name, this.#member(host, config, include));
@@ -106,7 +113,12 @@ export class Fleet {
   async scrape(only?: string): Promise<HostSnapshot[]> {
     const gen = this.#gen;
     const members = only === undefined ? [...gen.members.values()] : [gen.members.get(only)].filter((m) => m !== undefined);
-    return Promise.all(members.map((m) => this.#scrapeHost(gen, m)));
+    const snapshots = await Promise.all(members.map((m) => this.#scrapeHost(gen, m)));
+    if (!gen.swarm) return snapshots;
+    const { timeoutMs, minIntervalMs } = gen.collection;
+    const served = await this.#clusters.attach(snapshots, (name) => gen.members.get(name)?.tracker.swarmApi(), { timeoutMs, minIntervalMs }, only === undefined);
+    if (this.#gen === gen) for (const s of served) if (s.swarm) this.#lastServed.set(s.host, s);
+    return served;
   }
 
   #scrapeHost(gen: Generation, { host, tracker }: Member): Promise<HostSnapshot> {
@@ -198,5 +210,5 @@ function connectionKey(host: HostConfig, collection: CollectionConfig): string {
 
 function generation(members: Map<string, Member>, config: ExporterConfig): Generation {
   const elsewhere = new Set(config.hosts.filter((h) => !members.has(h.name)).map((h) => h.name));
-  return { members, inProgress: new Map(), shard: config.shard, elsewhere };
+  return { members, inProgress: new Map(), shard: config.shard, elsewhere, collection: config.collection, swarm: config.metrics.families.includes('swarm') };
 }

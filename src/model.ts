@@ -96,6 +96,8 @@ export interface DaemonInfo {
   cgroupVersion: string;
   ncpu: number;
   memTotal: number;
+  /** the daemon is an active node of a Swarm (/info Swarm.LocalNodeState "active"); absent otherwise */
+  swarm?: SwarmMembership;
 }
 
 /** Cumulative per-host counters; they only grow while the process lives. */
@@ -194,6 +196,8 @@ export interface HostSnapshot {
   disk?: DiskSnapshot;
   /** the event stream and its counts; absent while this host's stream is off */
   events?: EventsSnapshot;
+  /** its Swarm cluster, on the snapshot of the one manager serving the cluster this scrape (swarm/clusters.ts) */
+  swarm?: ClusterSnapshot;
 }
 
 export interface ConnectionStats {
@@ -240,3 +244,75 @@ export interface EventsSnapshot {
 
 export const EVENT_LIMITS = ['line_bytes', 'line_depth', 'tracked_containers'] as const;
 export type EventLimit = (typeof EVENT_LIMITS)[number];
+
+// ---- Swarm: the cluster as a manager sees it (swarm/decode.ts), one view per cluster id
+
+export interface SwarmMembership {
+  /** /info Swarm.Cluster.ID; empty on a worker (only managers know it) */
+  clusterId: string;
+  nodeId: string;
+  /** Swarm.ControlAvailable: a manager, which answers /services, /tasks and /nodes */
+  manager: boolean;
+}
+
+export const SWARM_SERVICE_MODES = ['replicated', 'global', 'replicated-job', 'global-job'] as const;
+export type SwarmServiceMode = (typeof SWARM_SERVICE_MODES)[number];
+/** Task.Status.State, in the order a task moves through them. */
+export const SWARM_TASK_STATES = ['new', 'allocated', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running', 'complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned'] as const;
+export type SwarmTaskState = (typeof SWARM_TASK_STATES)[number];
+/** Service.UpdateStatus.State */
+export const SWARM_UPDATE_STATES = ['updating', 'paused', 'completed', 'rollback_started', 'rollback_paused', 'rollback_completed'] as const;
+export type SwarmUpdateState = (typeof SWARM_UPDATE_STATES)[number];
+export const SWARM_NODE_STATES = ['unknown', 'down', 'ready', 'disconnected'] as const;
+export type SwarmNodeState = (typeof SWARM_NODE_STATES)[number];
+export const SWARM_NODE_AVAILABILITIES = ['active', 'pause', 'drain'] as const;
+export type SwarmNodeAvailability = (typeof SWARM_NODE_AVAILABILITIES)[number];
+export const SWARM_NODE_ROLES = ['manager', 'worker'] as const;
+export type SwarmNodeRole = (typeof SWARM_NODE_ROLES)[number];
+export const SWARM_REACHABILITIES = ['unknown', 'unreachable', 'reachable'] as const;
+export type SwarmReachability = (typeof SWARM_REACHABILITIES)[number];
+
+export interface SwarmService {
+  id: string;
+  name: string;
+  /** label com.docker.stack.namespace; empty outside a stack */
+  stack: string;
+  mode: SwarmServiceMode;
+  /** the task template's image, without its digest */
+  image: string;
+  /** replicated: the spec's replicas; global: the nodes it should run on (ServiceStatus.DesiredTasks) */
+  desiredTasks: number;
+  runningTasks: number;
+  /** tasks whose desired state is running, by current state */
+  tasks: Readonly<Record<SwarmTaskState, number>>;
+  /** absent: never updated */
+  updateState?: SwarmUpdateState;
+  /** tasks seen ended in failed or rejected since the exporter started (swarm/failures.ts) */
+  failedTasks: number;
+}
+
+export interface SwarmNode {
+  id: string;
+  hostname: string;
+  role: SwarmNodeRole;
+  availability: SwarmNodeAvailability;
+  status: SwarmNodeState;
+  address: string;
+  engineVersion: string;
+  /** managers only */
+  reachability?: SwarmReachability;
+  leader: boolean;
+}
+
+export interface ClusterSnapshot {
+  clusterId: string;
+  /** the configured host (a manager) whose answers these are */
+  servedBy: string;
+  /** a manager answered this scrape; false: no services and nodes are served (no stale data) */
+  up: boolean;
+  error?: string;
+  services: readonly SwarmService[];
+  nodes: readonly SwarmNode[];
+  /** times another manager took over serving since start */
+  failovers: number;
+}

@@ -2,7 +2,7 @@
 // health and events, disk figures, an SSH connection): docs/metrics.md reads each metric's labels
 // from the series written for it. A metric without a series here is an error of the generator,
 // so a new family extends this host rather than going undocumented.
-import { CONTAINER_EVENTS, type ContainerSnapshot, type EventCounts, type HostSnapshot } from '../../src/model.ts';
+import { CONTAINER_EVENTS, SWARM_TASK_STATES, type ClusterSnapshot, type ContainerSnapshot, type EventCounts, type HostSnapshot, type SwarmTaskState } from '../../src/model.ts';
 import { FIELD_COUNT } from '../../src/stats/layout.ts';
 import { newHistogram } from '../../src/util/histogram.ts';
 
@@ -16,7 +16,7 @@ const ID = 'a'.repeat(64);
 function container(): ContainerSnapshot {
   const values = new Float64Array(FIELD_COUNT).fill(1);
   return {
-    ident: { id: ID, name: 'web', image: 'nginx:1', imageId: 'sha256:abc', labels: { [CONTAINER_LABEL]: 'shop' } },
+    ident: { id: ID, name: 'web', image: 'nginx:1', imageId: 'sha256:abc', labels: { [CONTAINER_LABEL]: 'shop', 'com.docker.swarm.service.name': 'shop_web', 'com.docker.stack.namespace': 'shop' } },
     state: 'running',
     inspect: {
       restartCount: 1, startedAt: 1_800_000_000, finishedAt: 1_799_999_000, exitCode: 0, oomKilled: false, health: 'healthy', restartPolicy: 'always',
@@ -24,6 +24,16 @@ function container(): ContainerSnapshot {
     },
     stats: { values, networks: [{ iface: 'eth0', rxBytes: 1, rxPackets: 1, rxErrors: 1, rxDropped: 1, txBytes: 1, txPackets: 1, txErrors: 1, txDropped: 1 }] },
     lastSeen: 1_800_000_100,
+  };
+}
+
+/** The Swarm cluster this host, a manager, serves: one service, one node. */
+function cluster(): ClusterSnapshot {
+  const tasks = Object.fromEntries(SWARM_TASK_STATES.map((t) => [t, t === 'running' ? 3 : 0])) as Record<SwarmTaskState, number>;
+  return {
+    clusterId: 'qk7xv0c1', servedBy: 'build-01', up: true, failovers: 0,
+    services: [{ id: 'svc1', name: 'shop_web', stack: 'shop', mode: 'replicated', image: 'nginx:1', desiredTasks: 3, runningTasks: 3, tasks, updateState: 'completed', failedTasks: 1 }],
+    nodes: [{ id: 'node1', hostname: 'build-01', role: 'manager', availability: 'active', status: 'ready', address: '10.0.0.1', engineVersion: '26.1.0', reachability: 'reachable', leader: true }],
   };
 }
 
@@ -48,5 +58,6 @@ export function fixtureHost(): HostSnapshot {
       ageSeconds: 1, failures: 0, volumes: [['data', 1]],
     },
     events: { connected: true, reconnects: 0, lastEventSeconds: 1_800_000_000, host: counts(), hostOomKills: 1, containers: new Map([[ID, { events: counts(), oomKills: 1, lastExitCode: 0 }]]), limitHits: { line_bytes: 0, line_depth: 0, tracked_containers: 0 } },
+    swarm: cluster(),
   };
 }

@@ -72,6 +72,25 @@ export class DaemonClient {
     return this.#getJson(`/v${apiVersion}/info`, timeoutMs);
   }
 
+  /**
+   * The Swarm control plane, as dockerode's listServices, listNodes and listTasks ask it (a
+   * manager answers; any other node 503), read with a cap like every other answer here.
+   * `status=true` (API 1.41+) adds each service's running and desired task counts, so a
+   * healthy service needs no task list at all.
+   */
+  services(apiVersion: string, timeoutMs: number): Promise<unknown> {
+    return this.#getJson(`/v${apiVersion}/services?`, timeoutMs, { status: true }, BODY_CAPS.swarm);
+  }
+
+  nodes(apiVersion: string, timeoutMs: number): Promise<unknown> {
+    return this.#getJson(`/v${apiVersion}/nodes?`, timeoutMs, {}, BODY_CAPS.swarm);
+  }
+
+  /** `filters` as the Engine API reads them (e.g. {service: [...ids]}). */
+  tasks(apiVersion: string, filters: Record<string, string[]>, timeoutMs: number): Promise<unknown> {
+    return this.#getJson(`/v${apiVersion}/tasks?`, timeoutMs, { filters }, BODY_CAPS.swarm);
+  }
+
   /** GET /events: container events of the counted kinds, replayed from `since` when given (events/follower.ts EventSource). */
   async open(since: number | undefined, signal: AbortSignal): Promise<Readable> {
     const query: Record<string, unknown> = { filters: EVENT_FILTER };
@@ -93,14 +112,15 @@ export class DaemonClient {
     this.#closed.abort();
   }
 
-  async #getJson(path: string, timeoutMs: number): Promise<unknown> {
+  async #getJson(target: string, timeoutMs: number, query?: Record<string, unknown>, cap: number = BODY_CAPS.daemon): Promise<unknown> {
+    const path = target.endsWith('?') ? target.slice(0, -1) : target;
     const timeout = AbortSignal.timeout(timeoutMs);
     let body: Buffer;
     let status: number;
     try {
-      const res = await this.#dial(path, undefined, AbortSignal.any([timeout, this.#closed.signal]));
+      const res = await this.#dial(target, query, AbortSignal.any([timeout, this.#closed.signal]));
       status = res.statusCode ?? 0;
-      body = await readCapped(res, BODY_CAPS.daemon, path);
+      body = await readCapped(res, cap, path);
     } catch (err) {
       if (timeout.aborted && !(err instanceof EngineError)) throw new EngineError(`GET ${path}: timed out after ${roundDuration(timeoutMs)}`);
       throw wrap(path, err instanceof Error ? err : new Error(String(err)));

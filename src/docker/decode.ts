@@ -95,7 +95,15 @@ export function decodeInfo(body: unknown, version: VersionInfo, apiVersion: stri
     cgroupVersion: str(i.CgroupVersion),
     ncpu: num(i.NCPU),
     memTotal: num(i.MemTotal),
+    ...swarmMembership(i.Swarm),
   };
+}
+
+/** /info Swarm of an active node; nothing for a daemon outside a Swarm (or joining, or locked). */
+function swarmMembership(v: unknown): { swarm?: DaemonInfo['swarm'] } {
+  const s = asRecord(v);
+  if (str(s.LocalNodeState) !== 'active') return {};
+  return { swarm: { clusterId: str(asRecord(s.Cluster).ID), nodeId: str(s.NodeID), manager: s.ControlAvailable === true } };
 }
 
 /** Docker's zero time "0001-01-01T00:00:00Z" means never: NaN, so no series is written. */

@@ -32,7 +32,7 @@ const MiB = 1024 * 1024;
  * `/system/df` lists every container, image, volume and build cache record (0.3-2 KB each); it
  * is decoded as it arrives (docker/disk-usage.ts), never held, so its cap bounds time, not memory.
  */
-export const BODY_CAPS = { daemon: MiB, list: 32 * MiB, inspect: MiB, stats: MiB, df: 64 * MiB } as const;
+export const BODY_CAPS = { daemon: MiB, swarm: 32 * MiB, list: 32 * MiB, inspect: MiB, stats: MiB, df: 64 * MiB } as const;
 export type BodyKind = keyof typeof BODY_CAPS;
 
 /** Where a streamed body goes (see EngineClient.getDecoded). */

@@ -16,6 +16,11 @@ export interface FamilyDescriptor {
   readonly optional: boolean;
   /** label names its series carry, besides the host's static labels */
   readonly labels: readonly string[];
+  /**
+   * false: its series belong to no host (a Swarm cluster's) and carry no host's static labels,
+   * so its label names are free for those; default true
+   */
+  readonly hostLabels?: boolean;
   /** label name prefixes it uses, with what they are (for the config's message) */
   readonly labelPrefixes?: readonly { prefix: string; what: string }[];
   create(opts: FamilyOptions): Collector;

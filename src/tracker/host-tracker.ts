@@ -6,6 +6,7 @@ import { decodeVersion, EngineClient, EngineError, type VersionInfo } from '../d
 import { HostEvents, type Marked } from '../events/host-events.ts';
 import type { Logger } from '../log.ts';
 import type { ContainerSnapshot, DaemonInfo, DiskSnapshot, DiskUsage, HostCounters, HostSnapshot } from '../model.ts';
+import type { SwarmApi } from '../swarm/poll.ts';
 import type { Transport } from '../transport/types.ts';
 import { copyHistogram, newHistogram, observe } from '../util/histogram.ts';
 import { requestTurn } from '../util/turns.ts';
@@ -116,6 +117,18 @@ export class HostTracker {
   configure(collection: CollectionConfig, include: ContainerPredicate): void {
     this.#cfg = collection;
     this.#include = include;
+  }
+
+  /** The Swarm control plane, while /info says this daemon is a manager (swarm/clusters.ts asks it). */
+  swarmApi(): SwarmApi | undefined {
+    const version = this.#client.apiVersion;
+    if (!this.#info?.swarm?.manager || !version) return undefined;
+    const daemon = this.#daemon;
+    return {
+      services: (ms) => daemon.services(version, ms),
+      nodes: (ms) => daemon.nodes(version, ms),
+      tasks: (filters, ms) => daemon.tasks(version, filters, ms),
+    };
   }
 
   /** What a scrape serves for this host. Never rejects. */

@@ -17,9 +17,10 @@ import {
   type FakeContainer,
 } from './stats-bodies.ts';
 import { FakeEventHub, hostileEvents, type HostileEvents } from './fake-events.ts';
+import type { FakeSwarm } from './fake-swarm.ts';
 
-export type EndpointKind = 'ping' | 'version' | 'info' | 'list' | 'inspect' | 'stats' | 'df' | 'events' | 'unknown';
-const KINDS: readonly EndpointKind[] = ['ping', 'version', 'info', 'list', 'inspect', 'stats', 'df', 'events', 'unknown'];
+export type EndpointKind = 'ping' | 'version' | 'info' | 'list' | 'inspect' | 'stats' | 'df' | 'events' | 'swarm' | 'unknown';
+const KINDS: readonly EndpointKind[] = ['ping', 'version', 'info', 'list', 'inspect', 'stats', 'df', 'events', 'swarm', 'unknown'];
 
 export interface Fault {
   /** Added to the answer's wait; delays of every matching rule add up. */
@@ -230,6 +231,8 @@ export interface FakeEngine {
   disk: FakeDisk;
   /** GET /system/df answers after this long (a real daemon walks every layer: seconds to minutes). */
   dfDelayMs: number;
+  /** This daemon as a node of a fake Swarm; a manager answers /services, /nodes and /tasks (fake-swarm.ts). */
+  swarm?: { cluster: FakeSwarm; nodeId: string; manager: boolean };
   readonly requests: RequestLog;
   /** accepted sockets (TCP or unix), before any TLS handshake */
   readonly connections: number;
@@ -287,6 +290,7 @@ function route(target: string): Route {
   if (path === '/containers/json') return { kind: 'list', path, version };
   if (path === '/system/df') return { kind: 'df', path, version };
   if (path === '/events') return { kind: 'events', path, version };
+  if (path === '/services' || path === '/nodes' || path === '/tasks') return { kind: 'swarm', path, version };
   if (path.startsWith('/containers/')) {
     const rest = path.slice('/containers/'.length);
     const slash = rest.indexOf('/');
@@ -507,6 +511,20 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     })}\n`;
   };
 
+  const swarmInfo = (): Record<string, unknown> => {
+    const sw = engine.swarm;
+    if (!sw) return { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
+    const managers = sw.cluster.nodes.filter((n) => n.role === 'manager').length;
+    return {
+      NodeID: sw.nodeId,
+      NodeAddr: '127.0.0.1',
+      LocalNodeState: 'active',
+      ControlAvailable: sw.manager,
+      Error: '',
+      ...(sw.manager ? { Cluster: { ID: sw.cluster.id, Version: { Index: 10 } }, Managers: managers, Nodes: sw.cluster.nodes.length } : {}),
+    };
+  };
+
   const infoBody = (): string => {
     let running = 0, paused = 0, stopped = 0;
     for (const e of store.entries()) {
@@ -551,6 +569,7 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
       Isolation: '',
       InitBinary: 'docker-init',
       SecurityOptions: d.cgroupVersion === '2' ? ['name=seccomp,profile=builtin', 'name=cgroupns'] : ['name=seccomp,profile=builtin'],
+      Swarm: swarmInfo(),
       Warnings: null,
     })}\n`;
   };
@@ -709,6 +728,12 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
         return serveDf(req, res, r);
       case 'events':
         return engine.events.serve(req, res, headers('application/json'));
+      case 'swarm': {
+        if (!engine.swarm?.manager) return send(res, 503, message('This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.'));
+        const target = req.url ?? '';
+        const q = target.indexOf('?');
+        return send(res, 200, engine.swarm.cluster.answer(r.path as '/services' | '/nodes' | '/tasks', new URLSearchParams(q < 0 ? '' : target.slice(q + 1))));
+      }
       case 'unknown':
         return send(res, 404, message('page not found'));
     }

@@ -81,7 +81,7 @@ ${sshLines}`;
 const DEFAULTS = {
   collection: { timeoutMs: 8000, minIntervalMs: 0, maxStalenessMs: 60_000, concurrency: 256, diskIntervalMs: 300_000, diskMaxVolumes: 100, events: true },
   metrics: {
-    families: ['docker_exporter', 'cadvisor', 'state', 'events'],
+    families: ['docker_exporter', 'cadvisor', 'state', 'events', 'swarm'],
     containerLabels: ['com.docker.compose.project', 'com.docker.compose.service'],
     include: { names: [], labels: [] },
     exclude: { names: [], labels: [] },
@@ -501,7 +501,7 @@ describe('rejections name the file, the key and the host', () => {
     assert.equal(configOf(load(`collection:\n  max_staleness: 30d\n${hostYaml(local)}`)).config.collection.maxStalenessMs, 30 * 86_400_000);
     oneError(load(`pool:\n  threads: -1\n${hostYaml(local)}`), 'pool.threads: must be 0 or more');
     oneError(load(`metrics:\n  families: cadvisor\n${hostYaml(local)}`), 'metrics.families: must be a list, got a string');
-    oneError(load(`metrics:\n  families: [cadvisor, cAdvisor]\n${hostYaml(local)}`), 'metrics.families: [1] must be one of docker_exporter, cadvisor, state, events, got "cAdvisor"');
+    oneError(load(`metrics:\n  families: [cadvisor, cAdvisor]\n${hostYaml(local)}`), 'metrics.families: [1] must be one of docker_exporter, cadvisor, state, events, swarm, got "cAdvisor"');
     oneError(load(`collection:\n  events: "no"\n${hostYaml(local)}`), 'collection.events: must be true or false, got a string');
     oneError(load(hostYaml(`${local}    events: 0\n`)), 'hosts[0].events (host "local"): must be true or false, got a number');
     oneError(load(`metrics:\n  exclude:\n    labels: ["=x"]\n${hostYaml(local)}`), 'metrics.exclude.labels: [0]');

@@ -185,7 +185,7 @@ describe('fake engine on a unix socket', () => {
     assert.equal(engine.connections, 1);
     assert.deepEqual(
       { ...engine.requests.byKind },
-      { ping: 1, version: 0, info: 0, list: 1, inspect: 1, stats: 2, df: 0, events: 0, unknown: 0 },
+      { ping: 1, version: 0, info: 0, list: 1, inspect: 1, stats: 2, df: 0, events: 0, swarm: 0, unknown: 0 },
     );
     assert.equal(engine.requests.total, 5);
     assert.deepEqual(engine.requests.byMethod, { GET: 5 });

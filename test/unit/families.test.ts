@@ -24,14 +24,14 @@ const host = '  - name: local\n    url: unix:///var/run/docker.sock\n';
 
 describe('a family registered outside src/ (test/support/widget-family.ts)', () => {
   test('is an allowed value of metrics.families, and in the default list', () => {
-    assert.deepEqual(optionalFamilyNames(), ['docker_exporter', 'cadvisor', 'state', 'events', 'widget']);
+    assert.deepEqual(optionalFamilyNames(), ['docker_exporter', 'cadvisor', 'state', 'events', 'swarm', 'widget']);
     const r = load(`metrics:\n  families: [widget]\nhosts:\n${host}`);
     assert.ok(r.ok, JSON.stringify(r));
     assert.deepEqual(r.config.metrics.families, ['widget']);
     const d = load(`hosts:\n${host}`);
     assert.ok(d.ok && d.config.metrics.families.includes('widget'));
     const bad = load(`metrics:\n  families: [widgets]\nhosts:\n${host}`);
-    assert.ok(!bad.ok && bad.errors.length === 1 && bad.errors[0]!.endsWith('metrics.families: [0] must be one of docker_exporter, cadvisor, state, events, widget, got "widgets"'), JSON.stringify(bad));
+    assert.ok(!bad.ok && bad.errors.length === 1 && bad.errors[0]!.endsWith('metrics.families: [0] must be one of docker_exporter, cadvisor, state, events, swarm, widget, got "widgets"'), JSON.stringify(bad));
   });
 
   test('its label names are reserved for static host labels', () => {
@@ -97,4 +97,11 @@ describe('the renderer\'s label cache', () => {
     assert.equal(bytes.toString(), 'host="a",dc="eu-1",name="c7-"');
     assert.equal(cache.size, 2, 'c7 of host a, and host b\'s x (not rendered this time)');
   });
+});
+
+test('the swarm family writes no host labels: its label names stay free for static host labels', () => {
+  const r = load(`hosts:\n${host}    labels: { service: web, node: a, role: db }\n`);
+  assert.ok(r.ok, JSON.stringify(r));
+  const bad = load(`hosts:\n${host}    labels: { swarm_service: x }\n`);
+  assert.ok(!bad.ok && /swarm_service/.test(bad.errors[0]!), JSON.stringify(bad));
 });

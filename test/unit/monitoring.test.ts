@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { generatedFiles, MONITORING_DIR, REPO_DIR } from '../../monitoring/build.ts';
 import { buildDashboard } from '../../monitoring/dashboard.ts';
-import { panelQueries, substitute } from '../../monitoring/queries.ts';
+import { isSwarmQuery, panelQueries, substitute } from '../../monitoring/queries.ts';
 import { alertRules, recordingRules, runbookAnchor } from '../../monitoring/rules.ts';
 
 const run = promisify(execFile);
@@ -43,10 +43,11 @@ interface TestGroup {
   alert_rule_test?: AlertTest[];
 }
 
-/** The label values that tell one alert from another: host, container name, exporter instance. */
+/** The label values that tell one alert from another: host, container name, exporter instance; a Swarm cluster, service, node. */
 function identity(labels: Record<string, string>): string {
-  return ['host', 'name', 'instance'].map((l) => labels[l] ?? '').join('|');
+  return ['host', 'name', 'instance', 'cluster_id', 'service', 'node_id'].map((l) => labels[l] ?? '').join('|');
 }
+
 function seriesLabels(series: string): Record<string, string> {
   return Object.fromEntries([...series.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
 }
@@ -108,6 +109,7 @@ describe('monitoring/', () => {
       const n = a.annotations;
       assert.ok(n.summary && n.runbook, `${a.alert}: summary and runbook`);
       if (a.alert.startsWith('DockerFleetExporter')) assert.match(n.description!, /\$labels\.instance/, `${a.alert}: names the exporter`);
+      else if (a.alert.startsWith('Swarm')) assert.match(n.description!, /\$labels\.cluster_id/, `${a.alert}: description names the cluster`);
       else assert.match(n.description!, /\$labels\.host/, `${a.alert}: description names the host`);
       if (a.alert.startsWith('Container')) assert.match(n.description!, /\$labels\.name/, `${a.alert}: description names the container`);
       assert.ok(n.runbook_url?.endsWith(`#${runbookAnchor(a.alert)}`), `${a.alert}: runbook_url ${n.runbook_url}`);
@@ -115,13 +117,15 @@ describe('monitoring/', () => {
     }
   });
 
-  test('every aggregation and vector match keeps host; none drops it', () => {
+  test('every aggregation and vector match keeps host (a Swarm one: its cluster or service); none drops it', () => {
     const bad: string[] = [];
     for (const { where, expr } of allExprs()) {
+      // Swarm series belong to a cluster, not a host: they keep cluster_id (task containers: their service).
+      const kept = isSwarmQuery(expr) ? ['host', 'cluster_id', 'swarm_service'] : ['host'];
       for (const m of expr.matchAll(/\b(by|on|without|ignoring)\s*\(([^)]*)\)/g)) {
         const labels = m[2]!.split(',').map((l) => l.trim());
         const keeps = m[1] === 'by' || m[1] === 'on';
-        if (keeps !== labels.includes('host')) bad.push(`${where}: ${m[0]}`);
+        if (keeps !== labels.some((l) => kept.includes(l))) bad.push(`${where}: ${m[0]}`);
       }
     }
     assert.deepEqual(bad, []);
@@ -149,14 +153,17 @@ describe('monitoring/', () => {
     for (const p of panels.filter((p) => p.type !== 'row')) {
       assert.deepEqual(p.datasource, ds, `${p.title}: datasource`);
       assert.ok((p.targets ?? []).length > 0, `${p.title}: has queries`);
-      for (const t of p.targets ?? []) assert.match(t.expr, /job="\$job".*host=~"\$host"/, `${p.title} [${t.refId}]: filtered by $job and $host`);
+      for (const t of p.targets ?? []) {
+        const filter = /docker_swarm_/.test(t.expr) ? /job="\$job".*cluster_id=~"\$cluster"/ : /job="\$job".*host=~"\$host"/;
+        assert.match(t.expr, filter, `${p.title} [${t.refId}]: filtered by $job and $host (a Swarm panel: $cluster)`);
+      }
     }
     const grid = panels.map((p) => p.gridPos);
     assert.ok(grid.every((g) => g.x >= 0 && g.x + g.w <= 24), 'panels fit in 24 columns');
   });
 
   test('promtool parses every dashboard query, variables substituted', async () => {
-    const vars = { job: 'docker-fleet', host: 'web-01|web-02', container: 'api', __rate_interval: '1m' };
+    const vars = { job: 'docker-fleet', host: 'web-01|web-02', container: 'api', cluster: '.*', __rate_interval: '1m' };
     const queries = panelQueries(buildDashboard());
     const rules = queries.map((q, i) => ({ record: `dashboard_query_${i}`, expr: substitute(q.expr, vars) }));
     const file = join(tmp, 'dashboard-queries.yml');

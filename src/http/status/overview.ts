@@ -1,5 +1,6 @@
 // The fleet overview (GET /): one row per host, from what the last scrapes served. It never
 // probes: a host not scraped yet says so.
+import { clustersSection } from './clusters.ts';
 import { summarize, type HostSummary } from './figures.ts';
 import { UNKNOWN, bar, bytes, cores, esc, page, percent } from './html.ts';
 import { hostPath, hostState, lastError, probeAge, stateCounts, type HostRow } from './host-parts.ts';
@@ -29,7 +30,8 @@ export function overviewPage(version: string, rows: readonly HostRow[], now: num
 <p>${totals}</p>
 <table class="hosts"><thead><tr><th>Host</th><th>State</th><th>Containers</th><th>Problems</th><th>CPU in use</th><th>Memory in use</th><th>Last probe</th><th>Last error</th></tr></thead>
 <tbody>
-${body}</tbody></table>`,
+${body}</tbody></table>
+${clustersSection(rows)}`,
   );
 }
 

@@ -8,6 +8,7 @@ import { dockerExporterFamily } from './docker-exporter.ts';
 import { eventsFamily } from './events.ts';
 import { hostFamily } from './host.ts';
 import { stateFamily } from './state.ts';
+import { swarmFamily } from './swarm.ts';
 
 /** A registered family's name, as `metrics.families` lists it. */
 export type FamilyName = string;
@@ -23,6 +24,7 @@ registerFamily(dockerExporterFamily);
 registerFamily(cadvisorFamily);
 registerFamily(stateFamily);
 registerFamily(eventsFamily);
+registerFamily(swarmFamily);
 
 /** In registration order. */
 export function registeredFamilies(): readonly FamilyDescriptor[] {
@@ -40,6 +42,6 @@ export function optionalFamilyNames(): FamilyName[] {
 
 /** Label names and prefixes the families write, which a host's static labels must not take. */
 export function reservedLabels(): { names: ReadonlySet<string>; prefixes: readonly { prefix: string; what: string }[] } {
-  const families = registeredFamilies();
+  const families = registeredFamilies().filter((f) => f.hostLabels !== false);
   return { names: new Set(families.flatMap((f) => f.labels)), prefixes: families.flatMap((f) => f.labelPrefixes ?? []) };
 }

@@ -14,6 +14,16 @@ const METRICS: readonly ContainerMetric[] = [
 
 const LABEL_PREFIX = 'container_label_';
 
+/**
+ * A Swarm task's container, joined to its service and stack by the labels the daemon gives it:
+ * `container_info{swarm_service="x"}` joins any container series to the service on (host, id).
+ * Named swarm_*: `service` and `stack` are common static host labels.
+ */
+const SWARM_LABELS: readonly (readonly [string, string])[] = [
+  ['com.docker.swarm.service.name', 'swarm_service'],
+  ['com.docker.stack.namespace', 'swarm_stack'],
+];
+
 /** Docker label -> Prometheus label name: container_label_ + [a-zA-Z0-9_] only, as cAdvisor does. */
 export function sanitizeLabelName(dockerLabel: string): string {
   return `${LABEL_PREFIX}${dockerLabel.replace(/[^a-zA-Z0-9_]/g, '_')}`;
@@ -69,13 +79,17 @@ function* stateInfo(
 export const stateFamily: FamilyDescriptor = {
   name: 'state',
   optional: true,
-  labels: ['name', 'id', 'image', 'image_id', 'state', 'status', 'policy'],
+  labels: ['name', 'id', 'image', 'image_id', 'swarm_service', 'swarm_stack', 'state', 'status', 'policy'],
   labelPrefixes: [{ prefix: LABEL_PREFIX, what: 'the exported Docker labels' }],
   create({ containerLabels, labels }) {
     const allowed = containerLabels.map((l) => [l, sanitizeLabelName(l)] as const);
     const ids = labels.define((i) => [['name', i.name], ['id', i.id]]);
     const info = labels.define((i) => {
       const pairs: [string, string][] = [['name', i.name], ['id', i.id], ['image', i.image], ['image_id', i.imageId]];
+      for (const [docker, prom] of SWARM_LABELS) {
+        const v = i.labels[docker];
+        if (v !== undefined && v !== '') pairs.push([prom, v]);
+      }
       const used = new Set<string>();
       for (const [docker, prom] of allowed) {
         const v = i.labels[docker];
