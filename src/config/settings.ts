@@ -5,6 +5,7 @@ import os from 'node:os';
 import { optionalFamilyNames } from '../metrics/families/index.ts';
 import { bool, duration, integer, kindOf, list, nonEmptyString, section, type Field } from '../schema/fields.ts';
 import { fail, ok, parseSwitch, type Flag, type FlagValues, type RepeatableFlag } from '../schema/flags.ts';
+import { fixedRoutePaths, fixedRouteServing } from '../routes.ts';
 import { formatDuration, MAX_TIMER_MS, parseDuration } from '../util/duration.ts';
 import { LOG_FORMATS, type LogFormat } from '../util/logfmt.ts';
 import { DOCKER_CONTEXTS } from './contexts.ts';
@@ -65,9 +66,6 @@ export function settings<H>(hosts: Field<H>) {
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Paths http/server.ts serves besides the telemetry path, which cannot be one of them. */
-const SERVED_PATHS = ['/', '/probe', '/-/healthy', '/-/ready', '/healthz'];
 
 const nonEmptyPath = (text: string) => (text === '' ? fail('must not be empty') : ok(text));
 
@@ -139,7 +137,7 @@ export const FLAGS = {
     doc: "Path serving every host's metrics.",
     parse(text: string) {
       if (!/^\/[^?#\s]*$/.test(text)) return fail(`${JSON.stringify(text)} must be a path starting with "/" (no query, no spaces)`);
-      if (SERVED_PATHS.includes(text)) return fail(`${JSON.stringify(text)} is served by the exporter already (${SERVED_PATHS.join(', ')})`);
+      if (fixedRouteServing(text)) return fail(`${JSON.stringify(text)} is served by the exporter already (${fixedRoutePaths()})`);
       return ok(text);
     },
   },
