@@ -24,7 +24,7 @@ export const FIXED_ROUTES = {
   /** one host: ?target=<host name> */
   probe: { path: '/probe', methods: READ, auth: true, counted: true },
   /** http_sd: one target per host */
-  sd: { path: '/sd', methods: READ, auth: false, counted: false },
+  sd: { path: '/sd', methods: READ, auth: true, counted: false },
   /** liveness: never behind the web config, so the probe always works */
   healthy: { path: '/-/healthy', methods: READ, auth: false, counted: false },
   /** the old name of /-/healthy */
