@@ -1,4 +1,4 @@
-// bench/results/*.json -> the markdown that results.md and the README show, targets included.
+// bench/results/*.json -> the markdown that results.md and docs/performance.md show, targets included.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChurnResult, EngineResult, TlsResult, WorkloadResult } from './types.ts';

@@ -1,6 +1,6 @@
 // Writes the generated monitoring files from config.ts, rules.ts and dashboard.ts:
 //   monitoring/rules.yml, monitoring/alerts.yml, monitoring/dashboard.json, and the alert table
-//   in README.md (between the two markers).
+//   in docs/dashboards.md (between the two markers).
 // `npm run monitoring` writes them; `npm run monitoring -- --check` only says which differ (exit 1).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -49,26 +49,26 @@ export function dashboardJson(): string {
 }
 
 export function alertTable(): string {
-  const rows = alertRules().map((a) => `| [\`${a.alert}\`](monitoring/README.md#${runbookAnchor(a.alert)}) | ${a.severity} | ${a.summary} | ${a.firesWhen} |`);
+  const rows = alertRules().map((a) => `| [\`${a.alert}\`](../monitoring/README.md#${runbookAnchor(a.alert)}) | ${a.severity} | ${a.summary} | ${a.firesWhen} |`);
   return ['| alert | severity | what | fires when |', '|---|---|---|---|', ...rows].join('\n');
 }
 
-/** README.md with its alert table replaced by the generated one. */
-export function readmeWithTable(readme: string): string {
-  const begin = readme.indexOf(TABLE_BEGIN);
-  const end = readme.indexOf(TABLE_END);
-  if (begin < 0 || end < begin) throw new Error(`README.md: the markers "${TABLE_BEGIN}" and "${TABLE_END}" are missing or out of order`);
-  return `${readme.slice(0, begin + TABLE_BEGIN.length)}\n${alertTable()}\n${readme.slice(end)}`;
+/** docs/dashboards.md with its alert table replaced by the generated one. */
+export function withAlertTable(doc: string): string {
+  const begin = doc.indexOf(TABLE_BEGIN);
+  const end = doc.indexOf(TABLE_END);
+  if (begin < 0 || end < begin) throw new Error(`docs/dashboards.md: the markers "${TABLE_BEGIN}" and "${TABLE_END}" are missing or out of order`);
+  return `${doc.slice(0, begin + TABLE_BEGIN.length)}\n${alertTable()}\n${doc.slice(end)}`;
 }
 
 /** Every generated file: absolute path -> the content it must have. */
 export function generatedFiles(): Map<string, string> {
-  const readme = join(REPO_DIR, 'README.md');
+  const alertsDoc = join(REPO_DIR, 'docs', 'dashboards.md');
   return new Map([
     [join(MONITORING_DIR, 'rules.yml'), recordingRulesYaml()],
     [join(MONITORING_DIR, 'alerts.yml'), alertsYaml()],
     [join(MONITORING_DIR, 'dashboard.json'), dashboardJson()],
-    [readme, readmeWithTable(readFileSync(readme, 'utf8'))],
+    [alertsDoc, withAlertTable(readFileSync(alertsDoc, 'utf8'))],
   ]);
 }
 

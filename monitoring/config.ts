@@ -1,6 +1,6 @@
 // The one place for the thresholds, windows and selectors of the alert rules, the recording rules
 // and the dashboard. Change a value here, then run `npm run monitoring` to rewrite alerts.yml,
-// rules.yml, dashboard.json and the alert table in README.md (a test fails while they differ).
+// rules.yml, dashboard.json and the alert table in docs/dashboards.md (a test fails while they differ).
 
 export interface MonitoringConfig {
   /** Label matchers added to every exporter selector, e.g. `job="docker-fleet"`; '' for none. */

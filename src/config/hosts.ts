@@ -86,7 +86,7 @@ function labelsCheck(labels: unknown, ctx: FieldContext): Verdict {
 }
 
 /** An item's section: name, url, labels and every transport's block (one applies). */
-function itemSection(url: Verdict) {
+export function itemSection(url: Verdict) {
   const fields: Record<string, Field<unknown> | Section> = {
     name: field('name', 'Unique; the `host` label.', undefined, nameCheck, (v) => v as string, 'missing: every host needs a unique name'),
     // read before the others: its scheme says which block applies
