@@ -22,6 +22,7 @@ export function createHandlers(deps: HandlerDeps): Readonly<Record<RouteName, Ha
   const { fleet, version, respond } = deps;
   const text = ({ req, res }: RequestContext, status: number, body: string) => respond.send(req, res, status, TEXT, body);
   const scrape = scrapeHandler(deps);
+  const healthy: Handler = (ctx) => text(ctx, 200, 'ok\n');
   return {
     telemetry: (ctx) => scrape(ctx, undefined),
     probe: (ctx) => {
@@ -41,8 +42,8 @@ export function createHandlers(deps: HandlerDeps): Readonly<Record<RouteName, Ha
       const hosts = fleet.hosts().map((h) => ({ name: h.name, url: h.url, labels: h.labels, source: h.context === undefined ? 'config' as const : 'docker_context' as const }));
       respond.send(req, res, 200, SD_CONTENT_TYPE, serviceDiscoveryBody(hosts, address));
     },
-    healthy: (ctx) => text(ctx, 200, 'ok\n'),
-    healthz: (ctx) => text(ctx, 200, 'ok\n'),
+    healthy,
+    healthz: healthy,
     ready: (ctx) => (deps.isReady() ? text(ctx, 200, 'ready\n') : text(ctx, 503, '503 service unavailable: not ready\n')),
     reload: async (ctx) => {
       ctx.req.resume(); // a body, if any, says nothing
