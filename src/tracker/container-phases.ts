@@ -2,8 +2,7 @@
 // each), then stats, whose bodies go to the parser in one batch. Run together they would need
 // two sockets per container at once, and at fleet scale file descriptors run out (measured: 200
 // hosts x 50 containers hit a 20k limit on the first probe).
-import type { ListEntry } from '../docker/decode.ts';
-import { decodeInspect } from '../docker/decode.ts';
+import { decodeInspect, type ListEntry } from '../docker/decode.ts';
 import { EngineError, type EngineClient } from '../docker/engine-client.ts';
 import type { Marked } from '../events/host-events.ts';
 import { F, FIELD_COUNT, type ParseResult } from '../stats/layout.ts';
