@@ -116,7 +116,7 @@ export class HostTracker {
 
   /** Fails the requests in flight, so a running probe ends at once; then closes the transport. */
   async close(): Promise<void> {
-    this.#notes.closing = true;
+    this.#notes.close();
     const diskStopped = this.#disk?.stop();
     this.#client.close();
     this.#daemon.close();

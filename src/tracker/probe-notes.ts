@@ -25,14 +25,19 @@ export class ProbeNotes {
   #hostError: string | null = null;
   /** repeated ids in the last list */
   #duplicates = 0;
-  closing = false;
+  #closing = false;
 
   constructor(log: Logger) {
     this.#log = log;
   }
 
+  /** The host is closing: its requests fail on purpose from now on. */
+  close(): void {
+    this.#closing = true;
+  }
+
   hostResult(error: string | null): void {
-    if (error === this.#hostError || this.closing) return;
+    if (error === this.#hostError || this.#closing) return;
     if (error) this.#log.warn({ err: error }, 'probe failed');
     else this.#log.info('probe succeeded');
     this.#hostError = error;
@@ -48,7 +53,7 @@ export class ProbeNotes {
   containerFailed(t: ContainerTracker, err: unknown): void {
     t.ok = false;
     // Removed between list and call: it simply vanishes at the next list. Shutdown: not news.
-    if ((err instanceof EngineError && err.status === 404) || this.closing) return;
+    if ((err instanceof EngineError && err.status === 404) || this.#closing) return;
     const name = t.ident.name;
     const failed = this.counters.containerFailed.get(t.ident.id);
     if (failed) failed.count++;
