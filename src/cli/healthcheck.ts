@@ -64,13 +64,14 @@ export async function healthTarget(args: RunArgs): Promise<{ ok: true; target: H
   if (tls === undefined) return { ok: true, target: { url: url.url } };
   const client: HealthTls = {};
   if (tls.clientAuth === 'RequireAnyClientCert' || tls.clientAuth === 'RequireAndVerifyClientCert') {
-    const { readFileSync } = await import('node:fs');
-    try {
-      client.cert = 'file' in tls.cert ? readFileSync(tls.cert.file) : tls.cert.inline;
-      client.key = 'file' in tls.key ? readFileSync(tls.key.file) : tls.key.inline;
-    } catch (err) {
-      return { ok: false, reason: `cannot read the server's certificate or key to present: ${(err as NodeJS.ErrnoException).code ?? 'error'}` };
-    }
+    const { readRegularFile } = await import('../util/read-file.ts');
+    const cert = 'file' in tls.cert ? readRegularFile(tls.cert.file) : { ok: true as const, data: tls.cert.inline };
+    const key = 'file' in tls.key ? readRegularFile(tls.key.file) : { ok: true as const, data: tls.key.inline };
+    const unread = (file: string, reason: string) => ({ ok: false as const, reason: `cannot read the server's certificate or key to present: ${file} (${reason})` });
+    if (!cert.ok) return unread('cert_file', cert.reason);
+    if (!key.ok) return unread('key_file', key.reason);
+    client.cert = cert.data;
+    client.key = key.data;
   }
   return { ok: true, target: { url: url.url, tls: client } };
 }

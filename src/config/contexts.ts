@@ -1,6 +1,7 @@
 // The `docker_contexts` block: hosts imported from a Docker CLI context store (read by
 // docker-contexts.ts), each item then read exactly as a hosts[] item is (hosts.ts), so imported
-// hosts pass the same checks. A problem names the context and its meta.json.
+// hosts pass the same checks. A context that does not pass (or a second of one name) is skipped
+// with a warning naming it and its meta.json: it never fails the whole config.
 import { field, isMapping, kindOf, list, nonEmptyString, optionalText, section, type ValueOf } from '../schema/fields.ts';
 import { Issues } from '../schema/issues.ts';
 import { homeDir } from './defaults.ts';
@@ -37,20 +38,21 @@ export function importContexts(block: ValueOf<typeof DOCKER_CONTEXTS>, issues: I
     homeDir: home,
   });
   for (const i of store.issues) issues.add('', i.message);
+  for (const s of store.skipped) issues.warn('', `${s.message}; skipped`);
   for (const w of store.warnings) issues.warn('', w.message);
   const hosts: HostConfig[] = [];
   const seen = new Set<string>();
   for (const { context, file, item } of store.hosts) {
     if (seen.has(context)) {
-      issues.add('', `context "${context}" (${file}): a second context of this name`);
+      issues.warn('', `context "${context}" (${file}): a second context of this name; skipped`);
       continue;
     }
     seen.add(context);
     const out = Issues.root();
     const host = readHost(item, out, base);
-    for (const i of out.issues) issues.add('', reissue(context, file, i));
+    for (const i of out.issues) issues.warn('', `${reissue(context, file, i)}; skipped`);
     for (const w of out.warnings) issues.warn('', reissue(context, file, w));
-    if (host !== undefined) hosts.push({ ...host, context });
+    if (host !== undefined && out.count === 0) hosts.push({ ...host, context });
   }
   return hosts;
 }

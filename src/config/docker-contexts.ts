@@ -9,14 +9,17 @@
 // The `default` context is not in the store: it is the docker CLI's name for DOCKER_HOST or the
 // local socket, so it is never imported (list the local daemon under hosts to watch it).
 // The output is hosts[] items as the config file spells them, so explicit and imported hosts
-// pass the same checks and a name in both is a duplicate.
+// pass the same checks and a name in both is a duplicate. One odd context (a broken meta.json, a
+// name the docker CLI allows but a host name does not, a stray file in contexts/meta) is skipped
+// with the reason, never the whole store: contexts are made by other tools than this config.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { transportFor } from '../transport/index.ts';
 import { errorCode } from '../util/errors.ts';
 import { globToRegExp } from '../util/glob.ts';
-import { isRecord } from '../util/json.ts';
+import { isRecord, jsonErrorPosition } from '../util/json.ts';
+import { readRegularText } from '../util/read-file.ts';
 
 export interface DockerContextsOptions {
   /** The store's directory: $DOCKER_CONFIG, else ~/.docker (see contextStoreDir). */
@@ -50,7 +53,10 @@ export interface ContextIssue {
 
 export interface ContextsResult {
   hosts: ImportedHost[];
+  /** the store's own problems (it cannot be read): nothing is imported */
   issues: ContextIssue[];
+  /** contexts left out, each with why; the others are imported */
+  skipped: ContextIssue[];
   warnings: ContextIssue[];
 }
 
@@ -71,7 +77,7 @@ export function contextId(name: string): string {
 const code = (err: unknown): string => errorCode(err, 'error');
 
 export function readDockerContexts(opts: DockerContextsOptions): ContextsResult {
-  const result: ContextsResult = { hosts: [], issues: [], warnings: [] };
+  const result: ContextsResult = { hosts: [], issues: [], skipped: [], warnings: [] };
   const metaDir = path.join(opts.dir, 'contexts', 'meta');
   try {
     if (!fs.statSync(opts.dir).isDirectory()) {
@@ -82,9 +88,9 @@ export function readDockerContexts(opts: DockerContextsOptions): ContextsResult 
     result.issues.push({ file: opts.dir, message: `cannot read the Docker context store ${opts.dir} (${code(err)})` });
     return result;
   }
-  let ids: string[];
+  let entries: fs.Dirent[];
   try {
-    ids = fs.readdirSync(metaDir).sort();
+    entries = fs.readdirSync(metaDir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (err) {
     // No context was ever created: the docker CLI makes contexts/ with the first.
     if (code(err) === 'ENOENT') result.warnings.push({ file: metaDir, message: `no Docker contexts in ${opts.dir} (no ${metaDir})` });
@@ -96,21 +102,27 @@ export function readDockerContexts(opts: DockerContextsOptions): ContextsResult 
   const exclude = opts.exclude.map(globToRegExp);
   const wanted = (name: string) => (include.length === 0 || include.some((re) => re.test(name))) && !exclude.some((re) => re.test(name));
   let found = 0;
-  for (const id of ids) {
-    const file = path.join(metaDir, id, 'meta.json');
+  for (const entry of entries) {
+    const entryPath = path.join(metaDir, entry.name);
+    // a symlink to a context's directory is followed, as the docker CLI's walk does
+    if (!entry.isDirectory() && !(entry.isSymbolicLink() && isDirectory(entryPath))) {
+      result.skipped.push({ file: entryPath, message: `${entryPath} is not a context's directory` });
+      continue;
+    }
+    const file = path.join(entryPath, 'meta.json');
     const meta = readMeta(file);
     if (meta === undefined) continue; // as the docker CLI: a directory without meta.json is no context
     if ('message' in meta) {
-      result.issues.push(meta);
+      result.skipped.push(meta);
       continue;
     }
     found++;
     if (!wanted(meta.name)) continue;
     const imported = toHost(meta, file, opts);
-    if ('message' in imported) result.issues.push(imported);
+    if ('message' in imported) result.skipped.push(imported);
     else result.hosts.push(imported);
   }
-  if (found > 0 && result.hosts.length === 0 && result.issues.length === 0) {
+  if (found > 0 && result.hosts.length === 0 && result.skipped.length === 0) {
     result.warnings.push({ file: metaDir, message: `none of the ${found} Docker contexts in ${opts.dir} matches include/exclude` });
   }
   result.hosts.sort((a, b) => (a.context < b.context ? -1 : a.context > b.context ? 1 : 0));
@@ -123,21 +135,22 @@ interface Meta {
   skipTlsVerify: boolean;
 }
 
-function readMeta(file: string): Meta | ContextIssue | undefined {
-  let text: string;
+function isDirectory(p: string): boolean {
   try {
-    const size = fs.statSync(file).size;
-    if (size > MAX_META_BYTES) return { file, message: `${file} is ${size} bytes: not a context's meta.json` };
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if (code(err) === 'ENOENT') return undefined;
-    return { file, message: `cannot read ${file} (${code(err)})` };
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
   }
+}
+
+function readMeta(file: string): Meta | ContextIssue | undefined {
+  const read = readRegularText(file, MAX_META_BYTES);
+  if (!read.ok) return read.reason === 'ENOENT' ? undefined : { file, message: `cannot read ${file} (${read.reason})` };
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(read.text);
   } catch (err) {
-    return { file, message: `${file} is not valid JSON: ${(err as Error).message}` };
+    return { file, message: `${file} is not valid JSON${jsonErrorPosition(err)}: not a context's meta.json` };
   }
   if (!isRecord(data) || typeof data['Name'] !== 'string' || data['Name'] === '') {
     return { file, message: `${file} has no "Name": not a context's meta.json` };

@@ -1,13 +1,13 @@
 // Loading: file -> parsed data -> the settings read with convict (read.ts; the hosts list
 // item by item, hosts.ts) -> ExporterConfig. Bad input never throws: every problem becomes one
 // line that names the file, the key as the user wrote it, and the host where there is one.
-import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { given, isMapping, kindOf, resolveAgainst } from '../schema/fields.ts';
 import { Issues, type ConfigIssue } from '../schema/issues.ts';
 import { defaultsOf } from '../schema/walk.ts';
-import { errorCode } from '../util/errors.ts';
+import { jsonErrorPosition } from '../util/json.ts';
+import { readRegularText } from '../util/read-file.ts';
 import { importContexts } from './contexts.ts';
 import { defaultHost, homeDir } from './defaults.ts';
 import { hostsField } from './hosts.ts';
@@ -62,17 +62,14 @@ function parseFile(file: string): Parsed {
   if (ext !== '.yml' && ext !== '.yaml' && ext !== '.json') {
     return { ok: false, error: `unsupported file type "${ext}": use .yml, .yaml or .json` };
   }
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    return { ok: false, error: `cannot read the config file (${errorCode(err, 'error')})` };
-  }
+  const read = readRegularText(file);
+  if (!read.ok) return { ok: false, error: `cannot read the config file (${read.reason})` };
+  const text = read.text;
   if (ext !== '.json') return parseYaml(text);
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (err) {
-    return { ok: false, error: `invalid JSON: ${(err as Error).message}` };
+    return { ok: false, error: `invalid JSON${jsonErrorPosition(err)}` };
   }
 }
 

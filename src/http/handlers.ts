@@ -4,6 +4,8 @@
 // it is counted.
 import type { ReloadResult } from '../reload/reloader.ts';
 import { FIXED_ROUTES, type RouteName } from '../routes.ts';
+import type { LiveWebConfig } from '../web/live.ts';
+import { isCrossOrigin } from './origin.ts';
 import { HTML, TEXT } from './respond.ts';
 import type { Handler, RequestContext } from './router.ts';
 import { scrapeHandler, type ScrapeDeps } from './scrape-route.ts';
@@ -16,6 +18,8 @@ export interface HandlerDeps extends ScrapeDeps {
   telemetryPath: string;
   isReady(): boolean;
   reload(trigger: string): Promise<ReloadResult>;
+  /** whether the listeners speak TLS, for the Origin a reload may come from */
+  web?: LiveWebConfig;
 }
 
 export function createHandlers(deps: HandlerDeps): Readonly<Record<RouteName, Handler>> {
@@ -47,6 +51,7 @@ export function createHandlers(deps: HandlerDeps): Readonly<Record<RouteName, Ha
     ready: (ctx) => (deps.isReady() ? text(ctx, 200, 'ready\n') : text(ctx, 503, '503 service unavailable: not ready\n')),
     reload: async (ctx) => {
       ctx.req.resume(); // a body, if any, says nothing
+      if (isCrossOrigin(ctx.req.headers, deps.web?.tlsEnabled === true)) return text(ctx, 403, '403 forbidden: the request\'s Origin is not this server: a reload from another site\'s page is refused\n');
       const result = await deps.reload('HTTP');
       text(ctx, result.ok ? 200 : 400, result.ok ? 'configuration reloaded\n' : `configuration not reloaded:\n${result.errors.map((e) => `  - ${e}\n`).join('')}`);
     },

@@ -5,9 +5,9 @@
 // they are only written into series at render time, so a labels-only change keeps the tracker,
 // its connections (an SSH session: no new login), its counters and its containers.
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import type { HostConfig } from '../config/types.ts';
 import { transportFor } from '../transport/index.ts';
+import { readRegularFile } from '../util/read-file.ts';
 
 export interface HostChange<H> {
   before: H;
@@ -75,11 +75,8 @@ export function hostConnectionKey(host: HostConfig, perHost: Record<string, unkn
 
 /** sha256 of a file's bytes; an unreadable file is keyed by why (the next load reports it). */
 function digest(file: string): string {
-  try {
-    return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-  } catch (err) {
-    return `unreadable: ${(err as NodeJS.ErrnoException).code ?? 'error'}`;
-  }
+  const read = readRegularFile(file);
+  return read.ok ? createHash('sha256').update(read.data).digest('hex') : `unreadable: ${read.reason}`;
 }
 
 /** JSON with sorted keys, so that key order never reads as a change. */

@@ -1,7 +1,9 @@
 // Reloads, however triggered (SIGHUP, POST|PUT /-/reload): read and validate the whole config
 // first; a bad one changes nothing (its problems are logged as at startup, and returned for the
-// HTTP answer); a good one is applied. One reload at a time: a trigger arriving during one runs
-// after it, and so reads the file as it is then. Its outcome is in the two metrics Prometheus and
+// HTTP answer); a good one is applied. One reload at a time, and the next starts at least
+// RELOAD_GAP_MS after one ends: every trigger arriving meanwhile shares that next reload (which
+// reads the file as it is then), so a flood of POSTs costs a few loads a second, not one each
+// (a load is ~10 ms of the main thread). Its outcome is in the two metrics Prometheus and
 // blackbox_exporter name their own this way.
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../log.ts';
@@ -21,12 +23,21 @@ export interface ReloaderDeps<C> {
   registry: Registry;
   /** unix ms; the clock in tests */
   now?: () => number;
+  /** the least time from one reload's end to the next one's start (tests) */
+  gapMs?: number;
 }
+
+export const RELOAD_GAP_MS = 200;
 
 export class Reloader<C> {
   readonly #deps: ReloaderDeps<C>;
   readonly #now: () => number;
-  #chain: Promise<unknown> = Promise.resolve();
+  readonly #gapMs: number;
+  #running: Promise<void> | undefined;
+  /** performance.now() when the last reload ended */
+  #endedAt = -Infinity;
+  /** the reload to come, shared by every trigger until it starts */
+  #next: Promise<ReloadResult> | undefined;
   #successful = 1;
   /** the startup load counts as the first success, as in Prometheus */
   #successAt: number;
@@ -34,6 +45,7 @@ export class Reloader<C> {
   constructor(deps: ReloaderDeps<C>) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
+    this.#gapMs = deps.gapMs ?? RELOAD_GAP_MS;
     this.#successAt = this.#now() / 1000;
     const self = this;
     new Gauge({
@@ -54,11 +66,25 @@ export class Reloader<C> {
     });
   }
 
-  /** Resolves once this reload (and any before it) is done; never rejects. */
+  /** Resolves once a reload that started after this call is done; never rejects. */
   reload(trigger: string): Promise<ReloadResult> {
-    const next = this.#chain.then(() => this.#reload(trigger));
-    this.#chain = next;
-    return next;
+    this.#next ??= this.#turn().then(() => {
+      this.#next = undefined;
+      const result = this.#reload(trigger);
+      this.#running = result.then(() => {
+        this.#running = undefined;
+        this.#endedAt = performance.now();
+      });
+      return result;
+    });
+    return this.#next;
+  }
+
+  /** Resolves when the next reload may start. */
+  async #turn(): Promise<void> {
+    await this.#running;
+    const wait = this.#endedAt + this.#gapMs - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
   async #reload(trigger: string): Promise<ReloadResult> {

@@ -1,18 +1,13 @@
 // Files named in the configuration, checked when it is loaded (never their contents here).
 import fs from 'node:fs';
-import { errorCode } from '../util/errors.ts';
+import { unreadableReason } from '../util/read-file.ts';
 
 export type SecretKind = 'private key' | 'passphrase';
 
 /** Why `file` cannot be read as a file now, or undefined when it can. Never reads contents. */
 export function unreadable(file: string): string | undefined {
-  try {
-    fs.accessSync(file, fs.constants.R_OK);
-    if (fs.statSync(file).isDirectory()) return `${file} is a directory, not a file`;
-    return undefined;
-  } catch (err) {
-    return `cannot read ${file} (${errorCode(err, 'error')})`;
-  }
+  const reason = unreadableReason(file);
+  return reason === undefined ? undefined : `cannot read ${file} (${reason})`;
 }
 
 /**

@@ -2,6 +2,7 @@
 // run: the shape first (sections are mappings, keys are declared, required keys are given), then
 // the checked data to internal values.
 import { entriesByFileKey, isMapping, kindOf, type Field, type FieldContext, type Fields, type Section, type ValueOf } from './fields.ts';
+import { isKeyName, notKeyNames } from '../util/key-name.ts';
 import { Issues } from './issues.ts';
 
 /** A FieldContext for the key `key` of the place `issues` is at. */
@@ -16,10 +17,12 @@ export type ContextFor = (issues: Issues, key: string) => FieldContext;
 export function prepare(raw: Record<string, unknown>, s: Section, issues: Issues, context: ContextFor): Record<string, unknown> {
   const entries = entriesByFileKey(s);
   const out: Record<string, unknown> = {};
+  let hidden = 0;
   for (const key of Object.keys(raw)) {
     const value = raw[key];
     const entry = entries.get(key);
-    if (entry === undefined) {
+    if (entry === undefined && !isKeyName(key)) hidden++;
+    else if (entry === undefined) {
       issues.add(key, `unknown key (expected one of: ${[...entries.keys()].join(', ')})`);
     } else if (entry.node.kind === 'section') {
       if (value === null || value === undefined) continue;
@@ -33,6 +36,7 @@ export function prepare(raw: Record<string, unknown>, s: Section, issues: Issues
       out[key] = value;
     }
   }
+  if (hidden > 0) issues.add('', notKeyNames(hidden));
   for (const [key, { node }] of entries) {
     if (node.kind === 'field' && node.required !== undefined && !Object.hasOwn(raw, key)) issues.add(key, node.required);
   }

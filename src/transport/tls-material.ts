@@ -4,10 +4,9 @@
 // probe's connect.
 // Measured on Node 20: createSecureContext() accepts a `ca` holding no certificate at all
 // (garbage, a key, DER) without a word, so the CA file is checked on its own.
-import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { bool, file, passphraseFields, section, type ValueOf } from '../schema/fields.ts';
-import { errorCode } from '../util/errors.ts';
+import { readRegularFile, readRegularText } from '../util/read-file.ts';
 import { caBundleProblem, certProblem, opensslReason } from '../util/pem.ts';
 
 /** A tcp:// host's `tls` block: paths (never contents: messages and logs may name them). */
@@ -39,12 +38,10 @@ export function loadTlsContext(tls: TlsFiles, env: NodeJS.ProcessEnv): TlsLoad {
   const problems: TlsProblem[] = [];
   const read = (key: TlsKey, file: string | undefined): Buffer | undefined => {
     if (file === undefined) return undefined;
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      problems.push({ key, message: `cannot read ${file} (${errorCode(err, 'error')})` });
-      return undefined;
-    }
+    const read = readRegularFile(file);
+    if (read.ok) return read.data;
+    problems.push({ key, message: `cannot read ${file} (${read.reason})` });
+    return undefined;
   };
   const ca = read('ca', tls.ca);
   const cert = read('cert', tls.cert);
@@ -87,13 +84,11 @@ export function loadTlsContext(tls: TlsFiles, env: NodeJS.ProcessEnv): TlsLoad {
 /** undefined: none configured; null: configured and unusable (a problem was recorded). */
 function readPassphrase(tls: TlsFiles, env: NodeJS.ProcessEnv, problems: TlsProblem[]): string | undefined | null {
   if (tls.passphraseFile !== undefined) {
-    try {
-      // Files written by `echo` end in a newline that is not part of the passphrase.
-      return readFileSync(tls.passphraseFile, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      problems.push({ key: 'passphrase_file', message: `cannot read ${tls.passphraseFile} (${errorCode(err, 'error')})` });
-      return null;
-    }
+    const read = readRegularText(tls.passphraseFile);
+    // Files written by `echo` end in a newline that is not part of the passphrase.
+    if (read.ok) return read.text.replace(/\r?\n$/, '');
+    problems.push({ key: 'passphrase_file', message: `cannot read ${tls.passphraseFile} (${read.reason})` });
+    return null;
   }
   if (tls.passphraseEnv !== undefined) {
     const value = env[tls.passphraseEnv];

@@ -27,3 +27,13 @@ export function jsonKind(x: unknown): string {
   if (Array.isArray(x)) return 'an array';
   return typeof x === 'object' ? 'an object' : `a ${typeof x}`;
 }
+
+/**
+ * Where JSON.parse failed ("at position 8"), or '' when V8 does not say: its messages quote the
+ * text around the fault (`Unexpected token 'r', "root:$6$VE"...`), and a file's bytes never go
+ * into a message.
+ */
+export function jsonErrorPosition(err: unknown): string {
+  const m = /at position (\d+)/.exec(err instanceof Error ? err.message : '');
+  return m === null ? '' : ` at byte ${m[1]}`;
+}

@@ -1,21 +1,23 @@
-// HTTP basic auth against basic_auth_users' bcrypt hashes, as exporter-toolkit checks them:
-// bcrypt runs one comparison at a time (it is CPU-bound: bcryptjs, cost 10, ~200 ms here), an
-// unknown user is compared against a fixed hash so that timing does not tell which users exist,
-// and a successful password is remembered so that a scrape every 15 s does not pay bcrypt each
-// time. What is remembered is one HMAC-SHA256 of the password per user (under a key made at
-// start), never the password, compared in constant time; it is dropped when the user's hash
-// changes in the file.
+// HTTP basic auth against basic_auth_users' bcrypt hashes, as exporter-toolkit checks them, with
+// the work bounded: bcrypt runs on a worker thread (bcrypt-worker.ts), one comparison at a time,
+// at most `maxPending` waiting (beyond: "busy", 503, without one), and a hash's cost is at most
+// MAX_BCRYPT_COST (config.ts). An unknown user is compared against a decoy of the highest cost in
+// the file, so that it takes as long as a known user of that cost: timing does not tell which
+// users exist (config.ts warns when the costs differ, as timing then tells a user's cost). A
+// successful password is remembered so that a scrape every 15 s does not pay bcrypt each time:
+// one HMAC-SHA256 of the password per user (under a key made at start), never the password,
+// compared in constant time; it is dropped when the user's hash changes in the file.
 //
 // bcryptjs, not the native `bcrypt`: pure JS (no node-gyp or prebuilt binary in the image), zero
-// dependencies, types included, 26M downloads a month; its async compare yields to the event loop
-// between rounds, so a comparison never stalls a scrape in flight.
+// dependencies, types included, 26M downloads a month.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { compareInWorker, type Compare } from './bcrypt-worker.ts';
+import { bcryptCost } from './config.ts';
 
 export type AuthResult = 'ok' | 'denied' | 'busy';
 
-/** bcrypt of a random password nobody knows (cost 10, as htpasswd -nBC 10 makes them). */
-const DECOY_HASH = '$2y$10$cBSlZYeRFxqeT5ip8m/hE.eio.tB19H5L6gFodBLOydVtKIzaVFMC';
+/** The salt and digest of a bcrypt of a random password nobody knows; any cost can go before it. */
+const DECOY_BODY = 'cBSlZYeRFxqeT5ip8m/hE.eio.tB19H5L6gFodBLOydVtKIzaVFMC';
 
 interface Remembered {
   hash: string;
@@ -26,14 +28,17 @@ export class BasicAuth {
   readonly #key = randomBytes(32);
   readonly #remembered = new Map<string, Remembered>();
   readonly #maxPending: number;
+  readonly #compare: Compare;
+  /** per users map (one per load of the file): the decoy hash at the highest cost in it */
+  readonly #decoys = new WeakMap<ReadonlyMap<string, string>, string>();
   #pending = 0;
-  #queue: Promise<unknown> = Promise.resolve();
   /** bcrypt comparisons run so far (for tests and the debug log) */
   comparisons = 0;
 
-  /** `maxPending`: comparisons queued at once; beyond, a request is answered "busy" without one. */
-  constructor(opts: { maxPending?: number } = {}) {
+  /** `maxPending`: comparisons waiting or running at once; beyond, a request is answered "busy" without one. */
+  constructor(opts: { maxPending?: number; compare?: Compare } = {}) {
     this.#maxPending = opts.maxPending ?? 16;
+    this.#compare = opts.compare ?? compareInWorker;
   }
 
   async check(users: ReadonlyMap<string, string>, authorization: string | undefined): Promise<AuthResult> {
@@ -46,16 +51,12 @@ export class BasicAuth {
 
     if (this.#pending >= this.#maxPending) return 'busy';
     this.#pending++;
-    const compared = this.#queue.then(() => {
-      this.comparisons++;
-      return bcrypt.compare(creds.password, hash ?? DECOY_HASH);
-    });
-    this.#queue = compared.catch(() => undefined);
     let match: boolean;
     try {
-      match = await compared;
+      this.comparisons++;
+      match = await this.#compare(creds.password, hash ?? this.#decoy(users));
     } catch {
-      match = false; // a hash bcryptjs cannot read: config.ts lets none through
+      match = false; // no worker thread, or a hash bcryptjs cannot read (config.ts lets none through)
     } finally {
       this.#pending--;
     }
@@ -67,6 +68,17 @@ export class BasicAuth {
   /** Drops what is remembered for users no longer in the file (called on reload). */
   forgetOthers(users: ReadonlyMap<string, string>): void {
     for (const [user, r] of this.#remembered) if (users.get(user) !== r.hash) this.#remembered.delete(user);
+  }
+
+  #decoy(users: ReadonlyMap<string, string>): string {
+    let decoy = this.#decoys.get(users);
+    if (decoy === undefined) {
+      let cost = 4;
+      for (const h of users.values()) cost = Math.max(cost, bcryptCost(h) || 4);
+      decoy = `$2y$${String(cost).padStart(2, '0')}$${DECOY_BODY}`;
+      this.#decoys.set(users, decoy);
+    }
+    return decoy;
   }
 
   #digest(password: string): Buffer {

@@ -3,11 +3,12 @@
 // Parsing only: values are checked here, files named by the config are read by tls.ts. Every
 // problem names the key as the user wrote it; unknown keys are errors, as the toolkit's
 // yaml.UnmarshalStrict makes them. Nothing here ever puts a password hash or key in a message.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { isMapping, kindOf } from '../schema/fields.ts';
 import { parseDuration } from '../util/duration.ts';
+import { isKeyName, notKeyNames } from '../util/key-name.ts';
+import { readRegularText } from '../util/read-file.ts';
 import {
   CLIENT_AUTH_ALIASES,
   CLIENT_AUTH_TYPES,
@@ -70,8 +71,18 @@ const TLS_KEYS = [
 const HTTP_KEYS = ['http2', 'headers'];
 const RATE_LIMIT_KEYS = ['interval', 'burst'];
 
-/** A bcrypt hash as Go's bcrypt.Cost() accepts it (versions 2, 2a, 2b, 2y; cost 4 to 31). */
-const BCRYPT_HASH = /^\$2[aby]?\$(\d\d)\$[./A-Za-z0-9]{53}$/;
+/**
+ * The highest bcrypt cost accepted (Go's bcrypt, and so exporter-toolkit, take 4 to 31). Each step
+ * doubles a check: with bcryptjs here cost 10 is ~0.1 s of a core, 12 ~0.4 s, 31 ~2.4 days, and
+ * every wrong password (anyone can send one) pays it. 12 covers the common generators' defaults:
+ * htpasswd -B 5, Go's bcrypt.DefaultCost 10, Python's bcrypt.gensalt() 12.
+ */
+export const MAX_BCRYPT_COST = 12;
+
+/** A bcrypt hash's cost ("$2y$12$..." -> 12) as Go's bcrypt.Cost() reads it (versions 2, 2a, 2b, 2y); NaN when it is none. */
+export function bcryptCost(hash: string): number {
+  return Number(/^\$2[aby]?\$(\d\d)\$[./A-Za-z0-9]{53}$/.exec(hash)?.[1]);
+}
 
 type Mapping = Map<string, unknown>;
 
@@ -94,13 +105,16 @@ function mapping(value: unknown, at: string, allowed: readonly string[] | undefi
     return new Map();
   }
   const out: Mapping = new Map();
+  let hidden = 0;
   for (const [key, v] of Object.entries(value)) {
     if (allowed !== undefined && !allowed.includes(key)) {
-      issues.error(at === '' ? key : `${at}.${key}`, `unknown key (expected one of: ${allowed.join(', ')})`);
+      if (isKeyName(key)) issues.error(at === '' ? key : `${at}.${key}`, `unknown key (expected one of: ${allowed.join(', ')})`);
+      else hidden++;
       continue;
     }
     out.set(key, v);
   }
+  if (hidden > 0) issues.error(at, notKeyNames(hidden));
   return out;
 }
 
@@ -253,16 +267,28 @@ function headersSection(raw: unknown, issues: Issues): Array<[string, string]> {
   return out;
 }
 
+const MAKE_HASH = 'make one with `htpasswd -nBC 10 "" | tr -d \':\\n\'`';
+
 function usersSection(raw: unknown, issues: Issues): Map<string, string> {
   const users = new Map<string, string>();
+  const costs = new Set<number>();
   for (const [user, hash] of mapping(raw, 'basic_auth_users', undefined, issues)) {
     const at = `basic_auth_users.${user}`;
     // Never echo the value: it may be a plain password written there by mistake.
-    const cost = typeof hash === 'string' ? Number(BCRYPT_HASH.exec(hash)?.[1]) : NaN;
+    const cost = typeof hash === 'string' ? bcryptCost(hash) : NaN;
     if (typeof hash !== 'string') issues.error(at, `must be a bcrypt hash (a string), got ${kindOf(hash)}`);
-    else if (!(cost >= 4 && cost <= 31)) issues.error(at, 'is not a bcrypt hash ($2y$10$ and 53 characters; make one with `htpasswd -nBC 10 "" | tr -d \':\\n\'`)');
-    else users.set(user, hash);
+    else if (!(cost >= 4 && cost <= 31)) issues.error(at, `is not a bcrypt hash ($2y$10$ and 53 characters; ${MAKE_HASH})`);
+    else if (cost > MAX_BCRYPT_COST) {
+      issues.error(at, `bcrypt cost ${cost} is above ${MAX_BCRYPT_COST}: every check, a wrong password's too, would take ${2 ** (cost - 10) / 10} s or more of a core; ${MAKE_HASH}`);
+    } else {
+      users.set(user, hash);
+      costs.add(cost);
+    }
     if (user.includes(':')) issues.error(at, 'a user name cannot contain ":" (HTTP basic auth splits on it)');
+  }
+  if (costs.size > 1) {
+    const list = [...costs].sort((a, b) => a - b).join(', ');
+    issues.warn('basic_auth_users', `hashes of different bcrypt costs (${list}): how long a check takes tells a user's cost, and so that a user of a lower cost exists; use one cost for all`);
   }
   return users;
 }
@@ -327,11 +353,7 @@ export function parseWebConfig(text: string, file: string): WebConfigResult {
 
 /** Reads and parses the file; a read error is one error naming its code. */
 export function readWebConfig(file: string): WebConfigResult {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    return { ok: false, errors: [`cannot read the web config file (${(err as NodeJS.ErrnoException).code ?? 'error'})`] };
-  }
-  return parseWebConfig(text, file);
+  const read = readRegularText(file);
+  if (!read.ok) return { ok: false, errors: [`cannot read the web config file (${read.reason})`] };
+  return parseWebConfig(read.text, file);
 }

@@ -4,9 +4,12 @@
 // change is loaded at once; a broken file fails closed: every request but /-/healthy is
 // answered 500 until it is fixed, logged once per change, and new TLS connections keep the
 // last good certificate and client policy. Switching TLS on or off takes a restart (the
-// listeners were made for one or the other), so that change counts as broken too.
+// listeners were made for one or the other), so that change counts as broken too; so does a
+// file that drops every basic_auth_users entry while auth is on (an emptied or half-written
+// file must not open the endpoints; turning auth off is a restart's decision).
 import { statSync } from 'node:fs';
 import type { Logger } from '../log.ts';
+import { errorCode } from '../util/errors.ts';
 import { BasicAuth } from './basic-auth.ts';
 import { readWebConfig, type WebConfig } from './config.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -20,10 +23,18 @@ export interface WebState {
 
 export type WebLoad = { ok: true; state: WebState; warnings: string[] } | { ok: false; errors: string[] };
 
-/** What changes when a file is rewritten, replaced (new inode) or removed. */
+/**
+ * What changes when a file is rewritten, replaced (new inode) or removed. Never throws: it runs in
+ * the 'connection' handler, where EACCES or ELOOP would be uncaught; the read that follows a
+ * changed stamp reports why.
+ */
 function stamp(file: string): string {
-  const s = statSync(file, { bigint: true, throwIfNoEntry: false });
-  return s === undefined ? 'none' : `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  try {
+    const s = statSync(file, { bigint: true, throwIfNoEntry: false });
+    return s === undefined ? 'none' : `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch (err) {
+    return `error:${errorCode(err, 'error')}`;
+  }
 }
 
 interface Loaded {
@@ -116,6 +127,9 @@ export class LiveWebConfig {
       return this.#fail([this.tlsEnabled ? 'tls_server_config no longer enables TLS: turning TLS off takes a restart' : 'tls_server_config now enables TLS: turning TLS on takes a restart']);
     }
     const old = this.#good;
+    if (old.config.users.size > 0 && result.state.config.users.size === 0) {
+      return this.#fail(['basic_auth_users lists no user any more: turning basic auth off takes a restart']);
+    }
     // An unchanged rate limit keeps its bucket: a reload must not hand out a fresh burst.
     const sameLimit = old.limiter !== undefined && JSON.stringify(old.config.rateLimit) === JSON.stringify(result.state.config.rateLimit);
     if (sameLimit) result.state.limiter = old.limiter;
@@ -124,7 +138,7 @@ export class LiveWebConfig {
     this.#goodTlsInputs = tlsInputs;
     this.auth.forgetOthers(result.state.config.users);
     this.reloads++;
-    this.#log.info({ file: this.file, warnings: result.warnings.length > 0 ? result.warnings : undefined, recovered: this.#broken !== undefined || undefined }, 'web config reloaded');
+    this.#log.info({ file: this.file, users: result.state.config.users.size, warnings: result.warnings.length > 0 ? result.warnings : undefined, recovered: this.#broken !== undefined || undefined }, 'web config reloaded');
     this.#broken = undefined;
   }
 

@@ -10,11 +10,11 @@
 // before any HTTP byte is read from it. (Node's own verification result, socket.authorized, is
 // only set on sockets a tls.Server made: measured, a `new TLSSocket()` leaves it false.)
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createSecureContext, type TlsOptions, type TLSSocket } from 'node:tls';
 import type { PemSource, TlsServerConfig } from './config.ts';
 import { caBundleProblem, certProblem, opensslReason } from '../util/pem.ts';
+import { readRegularFile } from '../util/read-file.ts';
 import { TLS_VERSIONS } from './go-tls-names.ts';
 
 export interface TlsSettings {
@@ -39,12 +39,10 @@ export function buildTlsSettings(tls: TlsServerConfig): TlsSettingsResult {
   const read = (inlineKey: string, source: PemSource | undefined): Buffer | undefined => {
     if (source === undefined) return undefined;
     if ('inline' in source) return Buffer.from(source.inline);
-    try {
-      return readFileSync(source.file);
-    } catch (err) {
-      errors.push(`${where(inlineKey, source).key}: cannot read ${source.file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-      return undefined;
-    }
+    const read = readRegularFile(source.file);
+    if (read.ok) return read.data;
+    errors.push(`${where(inlineKey, source).key}: cannot read ${source.file} (${read.reason})`);
+    return undefined;
   };
   const cert = read('cert', tls.cert);
   const key = read('key', tls.key);

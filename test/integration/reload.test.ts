@@ -170,6 +170,33 @@ describe('reload', () => {
   });
 });
 
+describe('reload: who may trigger it', () => {
+  test('a POST from a page of another site (Origin not this server) is refused 403, without a reload; no Origin or our own: reloaded', async () => {
+    const e = await engine();
+    let loads = 0;
+    const { url } = await start(config([host('one', e)]), () => (loads++, { ok: true, config: config([host('one', e)]), warnings: [] }));
+    const post = (headers: Record<string, string>) => fetch(`${url}/-/reload`, { method: 'POST', headers: { 'content-type': 'text/plain', ...headers }, body: 'x' });
+    for (const origin of ['http://evil.example', 'null', `${url.replace('http:', 'https:')}`, 'http://127.0.0.1:1']) {
+      const r = await post({ origin });
+      assert.equal(r.status, 403, origin);
+      assert.match(await r.text(), /^403 forbidden: the request's Origin is not this server/);
+    }
+    assert.equal(loads, 0, 'nothing was reloaded');
+    assert.equal((await post({})).status, 200, 'curl, Prometheus, systemd: no Origin');
+    assert.equal((await post({ origin: url })).status, 200, 'a page of the exporter itself');
+    assert.equal(loads, 2);
+  });
+
+  test('100 concurrent POSTs coalesce into a few reloads, not 100', async () => {
+    const e = await engine();
+    let loads = 0;
+    const { url } = await start(config([host('one', e)]), () => (loads++, { ok: true, config: config([host('one', e)]), warnings: [] }));
+    const all = await Promise.all(Array.from({ length: 100 }, () => fetch(`${url}/-/reload`, { method: 'POST' }).then((r) => r.status)));
+    assert.ok(all.every((s) => s === 200));
+    assert.ok(loads < 10, `${loads} loads for 100 requests`); // 2 when they all arrive within one reload and its gap
+  });
+});
+
 describe('reload: what a tracker is built with', () => {
   test('switching the event stream or the disk walk rebuilds the host, and takes effect', async () => {
     const e = await engine();

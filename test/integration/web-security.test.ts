@@ -2,7 +2,7 @@
 // limit, changes on disk taking effect without a restart, a broken file failing closed; gzip;
 // the lifecycle endpoints; --web.telemetry-path and --web.disable-exporter-metrics.
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -213,6 +213,36 @@ test('a keep-alive connection from before a TLS policy change is not served afte
   } finally {
     agent.destroy();
   }
+});
+
+test('a TLS web config that cannot be stat()ed (ELOOP): a new connection keeps the last good certificate, requests 500, no crash', async () => {
+  const { port, file } = await start(`tls_server_config:\n  cert_file: ${certs.paths.serverCert}\n  key_file: ${certs.paths.serverKey}\n`);
+  const uncaught: unknown[] = [];
+  const onUncaught = (err: unknown) => void uncaught.push(err);
+  process.prependListener('uncaughtException', onUncaught);
+  try {
+    rmSync(file!);
+    symlinkSync(file!, file!); // stat() throws ELOOP from the 'connection' handler
+    const r = await fetchRaw(port, { tls: { ca: certs.ca } });
+    assert.equal(r.status, 500, r.error);
+    assert.match(r.body.toString(), /web config file is invalid/);
+    assert.equal((await fetchRaw(port, { tls: { ca: certs.ca }, path: '/-/healthy' })).status, 200);
+    assert.deepEqual(uncaught.map(String), []);
+  } finally {
+    process.removeListener('uncaughtException', onUncaught);
+  }
+});
+
+test('basic auth emptied out of the web config on disk: /sd and POST /-/reload stay closed (500), never open', async () => {
+  const { port, file } = await start(`basic_auth_users:\n  prometheus: ${HASH.secret}\n`);
+  assert.equal((await fetchRaw(port, { path: '/sd' })).status, 401);
+  webFile('', file); // a half-written or failed template
+  for (const r of [{ path: '/sd' }, { path: '/-/reload', method: 'POST' }, { path: '/metrics' }]) {
+    assert.equal((await fetchRaw(port, r)).status, 500, r.path);
+  }
+  assert.ok(logs.some((l) => l.level === 50 && /turning basic auth off takes a restart/.test(JSON.stringify(l))));
+  webFile(`basic_auth_users:\n  prometheus: ${HASH.secret}\n`, file);
+  assert.equal((await fetchRaw(port, { path: '/sd', auth: 'prometheus:secret' })).status, 200);
 });
 
 test('rate_limit: beyond the burst a 429, /-/healthy never limited', async () => {

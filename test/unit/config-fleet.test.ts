@@ -87,10 +87,13 @@ docker_contexts: {dir: ${dir}}
     assert.deepEqual(e, ['docker_contexts: context "web-01": duplicate host name "web-01" (also hosts[1].name)']);
   });
 
-  test('a bad context names the context and its meta.json; the store\'s problems name the store', () => {
+  test('a bad context is skipped with a warning naming it and its meta.json; the store\'s problems name the store', () => {
     const dir = store([{ name: 'no-user', host: 'ssh://10.0.0.9' }, { name: 'fine', host: 'unix:///run/f.sock' }]);
-    const e = errors(load(`docker_contexts: {dir: ${dir}, ssh: {identity_file: ${identity}}}\n`));
-    assert.deepEqual(e, [`docker_contexts: context "no-user" (${metaOf(dir, 'no-user')}): url: ssh:// needs a user: ssh://user@host[:port]`]);
+    const r = ok(load(`docker_contexts: {dir: ${dir}, ssh: {identity_file: ${identity}}}\n`));
+    assert.deepEqual(r.config.hosts.map((h) => h.name), ['fine']);
+    assert.deepEqual(r.warnings.map((w) => w.replace(/^.*?config-\d+\.yml: /, '')), [
+      `docker_contexts: context "no-user" (${metaOf(dir, 'no-user')}): url: ssh:// needs a user: ssh://user@host[:port]; skipped`,
+    ]);
     const missing = path.join(tmp, 'no-store');
     assert.deepEqual(errors(load(`docker_contexts: {dir: ${missing}}\n`)), [`docker_contexts: cannot read the Docker context store ${missing} (ENOENT)`]);
   });
@@ -108,6 +111,16 @@ docker_contexts: {dir: ${dir}}
     const dir = store([]);
     const e = errors(load(`docker_contexts: {dir: ${dir}}\n`));
     assert.deepEqual(e, ['hosts: at least one host is required: hosts lists none and docker_contexts imported none']);
+  });
+
+  test('a context named as the docker CLI allows but a host name does not (prod+1) is skipped, not the fleet', () => {
+    const dir = store([{ name: 'prod+1', host: 'unix:///run/p.sock' }, { name: 'prod-2', host: 'unix:///run/q.sock' }]);
+    fs.writeFileSync(path.join(dir, 'contexts', 'meta', 'stray.txt'), 'x\n');
+    const r = ok(load(`docker_contexts: {dir: ${dir}}\n`));
+    assert.deepEqual(r.config.hosts.map((h) => h.name), ['prod-2']);
+    assert.equal(r.warnings.length, 2);
+    assert.match(r.warnings[0]!, /stray\.txt is not a context's directory; skipped$/);
+    assert.match(r.warnings[1]!, /docker_contexts: context "prod\+1" \(.*meta\.json\): name: .*; skipped$/);
   });
 
   test('warnings of an imported host are given once, naming the context', () => {

@@ -543,7 +543,7 @@ describe('rejections name the file, the key and the host', () => {
   test('an unreadable TLS file names the host, the key and the path', () => {
     const e = oneError(load(hostYaml(tlsHost().replace(files.key, missing))));
     assert.match(e, /config-\d+\.yml: hosts\[0\]\.tls\.key \(host "build-01"\): cannot read .*no-such-file\.pem \(ENOENT\)$/);
-    oneError(load(hostYaml(tlsHost().replace(files.ca, tmp))), 'hosts[0].tls.ca (host "build-01")', 'is a directory');
+    oneError(load(hostYaml(tlsHost().replace(files.ca, tmp))), 'hosts[0].tls.ca (host "build-01")', '(a directory, not a regular file)');
   });
 
   test('tls: cert without key, key without cert, no ca without insecure_skip_verify', () => {

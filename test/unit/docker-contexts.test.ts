@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { contextId, contextStoreDir, readDockerContexts, type DockerContextsOptions } from '../../src/config/docker-contexts.ts';
+import { fifoWithLateWriter } from '../support/fifo.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dfe-contexts-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -108,7 +109,7 @@ describe('Docker context store', () => {
     assert.match(e.warnings[0]!.message, /^no Docker contexts in /);
   });
 
-  test('a broken context is an error naming the context and the file; the others are still read', () => {
+  test('a broken context is skipped, naming the context and the file; the others are still read', () => {
     const dir = store([{ name: 'good', host: 'unix:///good.sock' }]);
     const meta = path.join(dir, 'contexts', 'meta');
     const bad = (id: string, text: string) => {
@@ -123,13 +124,47 @@ describe('Docker context store', () => {
     fs.mkdirSync(path.join(meta, 'ee')); // no meta.json: skipped, as the docker CLI does
     const r = read(dir);
     assert.deepEqual(r.hosts.map((h) => h.context), ['good']);
-    const issues = r.issues.map((i) => [i.context, i.file, i.message]);
+    assert.deepEqual(r.issues, []);
+    const issues = r.skipped.map((i) => [i.context, i.file, i.message]);
     assert.equal(issues.length, 4);
-    assert.equal(issues[0]![1], notJson);
-    assert.match(issues[0]![2]!, new RegExp(`^${notJson} is not valid JSON: `));
+    assert.deepEqual(issues[0], [undefined, notJson, `${notJson} is not valid JSON: not a context's meta.json`]);
     assert.deepEqual(issues[1], ['k8s-only', noEndpoint, `context "k8s-only" has no docker endpoint (Endpoints.docker.Host) in ${noEndpoint}`]);
     assert.deepEqual(issues[2], [undefined, noName, `${noName} has no "Name": not a context's meta.json`]);
     assert.deepEqual(issues[3], ['odd', badSkip, `context "odd": Endpoints.docker.SkipTLSVerify must be true or false in ${badSkip}`]);
+  });
+
+  test('a stray file in contexts/meta, a FIFO or device for meta.json: skipped at once, the others read', () => {
+    const dir = store([{ name: 'good', host: 'unix:///good.sock' }]);
+    const meta = path.join(dir, 'contexts', 'meta');
+    fs.writeFileSync(path.join(meta, 'README'), 'not a context\n');
+    fs.mkdirSync(path.join(meta, 'ff'));
+    const fifo = fifoWithLateWriter(path.join(meta, 'ff', 'meta.json'));
+    after(fifo.stop);
+    fs.mkdirSync(path.join(meta, 'zz'));
+    fs.symlinkSync('/dev/zero', path.join(meta, 'zz', 'meta.json'));
+    const t0 = performance.now();
+    const r = read(dir);
+    assert.ok(performance.now() - t0 < 1000, 'a FIFO must not be waited on');
+    assert.deepEqual(r.hosts.map((h) => h.context), ['good']);
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(r.skipped.map((s) => s.message), [
+      `${path.join(meta, 'README')} is not a context's directory`,
+      `cannot read ${path.join(meta, 'ff', 'meta.json')} (a FIFO, not a regular file)`,
+      `cannot read ${path.join(meta, 'zz', 'meta.json')} (a device, not a regular file)`,
+    ]);
+  });
+
+  test('a meta.json that is not JSON never puts its bytes in the message', () => {
+    const dir = store([]);
+    const shadow = path.join(tmp, 'shadow');
+    fs.writeFileSync(shadow, 'root:$6$VErYsEcReT$hash:19000:0:99999:7:::\n');
+    const id = path.join(dir, 'contexts', 'meta', 'aa');
+    fs.mkdirSync(id, { recursive: true });
+    fs.symlinkSync(shadow, path.join(id, 'meta.json'));
+    const [skipped] = read(dir).skipped;
+    assert.ok(skipped !== undefined);
+    assert.doesNotMatch(skipped.message, /root|\$6\$|VE/);
+    assert.match(skipped.message, /is not valid JSON/);
   });
 
   test('TLS files are found by the hash of the name, wherever meta.json is', () => {

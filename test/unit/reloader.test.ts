@@ -21,6 +21,7 @@ function setup(loads: LoadOutcome<string>[]) {
     log,
     registry,
     now: () => clock,
+    gapMs: 0,
   });
   const metric = async (name: string) => {
     const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
@@ -71,12 +72,42 @@ describe('reloader', () => {
     let release!: () => void;
     s.hold(new Promise<void>((r) => (release = r)));
     const first = s.reloader.reload('SIGHUP');
+    await new Promise((r) => setImmediate(r));
     const second = s.reloader.reload('HTTP');
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(s.applied, [], 'the first is held');
     release();
     await Promise.all([first, second]);
     assert.deepEqual(s.applied, ['one', 'two']);
+  });
+
+  test('triggers share the reload to come: 100 at once, then 50 during it, cost two loads', async () => {
+    const loads = Array.from({ length: 200 }, (_, i) => ({ ok: true as const, config: `c${i}`, warnings: [] }));
+    const s = setup(loads);
+    let release!: () => void;
+    s.hold(new Promise<void>((r) => (release = r)));
+    const first = Array.from({ length: 100 }, () => s.reloader.reload('HTTP'));
+    await new Promise((r) => setImmediate(r));
+    const during = Array.from({ length: 50 }, () => s.reloader.reload('HTTP'));
+    release();
+    const results = await Promise.all([...first, ...during]);
+    assert.ok(results.every((r) => r.ok));
+    assert.deepEqual(s.applied, ['c0', 'c1'], 'the one they all started, then one for all that came during it');
+    assert.equal(loads.length, 198, 'two loads');
+  });
+
+  test('the next reload starts no sooner than the gap after the last one ended', async () => {
+    const starts: number[] = [];
+    const reloader = new Reloader<string>({
+      load: () => (starts.push(performance.now()), { ok: true, config: 'x', warnings: [] }),
+      apply: async () => ({}),
+      log: pino({ level: 'silent' }),
+      registry: new Registry(),
+      gapMs: 80,
+    });
+    for (let i = 0; i < 3; i++) assert.deepEqual(await reloader.reload('SIGHUP'), { ok: true });
+    assert.equal(starts.length, 3);
+    for (let i = 1; i < 3; i++) assert.ok(starts[i]! - starts[i - 1]! >= 79, `${(starts[i]! - starts[i - 1]!).toFixed(0)} ms apart`);
   });
 
   test('an apply that throws (a bug) is a failed reload, not a crash', async () => {

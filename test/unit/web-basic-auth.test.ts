@@ -1,6 +1,7 @@
 // basic_auth_users: bcrypt checks, one successful password remembered per user, constant work
 // for unknown users, a bound on queued comparisons.
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { BasicAuth, parseBasic } from '../../src/web/basic-auth.ts';
@@ -58,4 +59,28 @@ test('beyond maxPending queued comparisons the answer is "busy", without bcrypt'
   assert.deepEqual(results, ['denied', 'denied', 'busy', 'busy']);
   assert.equal(auth.comparisons, 2);
   assert.equal(await auth.check(users, basic('alice', 'secret')), 'ok', 'the queue drained');
+});
+
+test('a check runs off the main thread: the event loop stays free while bcrypt works', async () => {
+  const users = new Map([['alice', bcrypt.hashSync('secret', 11)]]); // ~0.2-0.4 s of a core here
+  const auth = new BasicAuth();
+  await auth.check(users, basic('alice', 'warm-up')); // the worker thread starts once
+  const t0 = performance.now();
+  const before = performance.eventLoopUtilization();
+  const results = await Promise.all([1, 2, 3].map((i) => auth.check(users, basic('alice', `wrong${i}`))));
+  const elu = performance.eventLoopUtilization(before);
+  assert.deepEqual(results, ['denied', 'denied', 'denied']);
+  const ms = performance.now() - t0;
+  // On the main thread (bcryptjs' async compare, 100 ms slices) the loop is busy ~100% of it.
+  assert.ok(elu.utilization < 0.2, `the main thread was busy ${(elu.utilization * 100).toFixed(0)}% of ${ms.toFixed(0)} ms`);
+});
+
+test('an unknown user is compared against a decoy of the highest cost in the file', async () => {
+  const seen: string[] = [];
+  const auth = new BasicAuth({ compare: async (_password, h) => (seen.push(h), false) });
+  const cost = (c: number) => `$2y$${String(c).padStart(2, '0')}$${'a'.repeat(53)}`;
+  assert.equal(await auth.check(new Map([['alice', cost(12)]]), basic('mallory', 'x')), 'denied');
+  assert.equal(await auth.check(new Map([['alice', cost(11)], ['bob', cost(4)]]), basic('mallory', 'x')), 'denied');
+  assert.deepEqual(seen.map((h) => h.slice(0, 7)), ['$2y$12$', '$2y$11$']);
+  assert.ok(seen.every((h) => h.length === 60));
 });

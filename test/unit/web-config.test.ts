@@ -187,6 +187,19 @@ describe('rejected, naming the key', () => {
     oneError('basic_auth_users: [alice]\n', 'basic_auth_users: must be a mapping, got a list');
   });
 
+  test('basic_auth_users: a bcrypt cost above 12 is refused (31 would hold a core for days per wrong password)', () => {
+    const body = HASH.slice(7);
+    for (const cost of ['13', '31']) {
+      oneError(`basic_auth_users:\n  alice: "$2y$${cost}$${body}"\n`, new RegExp(`^basic_auth_users\\.alice: bcrypt cost ${Number(cost)} is above 12: every check`));
+    }
+    const twelve = parseWebConfig(`basic_auth_users:\n  alice: "$2y$12$${body}"\n`, 'web.yml');
+    assert.ok(twelve.ok);
+    assert.deepEqual(twelve.warnings, []);
+    const mixed = parseWebConfig(`basic_auth_users:\n  alice: "$2y$12$${body}"\n  bob: "$2y$10$${body}"\n`, 'web.yml');
+    assert.ok(mixed.ok);
+    assert.deepEqual(mixed.warnings, ["basic_auth_users: hashes of different bcrypt costs (10, 12): how long a check takes tells a user's cost, and so that a user of a lower cost exists; use one cost for all"]);
+  });
+
   test('rate_limit', () => {
     oneError('rate_limit:\n  interval: fast\n  burst: 1\n', 'rate_limit.interval: must be a duration such as "1s", got "fast"');
     oneError('rate_limit:\n  interval: 1s\n  burst: -1\n', 'rate_limit.burst: must be a whole number, got a number');

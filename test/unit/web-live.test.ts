@@ -1,7 +1,7 @@
 // The web config re-read when it (or a file it names) changes; a broken one fails closed and is
 // logged once per change; TLS cannot be switched on or off without a restart.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -143,4 +143,64 @@ test('a rate limit that did not change keeps its bucket across a reload', () => 
   write(file, `rate_limit:\n  interval: 1h\n  burst: 2\nbasic_auth_users:\n  a: ${hash('a')}\n`);
   assert.equal(take(), false, 'no fresh burst from a reload');
   assert.equal(live.reloads, 1);
+});
+
+test('a web config that cannot even be stat()ed (ELOOP, ENOTDIR) fails closed: no throw, not on a new TLS connection either', () => {
+  const sub = path.join(dir, 'unstattable');
+  mkdirSync(sub);
+  copyFileSync(certs.paths.serverCert, path.join(sub, 'server.crt'));
+  copyFileSync(certs.paths.serverKey, path.join(sub, 'server.key'));
+  const file = path.join(sub, 'web.yml');
+  write(file, 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
+  const live = open(file);
+  const good = live.tlsForConnection();
+  assert.ok(good);
+
+  rmSync(file);
+  symlinkSync(file, file); // a loop: stat() throws ELOOP, which throwIfNoEntry does not cover
+  assert.equal(live.tlsForConnection(), good, 'the last good settings, and no throw from the connection handler');
+  const c = live.current();
+  assert.ok(!c.ok);
+  assert.deepEqual(c.errors, ['cannot read the web config file (ELOOP)']);
+
+  const other = path.join(dir, 'plain-file');
+  writeFileSync(other, '');
+  const below = path.join(other, 'web.yml'); // a path through a regular file: ENOTDIR
+  writeFileSync(path.join(dir, 'p.yml'), '{}\n');
+  const plain = open(path.join(dir, 'p.yml'));
+  rmSync(path.join(dir, 'p.yml'));
+  symlinkSync(below, path.join(dir, 'p.yml'));
+  const p = plain.current();
+  assert.ok(!p.ok);
+  assert.deepEqual(p.errors, ['cannot read the web config file (ENOTDIR)']);
+});
+
+test('basic auth cannot be switched off by a live change: an emptied file, or one without users, fails closed', () => {
+  const file = path.join(dir, 'auth-off.yml');
+  write(file, `basic_auth_users:\n  alice: ${hash('a')}\n  bob: ${hash('b')}\n`);
+  const live = open(file);
+  logs.length = 0;
+
+  write(file, `basic_auth_users:\n  bob: ${hash('b')}\n`); // one user fewer: fine
+  assert.ok(live.current().ok);
+
+  for (const text of ['', 'basic_auth_users:\n', 'http_server_config:\n  http2: true\n']) {
+    write(file, text);
+    const c = live.current();
+    assert.ok(!c.ok, `accepted ${JSON.stringify(text)}`);
+    assert.deepEqual(c.errors, ['basic_auth_users lists no user any more: turning basic auth off takes a restart']);
+  }
+  assert.equal(logs.filter((l) => l.level === 50).length, 1, 'an error, logged once');
+
+  write(file, `basic_auth_users:\n  carol: ${hash('c')}\n`);
+  const back = live.current();
+  assert.ok(back.ok);
+  assert.deepEqual([...back.state.config.users.keys()], ['carol']);
+
+  // the other way (no auth -> auth) closes the endpoints and is taken live
+  const open2 = path.join(dir, 'auth-on.yml');
+  write(open2, '{}\n');
+  const live2 = open(open2);
+  write(open2, `basic_auth_users:\n  dave: ${hash('d')}\n`);
+  assert.ok(live2.current().ok);
 });

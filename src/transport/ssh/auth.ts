@@ -1,6 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import ssh2, { type ParsedKey } from 'ssh2';
 import { errorCode } from '../../util/errors.ts';
+import { readRegularFile, readRegularText } from '../../util/read-file.ts';
 import type { SshOptions } from './options.ts';
 
 const { utils } = ssh2;
@@ -52,12 +53,9 @@ export async function loadSshAuth(ssh: SshOptions, cache: IdentityCache = {}, en
 
 async function loadIdentity(ssh: SshOptions, cache: IdentityCache, env: NodeJS.ProcessEnv): Promise<ParsedKey> {
   const path = ssh.identityFile!;
-  let data: Buffer;
-  try {
-    data = await readFile(path);
-  } catch (err) {
-    throw new Error(`cannot read identity_file ${path}: ${errorCode(err)}`);
-  }
+  const read = readRegularFile(path);
+  if (!read.ok) throw new Error(`cannot read identity_file ${path}: ${read.reason}`);
+  const data = read.data;
   // Same bytes as a file that decrypted before: same key, whatever the passphrase source says now.
   if (cache.last?.bytes.equals(data)) return cache.last.key;
   let key = utils.parseKey(data);
@@ -78,14 +76,10 @@ async function loadIdentity(ssh: SshOptions, cache: IdentityCache, env: NodeJS.P
 
 async function loadPassphrase(ssh: SshOptions, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (ssh.passphraseFile) {
-    let text: string;
-    try {
-      text = await readFile(ssh.passphraseFile, 'utf8');
-    } catch (err) {
-      throw new Error(`cannot read passphrase_file ${ssh.passphraseFile}: ${errorCode(err)}`);
-    }
+    const read = readRegularText(ssh.passphraseFile);
+    if (!read.ok) throw new Error(`cannot read passphrase_file ${ssh.passphraseFile}: ${read.reason}`);
     // Files written by `echo` end in a newline that is not part of the passphrase.
-    return text.replace(/\r?\n$/, '');
+    return read.text.replace(/\r?\n$/, '');
   }
   if (ssh.passphraseEnv) {
     const value = env[ssh.passphraseEnv];

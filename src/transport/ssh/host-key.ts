@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
-import { errorCode } from '../../util/errors.ts';
+import { readRegularText } from '../../util/read-file.ts';
 import type { SshOptions } from './options.ts';
 import { blobKeyType, checkHostKey, knownHostsName, knownKeyTypes, parseKnownHosts } from './known-hosts.ts';
 
@@ -59,13 +58,9 @@ export async function loadHostKeyPolicy(host: string, port: number, ssh: SshOpti
   }
 
   const path = ssh.knownHosts ?? defaultKnownHostsPath();
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read known_hosts ${path}: ${errorCode(err)}`);
-  }
-  const known = parseKnownHosts(text);
+  const read = readRegularText(path);
+  if (!read.ok) throw new Error(`cannot read known_hosts ${path}: ${read.reason}`);
+  const known = parseKnownHosts(read.text);
   const name = knownHostsName(host, port);
   const types = knownKeyTypes(known, name);
   const algorithms = ALGORITHMS_BY_KEY_TYPE.filter(([t]) => types.includes(t)).flatMap(([, a]) => a);
