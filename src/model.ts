@@ -150,7 +150,12 @@ export interface DiskUsage {
   containers: ReadonlyMap<string, ContainerDisk>;
   /** bytes by volume name; only volumes the daemon measured (local driver) */
   volumes: ReadonlyMap<string, number>;
+  /** items counted in the totals but left out of `containers`, `volumes` and the containers' volumes at their caps */
+  dropped: Readonly<Record<DiskDropped, number>>;
 }
+
+export const DISK_DROPPED = ['containers', 'volumes', 'mounts'] as const;
+export type DiskDropped = (typeof DISK_DROPPED)[number];
 
 /** The host's disk figures as one scrape serves them. */
 export interface DiskSnapshot {
@@ -243,4 +248,9 @@ export interface EventsSnapshot {
   hostOomKills: number;
   /** containers that still exist (as far as events and the last list tell), by full id */
   containers: ReadonlyMap<string, ContainerEventCounts>;
+  /** what a cap refused: streams cut at a line too long or too deep, containers forgotten beyond the count cap */
+  limitHits: Readonly<Record<EventLimit, number>>;
 }
+
+export const EVENT_LIMITS = ['line_bytes', 'line_depth', 'tracked_containers'] as const;
+export type EventLimit = (typeof EVENT_LIMITS)[number];

@@ -44,10 +44,10 @@ export function fixtureHost(): HostSnapshot {
     disk: {
       usage: {
         totals: { images: totals, containers: totals, volumes: totals, build_cache: totals }, danglingImages: 0,
-        containers: new Map([[ID, { rwBytes: 1, rootFsBytes: 2, volumes: ['data'] }]]), volumes: new Map([['data', 1]]),
+        containers: new Map([[ID, { rwBytes: 1, rootFsBytes: 2, volumes: ['data'] }]]), volumes: new Map([['data', 1]]), dropped: { containers: 0, volumes: 0, mounts: 0 },
       },
       ageSeconds: 1, failures: 0, volumes: [['data', 1]],
     },
-    events: { connected: true, reconnects: 0, lastEventSeconds: 1_800_000_000, host: counts(), hostOomKills: 1, containers: new Map([[ID, { events: counts(), oomKills: 1, lastExitCode: 0 }]]) },
+    events: { connected: true, reconnects: 0, lastEventSeconds: 1_800_000_000, host: counts(), hostOomKills: 1, containers: new Map([[ID, { events: counts(), oomKills: 1, lastExitCode: 0 }]]), limitHits: { line_bytes: 0, line_depth: 0, tracked_containers: 0 } },
   };
 }

@@ -3,6 +3,9 @@ import { request as httpsRequest } from 'node:https';
 import type { Transport } from '../transport/types.ts';
 import { roundDuration } from '../util/duration.ts';
 import { asRecord, str } from '../util/json.ts';
+import type { DiskUsage } from '../model.ts';
+import { DiskUsageDecoder } from './disk-usage.ts';
+import { pacePerTurn, TURN_BUDGET_BYTES } from '../util/pace.ts';
 
 /**
  * The only code that talks to a daemon: read-only GETs of the Engine API over one host's
@@ -17,6 +20,8 @@ import { asRecord, str } from '../util/json.ts';
 export const MAX_API_VERSION = '1.51';
 /** `one-shot` stats (no second sample, no 1 s extra wait) exist from this version on. */
 export const ONE_SHOT_API_VERSION = '1.41';
+/** GET /system/df exists from this version (Docker 1.13) on; an older daemon answers 404. */
+export const SYSTEM_DF_API_VERSION = '1.25';
 const MiB = 1024 * 1024;
 
 /**
@@ -24,10 +29,17 @@ const MiB = 1024 * 1024;
  * logged as its container's or list's failure). A real stats body is 2-10 KB and an inspect
  * 5-30 KB, so 1 MiB is generous; a list entry is 1-2 KB, so 32 MiB is 16,000+ containers.
  * Without caps a daemon answering 30 MB of nested arrays kept a parse busy for 40 s.
- * `/system/df` lists every container, image, volume and build cache record (0.3-2 KB each).
+ * `/system/df` lists every container, image, volume and build cache record (0.3-2 KB each); it
+ * is decoded as it arrives (docker/disk-usage.ts), never held, so its cap bounds time, not memory.
  */
 export const BODY_CAPS = { daemon: MiB, list: 32 * MiB, inspect: MiB, stats: MiB, df: 64 * MiB } as const;
 export type BodyKind = keyof typeof BODY_CAPS;
+
+/** Where a streamed body goes (see EngineClient.getDecoded). */
+export interface BodySink<T> {
+  write(chunk: Buffer): void;
+  end(): T;
+}
 
 export class EngineError extends Error {
   constructor(
@@ -136,8 +148,11 @@ export class EngineClient {
    * most API 1.51 keeps the answer in the shape that lists every item (1.52 lists them only
    * with verbose=1).
    */
-  systemDf(timeoutMs: number): Promise<unknown> {
-    return this.getJson('/system/df', timeoutMs, 'df');
+  systemDf(timeoutMs: number): Promise<DiskUsage> {
+    if (this.#apiVersion !== '' && apiVersionNumber(this.#apiVersion) < apiVersionNumber(SYSTEM_DF_API_VERSION)) {
+      return Promise.reject(new EngineError(`GET /system/df: needs API ${SYSTEM_DF_API_VERSION} or later; this daemon speaks ${this.#apiVersion} (not asked)`));
+    }
+    return this.getDecoded('/system/df', timeoutMs, 'df', new DiskUsageDecoder());
   }
 
   /** Fail everything in flight now and every later request. */
@@ -156,6 +171,20 @@ export class EngineClient {
    * growing on Node 20: +40 MB per million.)
    */
   get(path: string, timeoutMs: number, kind: BodyKind, versioned = true): Promise<Buffer> {
+    return this.#get(path, timeoutMs, kind, versioned, undefined);
+  }
+
+  /**
+   * A 2xx body handed to `sink` chunk by chunk as it arrives, never held whole: each chunk
+   * costs the main thread only its own bytes. A sink that throws fails the request.
+   */
+  getDecoded<T>(path: string, timeoutMs: number, kind: BodyKind, sink: BodySink<T>): Promise<T> {
+    return this.#get(path, timeoutMs, kind, true, sink);
+  }
+
+  #get<T>(path: string, timeoutMs: number, kind: BodyKind, versioned: boolean, sink: BodySink<T>): Promise<T>;
+  #get(path: string, timeoutMs: number, kind: BodyKind, versioned: boolean, sink: undefined): Promise<Buffer>;
+  #get<T>(path: string, timeoutMs: number, kind: BodyKind, versioned: boolean, sink: BodySink<T> | undefined): Promise<T | Buffer> {
     const cap = BODY_CAPS[kind];
     const tooLarge = () => new EngineError(`GET ${path}: ${kind} body larger than its ${cap / MiB} MiB cap`);
     if (this.#closed) return Promise.reject(shuttingDown(path));
@@ -167,7 +196,7 @@ export class EngineClient {
       path: fullPath,
       headers: { accept: 'application/json' },
     };
-    return new Promise<Buffer>((resolve, reject) => {
+    return new Promise<T | Buffer>((resolve, reject) => {
       let entry: InFlight | undefined;
       const settle = () => {
         if (entry && this.#inFlight.delete(entry) && this.#inFlight.size === 0) this.#disarmSweep();
@@ -180,25 +209,43 @@ export class EngineClient {
         const req = this.#request(options, (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           let size = 0;
+          const status = res.statusCode ?? 0;
+          const ok = status >= 200 && status < 300;
+          const decoding = ok ? sink : undefined;
           res.on('error', fail);
           // Refused before reading when the daemon says the size up front.
           if (Number(res.headers['content-length']) > cap) {
             res.destroy(tooLarge());
             return;
           }
+          const pace = decoding ? pacePerTurn(res, TURN_BUDGET_BYTES) : undefined;
+          const decodeFailed = (err: unknown) => new EngineError(`GET ${path}: ${err instanceof Error ? err.message : String(err)}`);
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
             if (size > cap) {
               res.destroy(tooLarge());
               return;
             }
-            chunks.push(chunk);
+            if (!decoding) return void chunks.push(chunk);
+            pace!(chunk.length);
+            try {
+              decoding.write(chunk);
+            } catch (err) {
+              res.destroy(decodeFailed(err));
+            }
           });
           res.on('end', () => {
             settle();
+            if (decoding) {
+              try {
+                resolve(decoding.end());
+              } catch (err) {
+                reject(decodeFailed(err));
+              }
+              return;
+            }
             const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) resolve(body);
+            if (ok) resolve(body);
             else reject(new EngineError(`GET ${path}: HTTP ${status}${daemonMessage(body)}`, status));
           });
         });

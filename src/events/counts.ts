@@ -16,6 +16,14 @@ import type { DockerEvent } from './event.ts';
 export const OOM_KILL_GAP_NS = 1_000_000_000n;
 export const OOM_KILL_MAX_NS = 10_000_000_000n;
 
+/**
+ * Containers counted per host at most: more than a host's list holds (BODY_CAPS.list is
+ * 16,000+ containers). An entry is ~0.5 KB (a 64-hex id and its counts), so ~8 MB per host
+ * whether or not its list succeeds (an eighth more between two evictions); beyond it the
+ * containers whose last events are the oldest are forgotten (their series restart from 0).
+ */
+export const MAX_TRACKED_CONTAINERS = 16_384;
+
 export function zeroCounts(): EventCounts {
   return Object.fromEntries(CONTAINER_EVENTS.map((e) => [e, 0])) as EventCounts;
 }
@@ -35,6 +43,18 @@ export class HostEventCounts {
   readonly #containers = new Map<string, Tracked>();
   /** the containers map handed out by the last snapshot, while nothing changed */
   #shared: ReadonlyMap<string, ContainerEventCounts> | undefined;
+  readonly #cap: number;
+  /** containers forgotten at the cap */
+  #evicted = 0;
+
+  constructor(cap = MAX_TRACKED_CONTAINERS) {
+    this.#cap = cap;
+  }
+
+  /** Containers forgotten because more than the cap were counted at once. */
+  get evicted(): number {
+    return this.#evicted;
+  }
 
   apply(ev: DockerEvent, now = Date.now()): void {
     const name = ev.event;
@@ -64,6 +84,18 @@ export class HostEventCounts {
     t.counts = { events, oomKills, lastExitCode };
     t.touchedAt = now;
     this.#containers.set(ev.id, t);
+    if (this.#containers.size > this.#cap + (this.#cap >> 3)) this.#evict();
+  }
+
+  /**
+   * Back to the cap, the containers with the oldest last events first: in batches of an
+   * eighth of it, so the sort costs O(log n) per event. (Kept in last-event order instead, by
+   * delete and set, V8's map leaves holes at its front that every eviction walks again.)
+   */
+  #evict(): void {
+    const oldest = [...this.#containers].sort((a, b) => a[1].touchedAt - b[1].touchedAt);
+    for (let i = 0; i < oldest.length - this.#cap; i++) this.#containers.delete(oldest[i]![0]);
+    this.#evicted += oldest.length - this.#cap;
   }
 
   /**
@@ -79,7 +111,7 @@ export class HostEventCounts {
     }
   }
 
-  snapshot(status: { connected: boolean; reconnects: number; lastEventSeconds: number }): EventsSnapshot {
+  snapshot(status: Omit<EventsSnapshot, 'host' | 'hostOomKills' | 'containers'>): EventsSnapshot {
     this.#shared ??= new Map([...this.#containers].map(([id, t]) => [id, t.counts]));
     return { ...status, host: { ...this.#host }, hostOomKills: this.#hostOomKills, containers: this.#shared };
   }

@@ -25,6 +25,13 @@ export interface DockerEvent {
 }
 
 const TIME_NANO = /"timeNano"\s*:\s*(\d{1,20})\s*[,}]/;
+/**
+ * A container id as the daemon makes it (64 hex digits). Anything else is no container's: an
+ * id of a megabyte would otherwise be kept in the seen keys and the counts.
+ */
+const CONTAINER_ID = /^[0-9a-f]{64}$/;
+/** An action outside the counted ones ("exec_start: <command line>") is kept in its key this long at most. */
+const MAX_KEY_ACTION = 128;
 
 /** One JSON line of the stream, or a string saying why it is not a container event we can use. */
 export function decodeEvent(line: string): DockerEvent | string {
@@ -42,7 +49,8 @@ export function decodeEvent(line: string): DockerEvent | string {
   const action = str(o.Action) || str(o.status);
   if (!id || !action) return 'no Actor.ID or Action';
   const type = str(o.Type);
-  if (type !== '' && type !== 'container') return `not a container event (Type ${type})`;
+  if (type !== '' && type !== 'container') return 'not a container event (Type)';
+  if (!CONTAINER_ID.test(id)) return 'Actor.ID is not a container id (64 hex digits)';
 
   const timeNano = eventTime(line, o);
   if (timeNano === undefined) return 'no timeNano or time';
@@ -52,7 +60,8 @@ export function decodeEvent(line: string): DockerEvent | string {
   if (isRecord(attrs)) for (const [k, val] of Object.entries(attrs)) if (typeof val === 'string') attributes[k] = val;
   const event = eventName(action);
   const code = event === 'die' && attributes.exitCode !== undefined && /^-?\d+$/.test(attributes.exitCode) ? Number(attributes.exitCode) : NaN;
-  return { id, action, event, name: attributes.name ?? '', attributes, exitCode: code, timeNano, key: `${timeNano}|${id}|${action}` };
+  const keyAction = event ?? action.slice(0, MAX_KEY_ACTION);
+  return { id, action, event, name: attributes.name ?? '', attributes, exitCode: code, timeNano, key: `${timeNano}|${id}|${keyAction}` };
 }
 
 /** timeNano exact from the text when it agrees with the parsed value (within its rounding), else the parsed one; else `time`. */

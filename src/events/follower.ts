@@ -1,10 +1,11 @@
 import { finished, type Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from '../log.ts';
 import { Backoff } from '../util/backoff.ts';
 import { roundDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
 import { decodeEvent, type DockerEvent } from './event.ts';
+import { LineSplitter, nestsDeeperThan, type LineCap } from './lines.ts';
+import { pacePerTurn, TURN_BUDGET_BYTES } from '../util/pace.ts';
 import { SeenEvents } from './seen-events.ts';
 
 /** Where the stream comes from: dockerode in production (docker/daemon-client.ts), fakes in tests. */
@@ -29,6 +30,13 @@ export interface FollowerOptions {
 
 /** A line longer than this is not an event (a real one is 0.3-3 KB): the stream is cut and reopened. */
 export const MAX_EVENT_LINE_BYTES = 1024 * 1024;
+/** A line nested deeper than this is not an event (a real one nests 3): the stream is cut and reopened. */
+export const MAX_EVENT_LINE_DEPTH = 32;
+
+const CAP_PROBLEMS: Readonly<Record<LineCap, string>> = {
+  line_bytes: `an event line longer than ${MAX_EVENT_LINE_BYTES / 1024 / 1024} MiB`,
+  line_depth: `an event line nested deeper than ${MAX_EVENT_LINE_DEPTH} levels`,
+};
 /**
  * `since` is this much before the newest event seen: the daemon stamps an event before it
  * queues it, so two events can reach the stream out of time order. The overlap is replayed and
@@ -60,8 +68,18 @@ export class EventFollower {
   #newest: bigint | undefined;
   #everUp = false;
   #reconnects = 0;
-  /** the failure last logged, so an outage logs once, not at every attempt */
+  /**
+   * The failure last logged, so an outage logs once, not at every attempt; kept through short
+   * reconnects, so a daemon that sends the same bad line to every new stream logs it once.
+   * Cleared by a stream that stayed up STABLE_MS.
+   */
   #lastProblem: string | undefined;
+  /** the next stream established is announced at info (the one after a logged problem) */
+  #announce = false;
+  /** why lines were skipped, each logged once until a stream stays up STABLE_MS */
+  readonly #skipsLogged = new Set<string>();
+  /** streams cut at a cap, by cap */
+  readonly #capped: Record<LineCap, number> = { line_bytes: 0, line_depth: 0 };
 
   constructor(opts: FollowerOptions) {
     this.#opts = opts;
@@ -83,6 +101,11 @@ export class EventFollower {
   /** unix seconds of the newest event seen; NaN before the first */
   get newestEventSeconds(): number {
     return this.#newest === undefined ? NaN : Number(this.#newest) / 1e9;
+  }
+
+  /** Streams cut because a line passed a cap, by cap. */
+  get capped(): Readonly<Record<LineCap, number>> {
+    return this.#capped;
   }
 
   /** A getter: a direct read of #state after an await is narrowed wrongly by TypeScript. */
@@ -126,47 +149,55 @@ export class EventFollower {
     this.#state = { kind: 'up', abort, stream, upAt: Date.now() };
     if (this.#everUp) this.#reconnects++;
     this.#everUp = true;
-    if (this.#lastProblem !== undefined || this.#reconnects > 0) {
-      this.#opts.log.info({ since, reconnects: this.#reconnects }, 'events: stream connected');
-    }
-    this.#lastProblem = undefined;
+    if (this.#announce) this.#opts.log.info({ since, reconnects: this.#reconnects }, 'events: stream connected');
+    else if (this.#reconnects > 0) this.#opts.log.debug({ since, reconnects: this.#reconnects }, 'events: stream connected');
+    this.#announce = false;
     this.#read(stream);
   }
 
   #read(stream: Readable): void {
-    const decoder = new StringDecoder('utf8');
-    let pending = '';
-    let skippedHere = 0;
-    let cut: string | undefined;
+    const lines = new LineSplitter(MAX_EVENT_LINE_BYTES);
+    let cut: LineCap | undefined;
+    const onLine = (bytes: Buffer): void => {
+      if (cut !== undefined) return;
+      if (nestsDeeperThan(bytes, MAX_EVENT_LINE_DEPTH)) {
+        cut = 'line_depth';
+        return;
+      }
+      // split on the '\n' byte, which is never inside a UTF-8 sequence: the line decodes alone
+      const line = bytes.toString('utf8').trim();
+      if (line.length === 0) return;
+      const ev = decodeEvent(line);
+      if (typeof ev === 'string') return this.#skipped(ev, line);
+      this.#accept(ev);
+    };
+    const pace = pacePerTurn(stream, TURN_BUDGET_BYTES);
     stream.on('data', (chunk: Buffer | string) => {
       if (cut !== undefined) return;
-      const text = pending + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
-      let start = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-        const line = text.slice(start, nl).trim();
-        start = nl + 1;
-        if (line.length === 0) continue;
-        const ev = decodeEvent(line);
-        if (typeof ev === 'string') {
-          if (skippedHere++ === 0) this.#opts.log.warn({ err: ev, line: line.slice(0, 200) }, 'events: line skipped (logged once per stream)');
-          continue;
-        }
-        this.#accept(ev);
-      }
-      pending = text.slice(start);
-      if (Buffer.byteLength(pending) > MAX_EVENT_LINE_BYTES) {
-        cut = `an event line longer than ${MAX_EVENT_LINE_BYTES / 1024 / 1024} MiB`;
-        stream.destroy();
-      }
+      pace(chunk.length);
+      cut = lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, onLine) ?? cut;
+      if (cut === undefined) return;
+      this.#capped[cut]++;
+      stream.destroy();
     });
     finished(stream, (err) => {
       const s = this.#state;
       if (s.kind !== 'up' || s.stream !== stream) return; // closed, or already replaced
       stream.destroy();
-      if (Date.now() - s.upAt >= STABLE_MS) this.#backoff.reset();
-      const reason = cut ?? (err ? errorMessage(err) : 'the daemon ended the stream');
+      if (Date.now() - s.upAt >= STABLE_MS) {
+        this.#backoff.reset();
+        this.#lastProblem = undefined;
+        this.#skipsLogged.clear();
+      }
+      const reason = cut !== undefined ? CAP_PROBLEMS[cut] : err ? errorMessage(err) : 'the daemon ended the stream';
       this.#retry(`event stream lost: ${reason}`);
     });
+  }
+
+  #skipped(reason: string, line: string): void {
+    if (this.#skipsLogged.has(reason)) return;
+    this.#skipsLogged.add(reason);
+    this.#opts.log.warn({ err: reason, line: line.slice(0, 200) }, 'events: line skipped (logged once per cause)');
   }
 
   #accept(ev: DockerEvent): void {
@@ -189,8 +220,12 @@ export class EventFollower {
     // The HTTP server keeps the process alive; a pending retry alone should not.
     timer.unref();
     this.#state = { kind: 'waiting', timer };
-    if (problem !== this.#lastProblem) this.#opts.log.warn({ err: problem, retryInMs: delay }, 'events: stream down');
-    else this.#opts.log.debug({ err: problem, retryInMs: delay }, 'events: stream still down');
+    if (problem !== this.#lastProblem) {
+      this.#opts.log.warn({ err: problem, retryInMs: delay }, 'events: stream down');
+      this.#announce = true;
+    } else {
+      this.#opts.log.debug({ err: problem, retryInMs: delay }, 'events: stream still down');
+    }
     this.#lastProblem = problem;
   }
 }

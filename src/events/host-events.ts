@@ -79,7 +79,8 @@ export class HostEvents {
 
   snapshot(): EventsSnapshot {
     const f = this.#follower;
-    return this.#counts.snapshot({ connected: f.connected, reconnects: f.reconnects, lastEventSeconds: f.newestEventSeconds });
+    const limitHits = { ...f.capped, tracked_containers: this.#counts.evicted };
+    return this.#counts.snapshot({ connected: f.connected, reconnects: f.reconnects, lastEventSeconds: f.newestEventSeconds, limitHits });
   }
 }
 

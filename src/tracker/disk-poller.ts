@@ -60,6 +60,8 @@ export class DiskPoller {
   #failures = 0;
   /** the error last logged; null while healthy (logged once per change) */
   #error: string | null = null;
+  /** what the last walk left out at the caps, as logged (once per change) */
+  #dropped = '';
 
   constructor(opts: DiskPollerOptions) {
     if (!(opts.intervalMs > 0)) throw new Error(`disk poller: interval must be positive, got ${opts.intervalMs}`);
@@ -103,6 +105,14 @@ export class DiskPoller {
     }, delayMs);
   }
 
+  #noteDropped(usage: DiskUsage): void {
+    const d = usage.dropped;
+    const text = d.containers + d.volumes + d.mounts > 0 ? JSON.stringify(d) : '';
+    if (text === this.#dropped) return;
+    this.#dropped = text;
+    if (text !== '') this.#opts.log.warn({ ...d }, 'disk usage (/system/df) lists more than is kept per item: the rest is counted in the totals only');
+  }
+
   async #walk(): Promise<void> {
     const start = performance.now();
     let error: string | null;
@@ -113,6 +123,7 @@ export class DiskPoller {
       } else {
         this.#last = { usage, finishedAt: Date.now() };
         error = null;
+        this.#noteDropped(usage);
       }
     } catch (err) {
       error = errorMessage(err);

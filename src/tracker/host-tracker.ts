@@ -1,6 +1,6 @@
 import type { CollectionConfig, HostConfig } from '../config/types.ts';
 import { createDockerode, DaemonClient } from '../docker/daemon-client.ts';
-import { decodeDiskUsage, mountedVolumes } from '../docker/disk-usage.ts';
+import { mountedVolumes } from '../docker/disk-usage.ts';
 import { EngineClient } from '../docker/engine-client.ts';
 import { HostEvents } from '../events/host-events.ts';
 import type { Logger } from '../log.ts';
@@ -141,7 +141,7 @@ export class HostTracker {
   /** Its own deadline, never a scrape's: the poller calls it, a scrape only reads its last result. */
   async #fetchDisk(timeoutMs: number): Promise<DiskUsage | string> {
     await this.#facts.ensureNegotiated(timeoutMs);
-    return decodeDiskUsage(await this.#client.systemDf(timeoutMs));
+    return this.#client.systemDf(timeoutMs);
   }
 
   #diskSnapshot(disk: DiskPoller, containers: ContainerSnapshot[] | null): DiskSnapshot {

@@ -10,7 +10,7 @@ fi
 
 # binary -> Debian package that provides it
 declare -A need=(
-  [dockerd]=docker.io          # the real Engine (and containerd, runc)
+  [dockerd]=docker.io          # the real Engine, 20.10 (and containerd, runc, which Docker 26 runs on too)
   [sshd]=openssh-server        # ssh:// hosts
   [ssh-keygen]=openssh-client
   [busybox]=busybox-static     # the image's only binary (no registry is reachable)
@@ -23,6 +23,8 @@ declare -A need=(
   [ip]=iproute2
   [chromium]=chromium          # renders the status pages (status-page.test.ts)
   [debootstrap]=debootstrap    # the image's base, Debian bookworm (image.sh)
+  [docker-compose]=docker-compose  # examples/compose (test/dist/run.sh)
+  [systemd-analyze]=systemd    # examples/systemd (test/dist/run.sh)
 )
 missing=()
 for bin in "${!need[@]}"; do
@@ -49,4 +51,6 @@ fi
 for bin in dockerd containerd runc sshd prometheus promtool busybox openssl curl jq chromium debootstrap; do
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || { echo "ci-setup.sh: $bin still missing" >&2; exit 1; }
 done
+# Docker 26 beside bookworm's 20.10 (the Swarm and the second engine run): cached after the first run.
+bash "$(dirname "${BASH_SOURCE[0]}")/docker26.sh" fetch >/dev/null
 echo "ci-setup.sh: ok"

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # A small real Docker fleet for the end-to-end suite, on this machine, as root.
 #
-#   fleet.sh up        daemons A and B, sshd, image, containers; writes .run/fleet.json
+#   fleet.sh up        daemons A and B, sshd, image, containers, the Swarm; writes .run/fleet.json
 #   fleet.sh down      removes everything `up` made (idempotent; also run by `up` on failure)
 #   fleet.sh stop-b    stops daemon B (its containers stop with it)
 #   fleet.sh start-b   starts daemon B again (its containers have --restart always)
+#   fleet.sh stop-worker | start-worker           the Swarm worker's daemon (w1)
+#   fleet.sh stop-manager | start-manager [NODE]  a Swarm manager's daemon (m1, m2 or m3; default m1)
+#   fleet.sh logs-dir  where `down` keeps the daemons', sshd's and exporters' logs
 #
 # A: dockerd on a unix socket, the containers with known behaviour.
 # B: dockerd on a unix socket and on tcp://127.0.0.1:<port> with mutual TLS (certificates made
 #    here), two idle containers.
+# A and B run Docker 20.10 (Debian bookworm's, /usr/sbin/dockerd), or Docker 26 with
+# E2E_ENGINE=26 (trixie's dockerd, test/e2e/docker26.sh).
 # sshd on 127.0.0.1:<port>; root logs in with a key made here and reaches A's socket.
+# The Swarm (E2E_SWARM=0 leaves it out): Docker 26 daemons m1, m2, m3 (managers) and w1 (a worker),
+# each in its own UTS namespace with its own hostname, joined over loopback; its services are
+# listed at start_swarm_services.
 # State lives under test/e2e/.run/ (gitignored); daemons' exec roots and sockets live under a short
 # /tmp path because containerd's sockets must fit in sun_path (108 bytes).
 set -euo pipefail
@@ -17,9 +25,14 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 RUN="$HERE/.run"
 SHORT="/tmp/dfe-e2e-$(printf '%s' "$RUN" | md5sum | cut -c1-8)"
-LOGS="$SHORT-logs"
 IMAGE="dfe-e2e-bb:latest"
 NET_SUBNET="${E2E_NET_SUBNET:-10.213.77.0/24}"
+ENGINE="${E2E_ENGINE:-20.10}"
+SWARM="${E2E_SWARM:-1}"
+LOGS="$SHORT-logs-docker$ENGINE" # one per engine: run.sh's second pass keeps the first one's
+MANAGERS=(m1 m2 m3)
+WORKERS=(w1)
+SWARM_NODES=("${MANAGERS[@]}" "${WORKERS[@]}")
 MEM_WRITE_MIB=40
 MEM_CACHE_MIB=12
 
@@ -44,13 +57,13 @@ free_port() {
     next();'
 }
 
-dk() { # dk a|b docker-args...
+dk() { # dk <daemon> docker-args... (a, b or a Swarm node)
   local which="$1"; shift
   DOCKER_HOST="unix://$SHORT/$which/docker.sock" DOCKER_CONTEXT= DOCKER_TLS_VERIFY= DOCKER_CERT_PATH= \
     docker "$@"
 }
 
-api() { # api a|b /path : GET on the daemon's unix socket
+api() { # api <daemon> /path : GET on the daemon's unix socket
   curl -fsS --max-time 5 --unix-socket "$SHORT/$1/docker.sock" "http://docker$2"
 }
 
@@ -64,6 +77,17 @@ wait_for() { # wait_for <seconds> <description> cmd...
 }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+any_daemon_alive() {
+  local n
+  for n in a b "${SWARM_NODES[@]}"; do pid_alive "$RUN/$n/docker.pid" && return 0; done
+  return 1
+}
+
+seconds_since() { # seconds_since <date +%s%N>: "12.345"
+  local ms=$((($(date +%s%N) - $1) / 1000000))
+  printf '%d.%03d\n' $((ms / 1000)) $((ms % 1000))
+}
 
 stop_pidfile() { # stop_pidfile <file> <seconds>: SIGTERM, then SIGKILL after the grace period
   local f="$1" secs="$2" pid
@@ -117,9 +141,28 @@ make_certs() {
 
 # ---- daemons ---------------------------------------------------------------------------------
 
-dockerd_args() { # the full command line of daemon a|b
-  local which="$1" d="$RUN/$1" s="$SHORT/$1"
-  printf '%s\n' dockerd --config-file "$RUN/daemon.json" \
+# dockerd of A and B: E2E_ENGINE picks it; the Swarm's nodes are always Docker 26.
+engine_dockerd() {
+  case "$ENGINE" in
+    20.10) printf '%s\n' /usr/sbin/dockerd ;;
+    26) bash "$HERE/docker26.sh" path ;;
+    *) die "E2E_ENGINE=$ENGINE: must be 20.10 or 26" ;;
+  esac
+}
+
+is_swarm_node() { case " ${SWARM_NODES[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+is_manager() { case " ${MANAGERS[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+
+dockerd_args() { # the full command line of a daemon
+  local which="$1" d="$RUN/$1" s="$SHORT/$1" bin
+  if is_swarm_node "$which"; then
+    # its own hostname (the node's name in the cluster) in its own UTS namespace
+    bin="$(bash "$HERE/docker26.sh" path)"
+    printf '%s\n' unshare --uts sh -c 'hostname "$0" && exec "$@"' "dfe-e2e-$which"
+  else
+    bin="$(engine_dockerd)"
+  fi
+  printf '%s\n' "$bin" --config-file "$RUN/daemon.json" \
     --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
     --data-root "$d/data" --exec-root "$s/exec" --pidfile "$d/docker.pid" \
     --shutdown-timeout 5 -H "unix://$s/docker.sock"
@@ -130,7 +173,7 @@ dockerd_args() { # the full command line of daemon a|b
   fi
 }
 
-start_daemon() { # start_daemon a|b (does not wait)
+start_daemon() { # start_daemon <daemon> (does not wait)
   local which="$1"
   mkdir -p "$RUN/$which/data" "$SHORT/$which/exec"
   pid_alive "$RUN/$which/docker.pid" && die "daemon $which already running"
@@ -164,7 +207,7 @@ build_rootfs_tar() {
   rm -rf "$r"
 }
 
-import_image() { # import_image a|b
+import_image() { # import_image <daemon>
   dk "$1" import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' "$RUN/rootfs.tar" "$IMAGE" >/dev/null
 }
 
@@ -175,7 +218,7 @@ IDLE='trap "exit 0" TERM; while :; do sleep 1; done'
 
 run_a() { dk a run -d --network none --stop-timeout 2 "$@" >/dev/null; }
 
-# Starts run with its arguments in the background; wait_all fails if any of them failed.
+# Runs its arguments in the background; wait_all fails if any of them failed.
 # (A container start takes 1-2 s here, mostly the vfs copy: in parallel the fleet is up sooner.)
 bg_pids=()
 bg() { "$@" & bg_pids+=("$!"); }
@@ -183,7 +226,7 @@ wait_all() {
   local p rc=0
   for p in "${bg_pids[@]}"; do wait "$p" || rc=1; done
   bg_pids=()
-  [ "$rc" = 0 ] || die "a container failed to start (see output above)"
+  [ "$rc" = 0 ] || die "a background step failed (see output above)"
 }
 
 start_net_pair() {
@@ -325,6 +368,103 @@ check_ssh_reaches_a() {
   log "sshd: A's socket answers /_ping through a streamlocal forward"
 }
 
+# ---- the Swarm -------------------------------------------------------------------------------
+
+SWARM_STACK=e2e-stack
+SWARM_HEARTBEAT=2s
+# The services, by role (the key in fleet.json) -> name. `docker stack deploy` names a stack's
+# services <stack>_<service> and labels them and their containers with the namespace.
+declare -A SWARM_SERVICES=(
+  [replicated]=e2e-sw-replicated [global]=e2e-sw-global [unschedulable]=e2e-sw-unschedulable
+  [crashloop]=e2e-sw-crashloop [stack]="${SWARM_STACK}_web"
+)
+
+swarm_port() { cat "$RUN/$1/swarm.port"; }
+
+# A running manager to ask, other than $1 (or any when $1 is empty).
+other_manager() {
+  local m
+  for m in "${MANAGERS[@]}"; do
+    [ "$m" != "${1:-}" ] && pid_alive "$RUN/$m/docker.pid" && api "$m" /_ping >/dev/null 2>&1 && { printf '%s\n' "$m"; return; }
+  done
+  return 1
+}
+
+swarm_join() { # swarm_join <node> <token>
+  local p; p="$(swarm_port "$1")"
+  dk "$1" swarm join --advertise-addr "127.0.0.1:$p" --listen-addr "127.0.0.1:$p" --token "$2" \
+    "127.0.0.1:$(swarm_port m1)" >/dev/null
+}
+
+start_swarm() {
+  local p n mtok wtok t0=$SECONDS
+  p="$(swarm_port m1)"
+  # A 2 s heartbeat (default 5 s): a stopped node is marked down after about 3 heartbeats.
+  dk m1 swarm init --advertise-addr "127.0.0.1:$p" --listen-addr "127.0.0.1:$p" \
+    --dispatcher-heartbeat "$SWARM_HEARTBEAT" >/dev/null
+  mtok="$(dk m1 swarm join-token -q manager)"
+  wtok="$(dk m1 swarm join-token -q worker)"
+  # One at a time: each manager joining changes the Raft membership.
+  for n in "${MANAGERS[@]:1}"; do swarm_join "$n" "$mtok"; done
+  for n in "${WORKERS[@]}"; do swarm_join "$n" "$wtok"; done
+  wait_for 60 "every Swarm node to be ready" swarm_nodes_ready
+  log "swarm: ${#MANAGERS[@]} managers and ${#WORKERS[@]} worker(s) joined in $((SECONDS - t0))s"
+}
+
+# Every node ready, every manager reachable (as m1 sees them).
+swarm_nodes_ready() {
+  api m1 /nodes | jq -e --argjson n "${#SWARM_NODES[@]}" \
+    'length == $n and all(.[]; .Status.State == "ready" and (.ManagerStatus == null or .ManagerStatus.Reachability == "reachable"))' >/dev/null
+}
+
+start_swarm_services() {
+  # --no-resolve-image: no registry here; every node runs its own imported copy of the image.
+  svc() { dk m1 service create --detach --no-resolve-image --stop-grace-period 2s "$@" >/dev/null; }
+  svc --name "${SWARM_SERVICES[replicated]}" --replicas 3 "$IMAGE" sh -c "$IDLE"
+  svc --name "${SWARM_SERVICES[global]}" --mode global "$IMAGE" sh -c "$IDLE"
+  # a constraint no node meets: desired 2, running 0, its tasks pending
+  svc --name "${SWARM_SERVICES[unschedulable]}" --replicas 2 --constraint node.labels.nope==1 "$IMAGE" sh -c "$IDLE"
+  # fails a second after each start; the restart delay is the default 5 s
+  svc --name "${SWARM_SERVICES[crashloop]}" --restart-condition on-failure "$IMAGE" sh -c 'sleep 1; exit 1'
+  svc --name "${SWARM_SERVICES[stack]}" --replicas 2 --label "com.docker.stack.namespace=$SWARM_STACK" \
+    --container-label "com.docker.stack.namespace=$SWARM_STACK" "$IMAGE" sh -c "$IDLE"
+}
+
+# What every service must show before the tests start.
+swarm_converged() {
+  local failed
+  api m1 '/v1.45/services?status=true' | jq -e --argjson nodes "${#SWARM_NODES[@]}" \
+    --arg r "${SWARM_SERVICES[replicated]}" --arg g "${SWARM_SERVICES[global]}" \
+    --arg u "${SWARM_SERVICES[unschedulable]}" --arg st "${SWARM_SERVICES[stack]}" '
+      (map({key: .Spec.Name, value: .ServiceStatus}) | from_entries) as $s
+      | $s[$r].RunningTasks == 3 and $s[$g].RunningTasks == $nodes and $s[$g].DesiredTasks == $nodes
+        and $s[$u].DesiredTasks == 2 and $s[$u].RunningTasks == 0 and $s[$st].RunningTasks == 2' >/dev/null || return 1
+  # the crash looper has failed at least once
+  failed="$(api m1 "/v1.45/tasks?filters=$(jq -rn --arg s "${SWARM_SERVICES[crashloop]}" '{service: [$s]} | tojson | @uri')" |
+    jq '[.[] | select(.Status.State == "failed")] | length')"
+  [ "$failed" -ge 1 ]
+}
+
+swarm_json() {
+  local n nodes='{}' services='{}' k
+  for n in "${SWARM_NODES[@]}"; do
+    local role=worker; is_manager "$n" && role=manager
+    nodes="$(jq -c --arg n "$n" --arg role "$role" --arg sock "$SHORT/$n/docker.sock" \
+      --arg host "dfe-e2e-$n" --arg addr "127.0.0.1:$(swarm_port "$n")" --argjson info "$(api "$n" /info)" \
+      '. + {($n): {role: $role, socket: $sock, hostname: $host, node_id: $info.Swarm.NodeID,
+                   addr: $addr, server_version: $info.ServerVersion}}' <<<"$nodes")"
+  done
+  for k in "${!SWARM_SERVICES[@]}"; do
+    services="$(jq -c --arg k "$k" --arg v "${SWARM_SERVICES[$k]}" '. + {($k): $v}' <<<"$services")"
+  done
+  jq -n --argjson nodes "$nodes" --argjson services "$services" --arg cluster "$(api m1 /info | jq -r .Swarm.Cluster.ID)" \
+    --arg stack "$SWARM_STACK" --arg hb "$SWARM_HEARTBEAT" \
+    --argjson managers "$(printf '%s\n' "${MANAGERS[@]}" | jq -R . | jq -sc .)" \
+    --argjson workers "$(printf '%s\n' "${WORKERS[@]}" | jq -R . | jq -sc .)" \
+    '{cluster_id: $cluster, managers: $managers, workers: $workers, nodes: $nodes, services: $services,
+      stack_namespace: $stack, dispatcher_heartbeat: $hb}'
+}
+
 # ---- fleet.json ------------------------------------------------------------------------------
 
 container_ids() { # JSON object name -> full id for every container of daemon a|b
@@ -332,9 +472,11 @@ container_ids() { # JSON object name -> full id for every container of daemon a|
 }
 
 write_fleet_json() {
-  local up_seconds="$1" t="$RUN/tls" s="$RUN/ssh"
+  local up_seconds="$1" swarm=null t="$RUN/tls" s="$RUN/ssh"
+  [ "$SWARM" = 0 ] || swarm="$(swarm_json | jq -c --argjson up "$2" '. + {up_seconds: $up}')"
   jq -n \
     --arg run "$RUN" --arg image "$IMAGE" --argjson up "$up_seconds" \
+    --arg engine "$ENGINE" --argjson version "$(api a /version)" --argjson swarm "$swarm" \
     --arg a_sock "$SHORT/a/docker.sock" --arg b_sock "$SHORT/b/docker.sock" \
     --argjson b_port "$(cat "$RUN/b/tcp.port")" \
     --argjson a_ids "$(container_ids a)" --argjson b_ids "$(container_ids b)" \
@@ -345,13 +487,15 @@ write_fleet_json() {
     --arg t "$t" --arg s "$s" --arg fp "$(cat "$s/host_key.fingerprint")" \
     '{
       run: $run, image: $image, up_seconds: $up, fleet_sh: $fleet_sh,
+      engine: { name: $engine, server_version: $version.Version, api_version: $version.ApiVersion },
       a: { socket: $a_sock, containers: $a_ids, net_server_ip: $net_ip,
            memory: { container: "e2e-mem", written_bytes: $mem_written, limit_bytes: 67108864 } },
       b: { socket: $b_sock, tcp_host: "127.0.0.1", tcp_port: $b_port, containers: $b_ids,
            tls: { ca: "\($t)/good/ca.pem", cert: "\($t)/good/client-cert.pem", key: "\($t)/good/client-key.pem" },
            untrusted_tls: { ca: "\($t)/good/ca.pem", cert: "\($t)/other/client-cert.pem", key: "\($t)/other/client-key.pem" } },
       ssh: { host: "127.0.0.1", port: $ssh_port, user: "root", identity_file: "\($s)/id_ed25519",
-             known_hosts: "\($s)/known_hosts", host_key_fingerprint: $fp, socket_path: $a_sock }
+             known_hosts: "\($s)/known_hosts", host_key_fingerprint: $fp, socket_path: $a_sock },
+      swarm: $swarm
     }' >"$RUN/fleet.json"
 }
 
@@ -359,28 +503,40 @@ write_fleet_json() {
 
 cmd_up() {
   [ "$(id -u)" -eq 0 ] || die "needs root (it starts dockerd)"
-  local start=$SECONDS t0; t0="$(date +%s%N)"
-  if [ -e "$RUN/fleet.json" ] || pid_alive "$RUN/a/docker.pid" || pid_alive "$RUN/b/docker.pid"; then
+  local start=$SECONDS t0 n; t0="$(date +%s%N)"
+  local -a swarm_nodes=() daemons=(a b)
+  [ "$SWARM" = 0 ] || swarm_nodes=("${SWARM_NODES[@]}")
+  daemons+=("${swarm_nodes[@]}")
+  if [ "$ENGINE" = 26 ] || [ "${#swarm_nodes[@]}" -gt 0 ]; then
+    bash "$HERE/docker26.sh" path >/dev/null || die "Docker 26 is needed (E2E_ENGINE=$ENGINE, E2E_SWARM=$SWARM)"
+  fi
+  engine_dockerd >/dev/null
+  if [ -e "$RUN/fleet.json" ] || any_daemon_alive; then
     log "a previous fleet is still there; taking it down first"
     cmd_down
   fi
   trap 'rc=$?; if [ $rc -ne 0 ]; then log "up failed (exit $rc); tearing down"; cmd_down || true; fi' EXIT
-  mkdir -p "$RUN/a" "$RUN/b" "$RUN/pids" "$SHORT"
+  mkdir -p "$RUN/pids" "$SHORT"
+  for n in "${daemons[@]}"; do mkdir -p "$RUN/$n"; done
   printf '{}\n' >"$RUN/daemon.json"
   make_certs
   free_port >"$RUN/b/tcp.port"
-  start_daemon a
-  start_daemon b
+  for n in "${swarm_nodes[@]}"; do free_port >"$RUN/$n/swarm.port"; done
+  for n in "${daemons[@]}"; do start_daemon "$n"; done
   build_rootfs_tar
   start_sshd
-  wait_daemon a; wait_daemon b
+  for n in "${daemons[@]}"; do wait_daemon "$n"; done
   wait_for 30 "daemon B's TLS port" curl -fsS --max-time 3 --cacert "$RUN/tls/good/ca.pem" \
     --cert "$RUN/tls/good/client-cert.pem" --key "$RUN/tls/good/client-key.pem" \
     "https://127.0.0.1:$(cat "$RUN/b/tcp.port")/_ping"
-  log "daemons up after $((SECONDS - start))s"
-  import_image a & local ia=$!
-  import_image b & local ib=$!
-  wait "$ia"; wait "$ib"
+  log "daemons up after $((SECONDS - start))s (A and B: Docker $(api a /version | jq -r .Version))"
+  for n in "${daemons[@]}"; do bg import_image "$n"; done
+  wait_all
+  local swarm_t0; swarm_t0="$(date +%s%N)"
+  if [ "${#swarm_nodes[@]}" -gt 0 ]; then
+    start_swarm
+    start_swarm_services # they converge while A's containers start
+  fi
   start_containers
   check_ssh_reaches_a
   wait_for 30 "e2e-healthy to be healthy" health_is e2e-healthy healthy
@@ -390,11 +546,13 @@ cmd_up() {
   wait_for 30 "e2e-mem to fill /dev/shm" logs_have e2e-mem filled
   wait_for 30 "e2e-net-client to receive from e2e-net-server" client_received 65536
   check_memory_charged
-  local ms=$((($(date +%s%N) - t0) / 1000000)) up_seconds
-  up_seconds="$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
-  write_fleet_json "$up_seconds"
+  if [ "${#swarm_nodes[@]}" -gt 0 ]; then
+    wait_for 120 "the Swarm's services to converge" swarm_converged
+    log "swarm: services converged $(seconds_since "$swarm_t0")s after swarm init"
+  fi
+  write_fleet_json "$(seconds_since "$t0")" "$(seconds_since "$swarm_t0")"
   trap - EXIT
-  log "fleet up in ${up_seconds}s; facts in $RUN/fleet.json"
+  log "fleet up in $(jq .up_seconds "$RUN/fleet.json")s; facts in $RUN/fleet.json"
 }
 
 cmd_down() {
@@ -411,8 +569,11 @@ cmd_down() {
       [ -z "$ids" ] || dk "$which" rm -f $ids >/dev/null 2>&1 || true
       dk "$which" network rm e2e-net >/dev/null 2>&1 || true
     fi
-    stop_daemon "$which"
   done
+  # All at once: each stops its own containers (the Swarm's would be rescheduled if removed).
+  local -a stopping=()
+  for which in a b "${SWARM_NODES[@]}"; do stop_daemon "$which" & stopping+=("$!"); done
+  for f in "${stopping[@]}"; do wait "$f" || true; done
   stop_pidfile "$RUN/ssh/sshd.pid" 5
   # Daemons that died uncleanly can leave mounts (shm, netns) behind; unmount deepest first.
   local m
@@ -438,10 +599,44 @@ cmd_start_b() {
     bash -c "[ \"\$(curl -fsS --unix-socket '$SHORT/b/docker.sock' 'http://docker/containers/json' | jq length)\" -ge $want ]"
 }
 
+# A Swarm node's daemon stopped: its containers stop with it; the managers mark the node down
+# after about three heartbeats.
+cmd_stop_node() { stop_daemon "$1"; }
+
+# Started again on its data root, it rejoins by itself; done when it is active in the cluster
+# and another manager sees it ready (and, for a manager, reachable). Other nodes may be down.
+cmd_start_node() {
+  local n="$1" m id
+  start_daemon "$n"
+  wait_daemon "$n"
+  wait_for 60 "$n to be active in the Swarm" bash -c \
+    "curl -fsS --unix-socket '$SHORT/$n/docker.sock' http://docker/info | jq -e '.Swarm.LocalNodeState == \"active\"' >/dev/null"
+  id="$(api "$n" /info | jq -r .Swarm.NodeID)"
+  m="$(other_manager "$n")" || m="$n"
+  wait_for 60 "$n to be ready and reachable (as $m sees it)" swarm_node_ready "$m" "$id"
+}
+
+swarm_node_ready() { # swarm_node_ready <asked manager> <node id>
+  api "$1" "/nodes/$2" | jq -e '.Status.State == "ready" and (.ManagerStatus == null or .ManagerStatus.Reachability == "reachable")' >/dev/null
+}
+
+swarm_node_arg() { # swarm_node_arg <manager|worker> [node]: the node a command acts on
+  local n="${2:-}"
+  if [ "$1" = manager ]; then n="${n:-${MANAGERS[0]}}"; is_manager "$n" || die "$n is not a Swarm manager (${MANAGERS[*]})"
+  else n="${n:-${WORKERS[0]}}"; case " ${WORKERS[*]} " in *" $n "*) ;; *) die "$n is not a Swarm worker (${WORKERS[*]})" ;; esac
+  fi
+  [ -d "$RUN/$n" ] || die "no Swarm in this fleet (E2E_SWARM=0?)"
+  printf '%s\n' "$n"
+}
+
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   stop-b) cmd_stop_b ;;
   start-b) cmd_start_b ;;
-  *) echo "usage: $0 up|down|stop-b|start-b" >&2; exit 2 ;;
+  logs-dir) printf '%s\n' "$LOGS" ;;
+  stop-worker | start-worker | stop-manager | start-manager)
+    node="$(swarm_node_arg "${1#*-}" "${2:-}")" || exit 1
+    "cmd_${1%%-*}_node" "$node" ;;
+  *) echo "usage: $0 up|down|logs-dir|stop-b|start-b|stop-worker|start-worker|stop-manager [node]|start-manager [node]" >&2; exit 2 ;;
 esac

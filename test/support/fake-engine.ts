@@ -16,7 +16,7 @@ import {
   type ContainerState,
   type FakeContainer,
 } from './stats-bodies.ts';
-import { FakeEventHub } from './fake-events.ts';
+import { FakeEventHub, hostileEvents, type HostileEvents } from './fake-events.ts';
 
 export type EndpointKind = 'ping' | 'version' | 'info' | 'list' | 'inspect' | 'stats' | 'df' | 'events' | 'unknown';
 const KINDS: readonly EndpointKind[] = ['ping', 'version', 'info', 'list', 'inspect', 'stats', 'df', 'events', 'unknown'];
@@ -41,6 +41,10 @@ export interface Fault {
   hugeBodyBytes?: number;
   /** Send 200 and a stats-like body whose cpu_stats is nested arrays ([[[…]]]) of about this many bytes, streamed. */
   nestedArrayBytes?: number;
+  /** Send 200 and `head`, `unit` repeated, `tail`: about `bytes` in all, streamed from a 1 MiB run of units (never held). */
+  repeatBody?: { head: string; unit: string; tail: string; bytes: number };
+  /** GET /events: a hostile stream of this shape instead of the events (fake-events.ts hostileEvents). */
+  eventStream?: HostileEvents;
   /** List only (other kinds answer normally): every entry twice, the copy with this State and a legacy link alias as its first name. */
   duplicateIds?: ContainerState;
   /** Match only this many more requests, then stay inert; default: every request. */
@@ -66,6 +70,8 @@ export interface RequestRecord {
   container?: string;
   /** unix ms */
   at: number;
+  /** the answer's status, once sent (a destroyed or hung request has none) */
+  status?: number;
 }
 
 export interface RequestLog {
@@ -454,6 +460,8 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
         rule.streamForever !== undefined ||
         rule.hugeBodyBytes !== undefined ||
         rule.nestedArrayBytes !== undefined ||
+        rule.repeatBody !== undefined ||
+        rule.eventStream !== undefined ||
         rule.duplicateIds !== undefined;
       const specificity = (rule.container !== undefined ? 2 : 0) + (rule.kind !== undefined ? 1 : 0);
       if (decides && specificity >= best) {
@@ -464,12 +472,14 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     return { delay, outcome };
   };
 
-  const record = (req: http.IncomingMessage, kind: EndpointKind, container?: string): void => {
+  const record = (req: http.IncomingMessage, res: http.ServerResponse, kind: EndpointKind, container?: string): void => {
     const method = req.method ?? 'GET';
     requests.total++;
     requests.byKind[kind]++;
     requests.byMethod[method] = (requests.byMethod[method] ?? 0) + 1;
-    requests.log.push({ method, path: req.url ?? '/', kind, container, at: Date.now() });
+    const rec: RequestRecord = { method, path: req.url ?? '/', kind, container, at: Date.now() };
+    requests.log.push(rec);
+    res.once('finish', () => (rec.status = res.statusCode));
     if (requests.log.length > logLimit * 2) requests.log.splice(0, requests.log.length - logLimit);
   };
 
@@ -479,13 +489,15 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     res.end('OK');
   };
 
-  const versionBody = (): string =>
-    `${JSON.stringify({
+  const versionBody = (): string => {
+    // daemons before API 1.25 (Docker 1.13) do not say their minimum
+    const minApi = engine.minApiVersion === '' ? {} : { MinAPIVersion: engine.minApiVersion };
+    return `${JSON.stringify({
       Platform: { Name: 'Docker Engine - Community' },
-      Components: [{ Name: 'Engine', Version: engine.daemon.serverVersion, Details: { ApiVersion: engine.apiVersion, MinAPIVersion: engine.minApiVersion, Os: engine.daemon.os, Arch: engine.daemon.arch } }],
+      Components: [{ Name: 'Engine', Version: engine.daemon.serverVersion, Details: { ApiVersion: engine.apiVersion, ...minApi, Os: engine.daemon.os, Arch: engine.daemon.arch } }],
       Version: engine.daemon.serverVersion,
       ApiVersion: engine.apiVersion,
-      MinAPIVersion: engine.minApiVersion,
+      ...minApi,
       GitCommit: '311b9ff',
       GoVersion: 'go1.20.10',
       Os: engine.daemon.os,
@@ -493,6 +505,7 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
       KernelVersion: engine.daemon.kernelVersion,
       BuildTime: '2023-10-26T09:08:01.000000000+00:00',
     })}\n`;
+  };
 
   const infoBody = (): string => {
     let running = 0, paused = 0, stopped = 0;
@@ -553,7 +566,8 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
 
   const serveStats = (req: http.IncomingMessage, res: http.ServerResponse, e: Entry): void => {
     const target = req.url ?? '';
-    const oneShot = queryFlag(target, 'one-shot') === true;
+    // `one-shot` exists from API 1.41 on; an older daemon ignores it and takes two samples
+    const oneShot = queryFlag(target, 'one-shot') === true && cmpVersion(engine.apiVersion, '1.41') >= 0;
     const stream = queryFlag(target, 'stream') !== false;
     const body = (): string => containerStatsBody(e.c, e.ticks++, { oneShot, onlineCpus: engine.daemon.ncpu });
     if (!stream) return later(tickWait(oneShot ? 1 : 2), () => send(res, 200, body()));
@@ -627,6 +641,18 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     stream(res, pieces());
   };
 
+  const repeatBody = (res: http.ServerResponse, r: { head: string; unit: string; tail: string; bytes: number }): void => {
+    const unit = Buffer.from(r.unit);
+    const run = Buffer.alloc(Math.max(1, Math.floor(PAD_CHUNK.length / unit.length)) * unit.length, unit);
+    const units = Math.max(0, Math.floor((r.bytes - Buffer.byteLength(r.head) - Buffer.byteLength(r.tail)) / unit.length));
+    function* pieces(): Generator<Buffer | string> {
+      yield r.head;
+      for (let left = units * unit.length; left > 0; left -= run.length) yield left >= run.length ? run : run.subarray(0, left);
+      yield r.tail;
+    }
+    stream(res, pieces());
+  };
+
   /** The list with every entry twice: the copy keeps the Id, takes `state` and a link alias. */
   const duplicatedList = (all: boolean, state: ContainerState): string => {
     const now = Date.now();
@@ -678,6 +704,8 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
         if (!e) return send(res, 404, message(`No such container: ${r.ref}`));
         return serveStats(req, res, e);
       case 'df':
+        // GET /system/df exists from API 1.25 (Docker 1.13) on
+        if (cmpVersion(engine.apiVersion, '1.25') < 0) return send(res, 404, message('page not found'));
         return serveDf(req, res, r);
       case 'events':
         return engine.events.serve(req, res, headers('application/json'));
@@ -694,7 +722,7 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
 
     const r = route(req.url ?? '/');
     const e = r.ref !== undefined ? store.entry(r.ref) : undefined;
-    record(req, r.kind, e?.c.id);
+    record(req, res, r.kind, e?.c.id);
 
     if (req.method !== 'GET') return send(res, 405, message(`fake engine: ${req.method} ${r.path} refused: read-only API`));
     if (r.version !== undefined) {
@@ -719,6 +747,8 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
       if (outcome.streamForever) return streamForever(res, outcome.streamForever);
       if (outcome.hugeBodyBytes !== undefined) return hugeBody(res, outcome.hugeBodyBytes);
       if (outcome.nestedArrayBytes !== undefined) return nestedArrays(res, outcome.nestedArrayBytes);
+      if (outcome.repeatBody !== undefined) return repeatBody(res, outcome.repeatBody);
+      if (outcome.eventStream !== undefined) return stream(res, hostileEvents(outcome.eventStream, engine.events));
       if (outcome.duplicateIds !== undefined) {
         if (r.kind !== 'list') return answer(req, res, r, e);
         return send(res, 200, duplicatedList(queryFlag(req.url ?? '', 'all') === true, outcome.duplicateIds));

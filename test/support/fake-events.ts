@@ -33,7 +33,56 @@ interface Subscriber {
 
 type EventFilter = (e: FakeEvent) => boolean;
 
+/**
+ * A daemon's /events gone hostile, each shape sent for as long as the client reads:
+ * - byteChunks: one `lineBytes` line that is not an event, again and again, one byte per HTTP chunk;
+ * - nested: `lineBytes` lines of nested arrays ([[[…]]]), again and again;
+ * - ids: `bigIds` container events whose ids are `bigIdBytes` long, then `distinctIds` events of
+ *   new valid ids each (kept distinct across streams); then the stream ends, and the next one
+ *   brings as many new ids again.
+ */
+export type HostileEvents =
+  | { shape: 'byteChunks'; lineBytes: number }
+  | { shape: 'nested'; lineBytes: number }
+  | { shape: 'ids'; bigIdBytes: number; bigIds: number; distinctIds: number };
+
+function eventLine(id: string, n: bigint): string {
+  const t = BigInt(Date.now()) * 1_000_000n + n;
+  // no legacy `id` field: the id once, so a long one stays under the line cap
+  return `{"Type":"container","Action":"start","Actor":{"ID":"${id}","Attributes":{"name":"c${n}"}},"scope":"local","time":${t / 1_000_000_000n},"timeNano":${t}}\n`;
+}
+
+/** The pieces of a hostile /events body (see HostileEvents); `hub` numbers the ids across streams. */
+export function* hostileEvents(h: HostileEvents, hub: FakeEventHub): Generator<Buffer | string> {
+  if (h.shape === 'byteChunks') {
+    const line = Buffer.from(`{"pad":"${'x'.repeat(Math.max(0, h.lineBytes - 11))}"}\n`);
+    for (;;) for (let i = 0; i < line.length; i++) yield line.subarray(i, i + 1);
+  }
+  if (h.shape === 'nested') {
+    const depth = Math.max(1, Math.floor((h.lineBytes - 1) / 2));
+    const line = Buffer.concat([Buffer.alloc(depth, '['), Buffer.alloc(depth, ']'), Buffer.from('\n')]);
+    for (;;) yield line;
+  }
+  if (h.shape !== 'ids') return;
+  for (let i = 0; i < h.bigIds; i++) {
+    const n = hub.hostileIds++;
+    yield eventLine(n.toString(16).padStart(16, '0') + 'a'.repeat(Math.max(0, h.bigIdBytes - 16)), BigInt(n));
+  }
+  let batch = '';
+  for (let i = 0; i < h.distinctIds; i++) {
+    const n = hub.hostileIds++;
+    batch += eventLine(n.toString(16).padStart(64, '0'), BigInt(n));
+    if (batch.length >= 64 * 1024) {
+      yield batch;
+      batch = '';
+    }
+  }
+  if (batch) yield batch;
+}
+
 export class FakeEventHub {
+  /** ids handed out by hostile `ids` streams, so every stream's are new */
+  hostileIds = 0;
   /** events kept for `since` replays; dockerd keeps 256 */
   bufferLimit = 256;
   readonly buffer: FakeEvent[] = [];

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeDiskUsage, mountedVolumes } from '../../src/docker/disk-usage.ts';
+import { decodeDiskUsage, DF_LIMITS, DiskUsageDecoder, mountedVolumes } from '../../src/docker/disk-usage.ts';
 import type { DiskUsage } from '../../src/model.ts';
+import { buildRecord, dfBody, type FakeDisk } from '../support/disk-bodies.ts';
+import { containerFrom, sampleContainers } from '../support/stats-bodies.ts';
 
 const MB = 1_000_000;
 const id = (c: string) => c.repeat(64);
@@ -136,4 +138,46 @@ test('mounted volumes: only those of the given containers, largest first, capped
   assert.deepEqual(mountedVolumes(du, [id('a'), id('b')], 2), { volumes: [['big', 30], ['mid', 20]], dropped: 1 });
   assert.deepEqual(mountedVolumes(du, [id('a'), id('b')], 0), { volumes: [], dropped: 3 });
   assert.deepEqual(mountedVolumes(du, [id('z')], 10), { volumes: [], dropped: 0 }, 'a container df does not know has none');
+});
+
+/** The body decoded from `bytes` in chunks of `n`, as EngineClient.systemDf feeds it. */
+function decodeChunked(text: string, n: number): DiskUsage {
+  const d = new DiskUsageDecoder();
+  const bytes = Buffer.from(text);
+  for (let i = 0; i < bytes.length; i += n) d.write(bytes.subarray(i, i + n));
+  return d.end();
+}
+
+test('decoded as it arrives: the same figures whatever the chunking, and a truncated or malformed body is refused', () => {
+  const containers = sampleContainers(40, { seed: 3 }).map((c) => containerFrom(c));
+  const disk: FakeDisk = {
+    images: [],
+    volumes: [{ name: 'data', size: 5 * MB }, { name: 'logs "quoted" é', size: 7 * MB, refCount: 0 }, { name: 'nfs', size: -1, driver: 'nfs' }],
+    buildCache: [buildRecord('a', 3 * MB), buildRecord('b', 2 * MB, { inUse: true }), buildRecord('c', MB, { shared: true })],
+    containers: { [containers[0]!.id]: { volumes: ['data', 'logs "quoted" é', 'data'] }, [containers[1]!.id]: { volumes: ['nfs'] } },
+  };
+  const text = dfBody(containers, disk, { now: 1_700_000_000_000 });
+  const whole = decodeChunked(text, 1 << 16);
+  assert.equal(whole.totals.containers.count, 40);
+  assert.deepEqual(whole.containers.get(containers[0]!.id)!.volumes, ['data', 'logs "quoted" é']);
+  assert.equal(whole.volumes.get('logs "quoted" é'), 7 * MB);
+  assert.deepEqual(whole, decode(JSON.parse(text)));
+  for (const n of [1, 7, 1000]) assert.deepEqual(decodeChunked(text, n), whole, `chunks of ${n}`);
+  assert.throws(() => decodeChunked(text.slice(0, -3), 1000), /truncated JSON/);
+  assert.throws(() => decodeChunked(text.replace('"Containers":', '"Containers" '), 1000), /not JSON at byte/);
+  assert.throws(() => decodeChunked(`{"Images":${'['.repeat(100)}`, 1000), /nested deeper than 64 levels/);
+});
+
+test('a body of millions of items keeps nothing per item past the caps: counted in the totals, dropped from the details', () => {
+  const items = 1_000_000;
+  const empties = decodeChunked(`{"Containers":[${Array.from({ length: items }, () => '{}').join(',')}]}`, 1 << 16);
+  assert.equal(empties.totals.containers.count, items);
+  assert.equal(empties.containers.size, 0, 'no id, nothing kept');
+  const ids = Array.from({ length: DF_LIMITS.containers + 10 }, (_, i) => i.toString(16).padStart(64, '0'));
+  const many = decodeChunked(JSON.stringify({ Containers: ids.map((Id) => ({ Id, SizeRw: 1 })), Volumes: ids.map((Name) => ({ Name, UsageData: { Size: 1, RefCount: 0 } })) }), 1 << 16);
+  assert.equal(many.containers.size, DF_LIMITS.containers);
+  assert.equal(many.volumes.size, DF_LIMITS.volumes);
+  assert.deepEqual(many.dropped, { containers: 10, volumes: 10, mounts: 0 });
+  assert.equal(many.totals.containers.sizeBytes, ids.length, 'the totals count every item');
+  assert.equal(many.totals.volumes.reclaimableBytes, ids.length);
 });

@@ -9,11 +9,14 @@ import { SeenEvents } from '../../src/events/seen-events.ts';
 
 const FIXTURE = new URL('../fixtures/events-dockerd-20.10.ndjson', import.meta.url);
 
+const HEX_ID = 'c'.repeat(64);
+
+/** A decoded event of container `id`: the counts take any id, so short names keep these tests readable. */
 function ev(id: string, action: string, timeNano: bigint, attributes: Record<string, string> = {}): DockerEvent {
-  const line = JSON.stringify({ Type: 'container', Action: action, Actor: { ID: id, Attributes: { name: id, ...attributes } }, time: Number(timeNano / 1_000_000_000n) }).replace(/}$/, `,"timeNano":${timeNano}}`);
+  const line = JSON.stringify({ Type: 'container', Action: action, Actor: { ID: HEX_ID, Attributes: { name: id, ...attributes } }, time: Number(timeNano / 1_000_000_000n) }).replace(/}$/, `,"timeNano":${timeNano}}`);
   const d = decodeEvent(line);
   assert.ok(typeof d !== 'string', d as string);
-  return d;
+  return { ...d, id, key: d.key.replace(HEX_ID, id) };
 }
 
 describe('decodeEvent', () => {
@@ -47,25 +50,41 @@ describe('decodeEvent', () => {
   });
 
   test('API >= 1.52 lines (no legacy id/status) and lines with `time` only', () => {
-    const d = decodeEvent('{"Type":"container","Action":"health_status: healthy","Actor":{"ID":"abc","Attributes":{"name":"web"}},"scope":"local","time":1700000000}');
+    const d = decodeEvent(`{"Type":"container","Action":"health_status: healthy","Actor":{"ID":"${HEX_ID}","Attributes":{"name":"web"}},"scope":"local","time":1700000000}`);
     assert.ok(typeof d !== 'string');
     assert.equal(d.event, 'health_status_healthy');
     assert.equal(d.timeNano, 1_700_000_000_000_000_000n);
   });
 
   test('actions outside the counted set decode with event undefined; bad lines say why', () => {
-    const d = decodeEvent('{"Type":"container","Action":"exec_start: sh -c true","Actor":{"ID":"abc"},"time":1,"timeNano":1000000000}');
+    const d = decodeEvent(`{"Type":"container","Action":"exec_start: sh -c true","Actor":{"ID":"${HEX_ID}"},"time":1,"timeNano":1000000000}`);
     assert.ok(typeof d !== 'string');
     assert.equal(d.event, undefined);
     assert.equal(decodeEvent('{nope'), 'not JSON');
     assert.equal(decodeEvent('[1]'), 'not a JSON object');
     assert.equal(decodeEvent('{"Type":"container","Action":"die"}'), 'no Actor.ID or Action');
-    assert.equal(decodeEvent('{"Type":"image","Action":"pull","Actor":{"ID":"x"},"time":1}'), 'not a container event (Type image)');
-    assert.equal(decodeEvent('{"Type":"container","Action":"die","Actor":{"ID":"x"}}'), 'no timeNano or time');
+    assert.equal(decodeEvent('{"Type":"image","Action":"pull","Actor":{"ID":"x"},"time":1}'), 'not a container event (Type)');
+    assert.equal(decodeEvent(`{"Type":"container","Action":"die","Actor":{"ID":"${HEX_ID}"}}`), 'no timeNano or time');
+  });
+
+  test('an id that is not 64 hex digits is no container\'s: refused before it is kept anywhere', () => {
+    const line = (id: string): string => `{"Type":"container","Action":"die","Actor":{"ID":${JSON.stringify(id)}},"time":1,"timeNano":1000000000}`;
+    for (const id of ['abc', HEX_ID.toUpperCase(), `${HEX_ID}0`, 'x'.repeat(1024 * 1024), `${HEX_ID.slice(1)}g`]) {
+      assert.equal(decodeEvent(line(id)), 'Actor.ID is not a container id (64 hex digits)', id.slice(0, 70));
+    }
+    const d = decodeEvent(line(HEX_ID));
+    assert.ok(typeof d !== 'string');
+    assert.equal(d.id, HEX_ID);
+  });
+
+  test('the replay key of an uncounted action is bounded, whatever its length', () => {
+    const d = decodeEvent(`{"Type":"container","Action":"exec_start: ${'x'.repeat(100_000)}","Actor":{"ID":"${HEX_ID}"},"time":1,"timeNano":1000000000}`);
+    assert.ok(typeof d !== 'string');
+    assert.ok(d.key.length < 256, `${d.key.length} characters`);
   });
 
   test('a label value that looks like a timeNano field does not fool the exact reading', () => {
-    const line = '{"Type":"container","Action":"die","Actor":{"ID":"x","Attributes":{"note":"\\"timeNano\\":5,","exitCode":"1"}},"time":1795947076,"timeNano":1795947076400043871}';
+    const line = `{"Type":"container","Action":"die","Actor":{"ID":"${HEX_ID}","Attributes":{"note":"\\"timeNano\\":5,","exitCode":"1"}},"time":1795947076,"timeNano":1795947076400043871}`;
     const d = decodeEvent(line);
     assert.ok(typeof d !== 'string');
     assert.equal(d.timeNano, 1795947076400043871n);
@@ -90,7 +109,7 @@ describe('SeenEvents', () => {
 describe('HostEventCounts', () => {
   const T = 1_795_947_000_000_000_000n;
   const s = (n: number) => T + BigInt(Math.round(n * 1e9));
-  const snap = (c: HostEventCounts) => c.snapshot({ connected: true, reconnects: 0, lastEventSeconds: NaN });
+  const snap = (c: HostEventCounts) => c.snapshot({ connected: true, reconnects: 0, lastEventSeconds: NaN, limitHits: { line_bytes: 0, line_depth: 0, tracked_containers: 0 } });
 
   test('per container and per host; a destroyed container leaves its counts in the host totals only', () => {
     const c = new HostEventCounts();
@@ -102,6 +121,22 @@ describe('HostEventCounts', () => {
     assert.deepEqual([...x.containers.keys()], ['a']);
     assert.equal(x.containers.get('a')!.events.start, 2);
     assert.equal(x.containers.get('a')!.events.die, 1);
+  });
+
+  test('at most `cap` containers are counted (and an eighth more between evictions), whether or not a list ever prunes them: the oldest last events go first', () => {
+    const c = new HostEventCounts(3);
+    for (const [i, id] of ['a', 'b', 'c'].entries()) c.apply(ev(id, 'start', s(i)), i);
+    c.apply(ev('a', 'die', s(3), { exitCode: '1' }), 3);
+    c.apply(ev('d', 'start', s(4)), 4);
+    assert.deepEqual([...snap(c).containers.keys()].sort(), ['a', 'c', 'd'], 'b had the oldest last event');
+    assert.equal(c.evicted, 1);
+    for (let i = 0; i < 1000; i++) c.apply(ev(`x${i}`, 'start', s(5 + i)), 5 + i);
+    assert.equal(snap(c).containers.size, 3);
+    assert.equal(c.evicted, 1001);
+    assert.equal(snap(c).host.start, 1004, 'the host totals keep every event');
+    const big = new HostEventCounts(1024);
+    for (let i = 0; i < 200_000; i++) big.apply(ev(`y${i}`, 'start', s(i)), i);
+    assert.ok(snap(big).containers.size <= 1024 + 128, `${snap(big).containers.size} counted`);
   });
 
   test('the last exit code survives the restart that follows it', () => {

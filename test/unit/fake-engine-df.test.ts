@@ -1,7 +1,6 @@
 // The fake daemon's GET /system/df, read through the exporter's own client and decoder.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { decodeDiskUsage } from '../../src/docker/disk-usage.ts';
 import type { DiskUsage } from '../../src/model.ts';
 import { decodeVersion, EngineClient } from '../../src/docker/engine-client.ts';
 import { createTcpTransport } from '../../src/transport/tcp.ts';
@@ -36,10 +35,8 @@ after(async () => {
   await engine.close();
 });
 
-async function df(): Promise<DiskUsage> {
-  const du = decodeDiskUsage(await client.systemDf(5000));
-  assert.ok(typeof du !== 'string', String(du));
-  return du;
+function df(): Promise<DiskUsage> {
+  return client.systemDf(5000);
 }
 
 test('df reports the store containers, their images, and what the test added', async () => {

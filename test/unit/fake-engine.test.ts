@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeCerts, type Certs } from '../support/certs.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
+import { memory, resetPeakRss } from '../support/proc.ts';
+import { startDaemons } from '../faults/lib/daemons.ts';
 import { sampleContainers, statsBody } from '../support/stats-bodies.ts';
 
 interface Reply {
@@ -332,31 +334,97 @@ describe('faults', () => {
   });
 
   it('sends a huge body chunk by chunk, as valid JSON of the size asked, without holding it', async () => {
+    // The fake runs in a child process here, so its peak RSS is its own: read in this process,
+    // the client's 48 MB of chunks (freed whenever the GC gets to them) blurred it.
     const size = 48 * 1024 * 1024 + 7;
-    engine.addFault({ kind: 'list', hugeBodyBytes: size });
-    const rssBefore = process.memoryUsage().rss;
-    let bytes = 0;
-    let head = '';
-    let last = '';
+    const dir = await mkdtemp(join(tmpdir(), 'dfe-fake-huge-'));
+    const daemons = await startDaemons('huge', dir, [{ name: 'huge', containers: [] }]);
+    try {
+      await daemons.fault('huge', { kind: 'list', hugeBodyBytes: size });
+      resetPeakRss(daemons.pid);
+      const before = memory(daemons.pid).rss;
+      let bytes = 0;
+      let head = '';
+      let last = '';
+      await new Promise<void>((resolve, reject) => {
+        http
+          .get({ socketPath: daemons.urls.get('huge')!.slice('unix://'.length), path: '/containers/json?all=1' }, (res) => {
+            assert.equal(res.headers['transfer-encoding'], 'chunked');
+            res.on('data', (c: Buffer) => {
+              if (head.length < 16) head += c.toString('latin1', 0, 16);
+              last = (last + c.toString('latin1', Math.max(0, c.length - 8))).slice(-8);
+              bytes += c.length;
+            });
+            res.on('end', resolve);
+            res.on('error', reject);
+          })
+          .on('error', reject);
+      });
+      assert.equal(bytes, size);
+      assert.ok(head.startsWith('{"pad":"aaaa'), head);
+      assert.ok(last.endsWith('a"}\n'), JSON.stringify(last));
+      // the fake never built the 48 MB body: its chunks are 1 MiB, written as the client reads
+      const grew = memory(daemons.pid).peakRss - before;
+      assert.ok(grew < 16 * 1024 * 1024, `body held whole: the fake's peak RSS grew ${(grew / 1024 / 1024).toFixed(1)} MB while sending it`);
+    } finally {
+      await daemons.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sends a repeated body (repeatBody): head, units, tail, valid JSON of about the size asked', async () => {
+    engine.addFault({ kind: 'df', repeatBody: { head: '{"Containers":[', unit: '{},', tail: '{}]}\n', bytes: 3 * 1024 * 1024 } });
+    const r = await get(t, '/v1.43/system/df');
+    assert.equal(r.status, 200);
+    assert.ok(Math.abs(r.body.length - 3 * 1024 * 1024) < 4, `${r.body.length} bytes`);
+    const body = JSON.parse(r.body) as { Containers: unknown[] };
+    assert.equal(body.Containers.length, Math.floor((3 * 1024 * 1024 - 19) / 3) + 1);
+    engine.clearFaults();
+  });
+
+  /** The first `want` bytes of a hostile /events stream, with the sizes of the HTTP chunks they came in. */
+  async function hostileEvents(want: number): Promise<{ text: string; chunks: number[] }> {
+    const chunks: number[] = [];
+    let text = '';
     await new Promise<void>((resolve, reject) => {
-      http
-        .get({ socketPath: t.socketPath, path: '/containers/json?all=1' }, (res) => {
-          assert.equal(res.headers['transfer-encoding'], 'chunked');
-          res.on('data', (c: Buffer) => {
-            if (head.length < 16) head += c.toString('latin1', 0, 16);
-            last = (last + c.toString('latin1', Math.max(0, c.length - 8))).slice(-8);
-            bytes += c.length;
-          });
-          res.on('end', resolve);
-          res.on('error', reject);
-        })
-        .on('error', reject);
+      const req = http.get({ socketPath: t.socketPath, path: '/v1.43/events' }, (res) => {
+        res.on('data', (c: Buffer) => {
+          chunks.push(c.length);
+          text += c.toString('latin1');
+          if (text.length >= want) {
+            res.destroy();
+            resolve();
+          }
+        });
+        res.on('end', resolve);
+        res.on('error', () => {});
+      });
+      req.on('error', reject);
     });
-    assert.equal(bytes, size);
-    assert.ok(head.startsWith('{"pad":"aaaa'), head);
-    assert.ok(last.endsWith('a"}\n'), JSON.stringify(last));
-    // the fake (same process here) never built the 48 MB body: its chunks are 1 MiB
-    assert.ok(process.memoryUsage().rss - rssBefore < 40 * 1024 * 1024, 'body held whole');
+    return { text, chunks };
+  }
+
+  it('sends hostile event streams (eventStream): a long line in 1-byte HTTP chunks, nested lines, big then many ids', async () => {
+    engine.addFault({ kind: 'events', eventStream: { shape: 'byteChunks', lineBytes: 5000 } });
+    const bytes = await hostileEvents(12_000);
+    assert.ok(bytes.chunks.every((n) => n === 1), 'one byte per HTTP chunk');
+    const [first, second] = bytes.text.split('\n');
+    assert.equal(first!.length, 4999);
+    assert.deepEqual(JSON.parse(first!), JSON.parse(second!), 'the same line again');
+    engine.clearFaults();
+
+    engine.addFault({ kind: 'events', eventStream: { shape: 'nested', lineBytes: 100_001 } });
+    const nested = (await hostileEvents(300_000)).text.split('\n');
+    assert.equal(nested[0], '['.repeat(50_000) + ']'.repeat(50_000));
+    assert.equal(nested[1], nested[0]);
+    engine.clearFaults();
+
+    engine.events.hostileIds = 0;
+    engine.addFault({ kind: 'events', eventStream: { shape: 'ids', bigIdBytes: 10_000, bigIds: 2, distinctIds: 3 } });
+    const ids = (await hostileEvents(Infinity)).text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { Actor: { ID: string } }).Actor.ID);
+    assert.deepEqual(ids.map((id) => id.length), [10_000, 10_000, 64, 64, 64]);
+    assert.equal(new Set(ids).size, 5, 'every id new');
+    assert.match(ids[4]!, /^[0-9a-f]{64}$/);
     engine.clearFaults();
   });
 

@@ -127,11 +127,18 @@ describe('monitoring/', () => {
     assert.deepEqual(bad, []);
   });
 
-  test('the dashboard: data source and host variables, unique ids, every target on the data source variable', () => {
+  test('the dashboard: a data source input, a stable uid, job and host variables, unique ids, every target on the input', () => {
     const d = JSON.parse(readFileSync(path('dashboard.json'), 'utf8')) as ReturnType<typeof buildDashboard>;
+    const ds = { type: 'prometheus', uid: '${DS_PROMETHEUS}' };
+    assert.deepEqual(d['__inputs'], [{ name: 'DS_PROMETHEUS', label: 'Prometheus', description: 'The Prometheus that scrapes docker-fleet-exporter', type: 'datasource', pluginId: 'prometheus', pluginName: 'Prometheus' }]);
+    assert.equal(d.uid, 'docker-fleet-exporter');
+    assert.equal(d['id'], null, 'no instance id: Grafana gives one at import');
     const vars = new Map(d.templating.list.map((v) => [v.name as string, v]));
-    assert.equal(vars.get('datasource')?.type, 'datasource');
-    assert.equal(vars.get('datasource')?.query, 'prometheus');
+    for (const name of ['job', 'host', 'container']) assert.deepEqual(vars.get(name)?.['datasource'], ds, `variable ${name}: datasource`);
+    assert.equal(vars.get('job')?.multi, false);
+    // nothing left that the import would not fill: every ${...} is the input or a variable
+    const unknown = [...JSON.stringify(d).matchAll(/\$\{(\w+)/g)].map((m) => m[1]!).filter((n) => n !== 'DS_PROMETHEUS' && !vars.has(n) && !n.startsWith('__'));
+    assert.deepEqual(unknown, []);
     const host = vars.get('host');
     assert.equal(host?.multi, true);
     assert.match(String(host?.query), /^label_values\(docker_host_up\{[^}]*\}, host\)$/);
@@ -140,7 +147,7 @@ describe('monitoring/', () => {
     const ids = panels.map((p) => p.id);
     assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
     for (const p of panels.filter((p) => p.type !== 'row')) {
-      assert.deepEqual(p.datasource, { type: 'prometheus', uid: '${datasource}' }, `${p.title}: datasource`);
+      assert.deepEqual(p.datasource, ds, `${p.title}: datasource`);
       assert.ok((p.targets ?? []).length > 0, `${p.title}: has queries`);
       for (const t of p.targets ?? []) assert.match(t.expr, /job="\$job".*host=~"\$host"/, `${p.title} [${t.refId}]: filtered by $job and $host`);
     }

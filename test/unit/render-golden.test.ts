@@ -89,7 +89,7 @@ function disk(h: number, containers: ContainerSnapshot[] | null): DiskSnapshot |
   });
   const totals = (n: number) => ({ count: n, sizeBytes: n * 1e9 + 0.5, reclaimableBytes: n * 1e8 });
   return {
-    usage: { totals: { images: totals(h), containers: totals(sized.size), volumes: totals(2), build_cache: totals(0) }, danglingImages: h % 2, containers: sized, volumes: new Map() },
+    usage: { totals: { images: totals(h), containers: totals(sized.size), volumes: totals(2), build_cache: totals(0) }, danglingImages: h % 2, containers: sized, volumes: new Map(), dropped: { containers: 0, volumes: h % 2, mounts: 0 } },
     ageSeconds: h * 10.25,
     failures: 0,
     // as the tracker picks them: only while containers are served

@@ -1,6 +1,6 @@
 // What happened between scrapes: each host's event stream, counted (src/events/). A host whose
 // stream is off has no snapshot.events and none of these series.
-import { CONTAINER_EVENTS, type ContainerEventCounts, type ContainerSnapshot, type EventsSnapshot, type HostSnapshot } from '../../model.ts';
+import { CONTAINER_EVENTS, EVENT_LIMITS, type ContainerEventCounts, type ContainerSnapshot, type EventsSnapshot, type HostSnapshot } from '../../model.ts';
 import { labelBytes, nameBytes } from '../exposition.ts';
 import { PAUSE_MASK, writePerHost, type FamilyDescriptor, type PerHostMetric } from '../family.ts';
 import { hostLabels } from '../label-cache.ts';
@@ -20,7 +20,7 @@ const LAST_EXIT_CODE = nameBytes('container_last_exit_code');
 export const eventsFamily: FamilyDescriptor = {
   name: 'events',
   optional: true,
-  labels: ['name', 'event'],
+  labels: ['name', 'event', 'limit'],
   create({ labels }) {
     const set = labels.define((i) => [['name', i.name]]);
     return {
@@ -31,6 +31,10 @@ export const eventsFamily: FamilyDescriptor = {
         out.family('docker_host_container_events_total', 'counter', 'Container events of the host by kind, all containers, removed ones included.');
         followed.forEach((h, i) => {
           for (const e of CONTAINER_EVENTS) out.sample('docker_host_container_events_total', `${hl[i]},event="${e}"`, h.events.host[e]);
+        });
+        out.family('docker_events_limit_hits_total', 'counter', 'What a cap refused on the host\'s event stream: streams cut at a line over 1 MiB (line_bytes) or nested over 32 levels (line_depth), containers forgotten beyond 16384 counted (tracked_containers).');
+        followed.forEach((h, i) => {
+          for (const l of EVENT_LIMITS) out.sample('docker_events_limit_hits_total', `${hl[i]},limit="${l}"`, h.events.limitHits[l]);
         });
 
         const rows: [Buffer, ContainerEventCounts | undefined][] = [];

@@ -1,5 +1,5 @@
 // Per-host and probe metrics: always on. The seed's probe metrics, each now labelled by host.
-import { DISK_TYPES, type ConnectionMetricNames, type ConnectionStats, type DiskTotals, type Histogram, type HostSnapshot } from '../../model.ts';
+import { DISK_DROPPED, DISK_TYPES, type ConnectionMetricNames, type ConnectionStats, type DiskTotals, type Histogram, type HostSnapshot } from '../../model.ts';
 import { MAX_INTERFACES } from '../../stats/layout.ts';
 import { escapeLabelValue, formatValue, labelText, type Exposition } from '../exposition.ts';
 import { writePerHost, type FamilyDescriptor, type PerHostMetric } from '../family.ts';
@@ -118,6 +118,11 @@ function collect(hosts: readonly HostSnapshot[], out: Exposition): void {
       if (totals) for (const type of DISK_TYPES) out.sample(m.name, `${labels[i]},type="${type}"`, m.pick(totals[type]));
     });
   }
+  out.family('docker_host_disk_usage_dropped_items', 'gauge', 'Items of the host\'s last disk usage walk counted in its totals but beyond the caps on what is kept of each (16384 containers, 16384 volumes, 16384 container volume names): they have no series of their own.');
+  hosts.forEach((h, i) => {
+    const dropped = h.disk?.usage?.dropped;
+    if (dropped) for (const type of DISK_DROPPED) out.sample('docker_host_disk_usage_dropped_items', `${labels[i]},type="${type}"`, dropped[type]);
+  });
   out.family('docker_volume_usage_bytes', 'gauge', 'Bytes of a volume an exported container mounts (at most collection.disk_max_volumes per host, the largest), from the host\'s last disk usage walk.');
   hosts.forEach((h, i) => {
     for (const [volume, bytes] of h.disk?.volumes ?? []) out.sample('docker_volume_usage_bytes', `${labels[i]},volume="${escapeLabelValue(volume)}"`, bytes);

@@ -17,11 +17,45 @@ export interface TlsPaths {
   key: string;
 }
 
+export type SwarmRole = 'manager' | 'worker';
+
+export interface SwarmNode {
+  role: SwarmRole;
+  socket: string;
+  /** the daemon's own hostname (its UTS namespace): `Description.Hostname` of its node */
+  hostname: string;
+  node_id: string;
+  /** its Swarm listen and advertise address */
+  addr: string;
+  server_version: string;
+}
+
+/** The services `fleet.sh up` creates, by what they are for. */
+export type SwarmServiceRole = 'replicated' | 'global' | 'unschedulable' | 'crashloop' | 'stack';
+
+export interface Swarm {
+  cluster_id: string;
+  /** node names (keys of `nodes`), m1 first: the node that made the cluster and its services */
+  managers: string[];
+  workers: string[];
+  nodes: Record<string, SwarmNode>;
+  /** role -> service name */
+  services: Record<SwarmServiceRole, string>;
+  /** `com.docker.stack.namespace` of the stack service and its containers */
+  stack_namespace: string;
+  /** the cluster's dispatcher heartbeat: a stopped node is down after about three */
+  dispatcher_heartbeat: string;
+  /** from `swarm init` until every service converged */
+  up_seconds: number;
+}
+
 export interface Fleet {
   run: string;
   image: string;
   up_seconds: number;
   fleet_sh: string;
+  /** what daemons A and B run (E2E_ENGINE) */
+  engine: { name: '20.10' | '26'; server_version: string; api_version: string };
   a: {
     socket: string;
     /** container name -> full id */
@@ -47,6 +81,8 @@ export interface Fleet {
     host_key_fingerprint: string;
     socket_path: string;
   };
+  /** null when the fleet was brought up with E2E_SWARM=0 */
+  swarm: Swarm | null;
 }
 
 /** Host names (the `host` label) the tests give the daemons. */
@@ -63,9 +99,17 @@ export function loadFleet(): Fleet {
   }
 }
 
-/** Runs `fleet.sh stop-b` / `start-b`. */
-export async function fleetCommand(fleet: Fleet, cmd: 'stop-b' | 'start-b'): Promise<void> {
-  await run('bash', [fleet.fleet_sh, cmd], { timeout: 90_000 });
+/** The fleet's Swarm, or an error saying how to bring one up. */
+export function swarmOf(fleet: Fleet): Swarm {
+  if (!fleet.swarm) throw new Error('this fleet has no Swarm (brought up with E2E_SWARM=0); run "bash test/e2e/fleet.sh up" without it');
+  return fleet.swarm;
+}
+
+export type FleetCommand = 'stop-b' | 'start-b' | 'stop-worker' | 'start-worker' | 'stop-manager' | 'start-manager';
+
+/** Runs a `fleet.sh` command; `node` names the Swarm node for the worker and manager ones (default w1, m1). */
+export async function fleetCommand(fleet: Fleet, cmd: FleetCommand, node?: string): Promise<void> {
+  await run('bash', [fleet.fleet_sh, cmd, ...(node ? [node] : [])], { timeout: 90_000 });
 }
 
 /** The docker CLI against daemon A or B, for changes the exporter must notice (rm -f). */

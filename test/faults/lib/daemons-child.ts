@@ -45,6 +45,8 @@ serve({
   fault(arg) {
     const { host, rule } = arg as { host: string; rule: FaultRule };
     engine(host).addFault(rule);
+    // streams already open would never see it
+    if (rule.kind === 'events') engine(host).events.cut();
   },
   clearFaults(arg) {
     engine((arg as { host: string }).host).clearFaults();

@@ -27,7 +27,7 @@ export const RSS_LIMIT_BYTES = 100 * MB;
 const WARM_SCRAPES = 4;
 /** The faults stay on for at least this long (and `scrapes` scrapes), so /healthz gets ~20 samples. */
 const MIN_FAULT_MS = 2000;
-const MAX_FAULTY_SCRAPES = 30;
+const MAX_FAULTY_SCRAPES = 100;
 
 export type CheckName = 'alive' | 'deadline' | 'good' | 'bad' | 'healthz' | 'series' | 'rss' | 'get';
 
@@ -49,8 +49,12 @@ export interface FaultScenario {
   bad: BadHost[];
   /** pool.threads; default: the exporter's */
   threads?: number;
+  /** more collection.* keys, e.g. a short disk_interval */
+  collection?: Record<string, unknown>;
   /** scrapes with the faults on; default 4 */
   scrapes?: number;
+  /** the faults stay on at least this long; default MIN_FAULT_MS */
+  faultMs?: number;
   /** per check, the issue 8 item a failure most likely is */
   defects?: Partial<Record<CheckName, string>>;
 }
@@ -182,7 +186,7 @@ export async function scrapeOnce(exp: RunningExporter, prev: GoodHostState | und
 async function runScenario(s: FaultScenario, dir: string, good: Daemons, badDaemons: Daemons): Promise<ScenarioRun> {
   const hosts = [{ name: GOOD_HOST, url: good.urls.get(GOOD_HOST)! }, ...s.bad.map((b) => ({ name: b.name, url: badDaemons.urls.get(b.name)! }))];
   const tag = s.title.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-  const exp = await startExporter({ tag, dir, hosts, threads: s.threads, collection: { timeout: `${DEADLINE_MS}ms` } });
+  const exp = await startExporter({ tag, dir, hosts, threads: s.threads, collection: { timeout: `${DEADLINE_MS}ms`, ...s.collection } });
   let sampler: HealthSampler | undefined;
   const warm: ScrapeRecord[] = [];
   const faulty: ScrapeRecord[] = [];
@@ -212,7 +216,7 @@ async function runScenario(s: FaultScenario, dir: string, good: Daemons, badDaem
     exp.resetPeak();
     const expectations = s.bad.flatMap((b) => b.expect);
     const faultStart = performance.now();
-    for (let i = 0; i < MAX_FAULTY_SCRAPES && (i < (s.scrapes ?? 4) || performance.now() - faultStart < MIN_FAULT_MS); i++) {
+    for (let i = 0; i < MAX_FAULTY_SCRAPES && (i < (s.scrapes ?? 4) || performance.now() - faultStart < (s.faultMs ?? MIN_FAULT_MS)); i++) {
       const out = await scrapeOnce(exp, state, reference, expectations);
       faulty.push(out.rec);
       state = out.state ?? state;
