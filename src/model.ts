@@ -200,7 +200,21 @@ export interface HostSnapshot {
   swarm?: ClusterSnapshot;
 }
 
+/** How a transport that keeps a connection names its metrics (docker_ssh_connected...). */
+export interface ConnectionMetricNames {
+  /** docker_ssh: the families are <prefix>_connected, _connects_total, _reconnects_total, _failures_total */
+  readonly prefix: string;
+  /** what its connections are, in help texts: "SSH" */
+  readonly what: string;
+  /** what the connection is, in help texts: "SSH tunnel" */
+  readonly connection: string;
+  /** which hosts have the series, in help texts: "ssh:// hosts only" */
+  readonly hosts: string;
+}
+
 export interface ConnectionStats {
+  /** the transport's metric names (its descriptor's connectionMetrics) */
+  names: ConnectionMetricNames;
   connected: boolean;
   /** connections established (first and later) */
   connects: number;

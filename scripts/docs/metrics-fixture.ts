@@ -4,6 +4,7 @@
 // so a new family extends this host rather than going undocumented.
 import { CONTAINER_EVENTS, SWARM_TASK_STATES, type ClusterSnapshot, type ContainerSnapshot, type EventCounts, type HostSnapshot, type SwarmTaskState } from '../../src/model.ts';
 import { FIELD_COUNT } from '../../src/stats/layout.ts';
+import { SSH_METRICS } from '../../src/transport/ssh/options.ts';
 import { newHistogram } from '../../src/util/histogram.ts';
 
 /** Static labels of the fixture's host: not listed, every series of a host carries them. */
@@ -49,7 +50,7 @@ export function fixtureHost(): HostSnapshot {
       listFailed: 0, containerFailed: new Map([[ID, { name: 'web', count: 1 }]]), droppedInterfaces: 0, inlineTimeouts: 0, lateProbes: 0,
       probeDuration: newHistogram(), listDuration: newHistogram(), inspectDuration: newHistogram(), statsDuration: newHistogram(),
     },
-    transport: { connected: true, connects: 1, reconnects: 0, failures: 0 },
+    transport: { names: SSH_METRICS, connected: true, connects: 1, reconnects: 0, failures: 0 },
     disk: {
       usage: {
         totals: { images: totals, containers: totals, volumes: totals, build_cache: totals }, danglingImages: 0,

@@ -1,6 +1,6 @@
 // The exporter's command line: config/settings.ts' flags through the generic parser.
 import { COMMAND, flagFields, WEB } from '../config/settings.ts';
-import { defaultsOf } from '../config/read.ts';
+import { defaultsOf } from '../schema/walk.ts';
 import type { ValueOf } from '../schema/fields.ts';
 import type { FlagValues } from '../schema/walk.ts';
 import { helpText as writeHelp, parseCliArgs as parseFlags, type CliResult } from './args.ts';

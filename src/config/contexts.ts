@@ -33,7 +33,7 @@ export function importContexts(block: ValueOf<typeof DOCKER_CONTEXTS>, issues: I
     include: block.include,
     exclude: block.exclude,
     labels: block.labels,
-    ssh: block.ssh,
+    blocks: { ssh: block.ssh },
     homeDir: home,
   });
   for (const i of store.issues) issues.add('', i.message);

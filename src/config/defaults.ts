@@ -1,20 +1,11 @@
 // Without a config file the exporter watches one host, `local`, found the way the docker CLI
-// finds its daemon:
-//   DOCKER_HOST unset or empty   unix:///var/run/docker.sock
-//   DOCKER_HOST=unix://...       that socket
-//   DOCKER_HOST=tcp://...        plain TCP; with DOCKER_TLS_VERIFY non-empty (as the docker CLI
-//                                reads it), mutual TLS with ca.pem, cert.pem and key.pem from
-//                                DOCKER_CERT_PATH (default ~/.docker)
-//   DOCKER_HOST=ssh://user@host  the ssh-agent of SSH_AUTH_SOCK; host key from ~/.ssh/known_hosts
+// finds its daemon: DOCKER_HOST unset or empty is unix:///var/run/docker.sock; else its scheme's
+// transport reads the variables the docker CLI reads beside it (fromDockerEnv in transport/:
+// tcp's DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, ssh's SSH_AUTH_SOCK and ~/.ssh/known_hosts).
 import os from 'node:os';
-import path from 'node:path';
-import { unprotected, unreadable } from '../schema/files.ts';
-import type { Endpoint } from '../transport/index.ts';
-import { SSH } from '../transport/ssh/options.ts';
-import { loadTlsContext } from '../transport/tls-material.ts';
+import { transportFor, type Endpoint } from '../transport/index.ts';
 import { parseDockerUrl } from './hosts.ts';
 import type { HostConfig } from './host-config.ts';
-import { defaultsOf } from './read.ts';
 
 export const DEFAULT_HOST_NAME = 'local';
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
@@ -33,53 +24,13 @@ const nonEmpty = (value: string | undefined): value is string => value !== undef
 export function defaultHost(env: NodeJS.ProcessEnv): DefaultHostResult {
   const dockerHost = env['DOCKER_HOST'];
   const url = nonEmpty(dockerHost) ? dockerHost : DEFAULT_DOCKER_HOST;
-  const tlsVerify = nonEmpty(env['DOCKER_TLS_VERIFY']);
-  const parsed = parseDockerUrl(url, { tls: tlsVerify });
+  const parsed = parseDockerUrl(url, { tls: nonEmpty(env['DOCKER_TLS_VERIFY']) });
   if (!parsed.ok) return { ok: false, errors: [`DOCKER_HOST: ${parsed.error}`] };
-
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  const home = homeDir(env);
-  const need = (source: string, file: string): string => {
-    const problem = unreadable(file);
-    if (problem !== undefined) errors.push(`${source}: ${problem}`);
-    return file;
-  };
-
-  let endpoint: Endpoint;
-  const p = parsed.value;
-  if (p.kind === 'unix') {
-    endpoint = p;
-  } else if (p.kind === 'tcp') {
-    endpoint = { ...p };
-    if (tlsVerify) {
-      const certPath = env['DOCKER_CERT_PATH'];
-      const dir = nonEmpty(certPath) ? certPath : path.join(home, '.docker');
-      const source = nonEmpty(certPath) ? 'DOCKER_CERT_PATH' : 'DOCKER_TLS_VERIFY (certificates from ~/.docker; set DOCKER_CERT_PATH)';
-      const tls = {
-        ca: need(source, path.join(dir, 'ca.pem')),
-        cert: need(source, path.join(dir, 'cert.pem')),
-        key: need(source, path.join(dir, 'key.pem')),
-        insecureSkipVerify: false,
-      };
-      endpoint.tls = tls;
-      if (errors.length === 0) {
-        const loaded = loadTlsContext(tls, env);
-        if (!loaded.ok) for (const p of loaded.problems) errors.push(`${source}: ${p.message}`);
-        const warning = unprotected(tls.key, 'private key');
-        if (warning !== undefined) warnings.push(`${source}: ${warning}`);
-      }
-    } else {
-      warnings.push('DOCKER_HOST: tcp:// without DOCKER_TLS_VERIFY: the Docker API is reachable unauthenticated and unencrypted');
-    }
-  } else {
-    const agent = env['SSH_AUTH_SOCK'];
-    if (!nonEmpty(agent)) errors.push('DOCKER_HOST: ssh:// authenticates with an ssh-agent, and SSH_AUTH_SOCK is not set');
-    const knownHosts = need('DOCKER_HOST: ssh:// checks the host key against ~/.ssh/known_hosts', path.join(home, '.ssh', 'known_hosts'));
-    endpoint = { ...p, ssh: { ...defaultsOf(SSH), ...(nonEmpty(agent) ? { agent } : {}), knownHosts } };
-  }
+  const fromEnv = transportFor(parsed.value.kind)?.fromDockerEnv;
+  if (fromEnv === undefined) return { ok: false, errors: [`DOCKER_HOST: ${parsed.value.kind}:// hosts are configured in a config file only`] };
+  const { endpoint, errors, warnings } = fromEnv(parsed.value, { env, home: homeDir(env) });
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, host: { name: DEFAULT_HOST_NAME, url, endpoint, labels: {} }, warnings };
+  return { ok: true, host: { name: DEFAULT_HOST_NAME, url, endpoint: endpoint as Endpoint, labels: {} }, warnings };
 }
 
 /**

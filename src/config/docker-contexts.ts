@@ -3,15 +3,9 @@
 //   <dir>/contexts/meta/<sha256 hex of the name>/meta.json
 //     {"Name":"prod-1","Metadata":{...},"Endpoints":{"docker":{"Host":"tcp://h:2376","SkipTLSVerify":false}}}
 //   <dir>/contexts/tls/<sha256 hex of the name>/docker/{ca,cert,key}.pem   (those given, if any)
-// <dir> is $DOCKER_CONFIG, else ~/.docker. What becomes of a context:
-//   unix://...  that socket
-//   tcp://...   TLS when the store holds TLS files or SkipTLSVerify is set, as the docker CLI
-//               decides (cli/context/docker/load.go tlsConfig); SkipTLSVerify is
-//               insecure_skip_verify; no files and no SkipTLSVerify is plain TCP
-//   ssh://...   the docker CLI runs `ssh`, which reads ~/.ssh/config; the exporter speaks SSH
-//               itself, so how it logs in comes from the block's `ssh` settings (the keys of a
-//               host's ssh block), and the host key is verified as for any host: known_hosts
-//               defaults to ~/.ssh/known_hosts, the file `ssh` checks.
+// <dir> is $DOCKER_CONFIG, else ~/.docker. A context's URL is its host's; the transport of its
+// scheme says what its block is (fromContext: tcp's TLS files and SkipTLSVerify in tcp.ts, ssh's
+// block and known_hosts in ssh/docker-cli.ts; unix needs none).
 // The `default` context is not in the store: it is the docker CLI's name for DOCKER_HOST or the
 // local socket, so it is never imported (list the local daemon under hosts to watch it).
 // The output is hosts[] items as the config file spells them, so explicit and imported hosts
@@ -21,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { transportFor } from '../transport/index.ts';
 import { errorCode } from '../util/errors.ts';
 import { globToRegExp } from '../util/glob.ts';
 import { isRecord, jsonErrorPosition } from '../util/json.ts';
@@ -35,8 +30,8 @@ export interface DockerContextsOptions {
   exclude: readonly string[];
   /** Static labels of every imported host. */
   labels?: Record<string, unknown>;
-  /** A host's `ssh` block, for every ssh:// context. */
-  ssh?: Record<string, unknown>;
+  /** A transport's block for every context of its scheme, by the block's key (`ssh`: a host's ssh block). */
+  blocks?: Readonly<Record<string, Record<string, unknown>>>;
   /** For the default known_hosts. */
   homeDir: string;
 }
@@ -67,8 +62,6 @@ export interface ContextsResult {
 
 /** A meta.json is a few hundred bytes; anything this big is not one. */
 const MAX_META_BYTES = 1 << 20;
-const TLS_FILES = ['ca', 'cert', 'key'] as const;
-const HOST_KEY_SETTINGS = ['known_hosts', 'host_key_fingerprint', 'insecure_ignore_host_key'];
 
 /** Where the docker CLI keeps its configuration: $DOCKER_CONFIG, else ~/.docker. */
 export function contextStoreDir(env: NodeJS.ProcessEnv, homeDir: string): string {
@@ -179,27 +172,20 @@ function toHost(meta: Meta, file: string, opts: DockerContextsOptions): Imported
   const item: Record<string, unknown> = { name: meta.name, url: meta.host };
   if (opts.labels !== undefined) item['labels'] = opts.labels;
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(meta.host)?.[1]?.toLowerCase();
-  if (scheme === 'tcp') {
-    // the docker CLI looks TLS files up by the name's hash, whatever directory meta.json is in
-    const tlsDir = path.join(opts.dir, 'contexts', 'tls', contextId(meta.name), 'docker');
-    const tls: Record<string, unknown> = {};
-    for (const f of TLS_FILES) {
-      const pem = path.join(tlsDir, `${f}.pem`);
-      try {
-        fs.accessSync(pem);
-        tls[f] = pem;
-      } catch (err) {
-        if (code(err) !== 'ENOENT') return { context: meta.name, file: pem, message: `context "${meta.name}": cannot read ${pem} (${code(err)})` };
-      }
-    }
-    if (meta.skipTlsVerify) tls['insecure_skip_verify'] = true;
-    if (Object.keys(tls).length > 0) item['tls'] = tls;
-  } else if (scheme === 'ssh') {
-    const ssh: Record<string, unknown> = { ...opts.ssh };
-    if (!HOST_KEY_SETTINGS.some((k) => ssh[k] !== undefined && ssh[k] !== null)) {
-      ssh['known_hosts'] = path.join(opts.homeDir, '.ssh', 'known_hosts');
-    }
-    item['ssh'] = ssh;
+  // an unknown scheme is left to the hosts[] check, which names the schemes there are
+  const transport = scheme === undefined ? undefined : transportFor(scheme);
+  const key = transport?.block?.key;
+  if (transport?.fromContext !== undefined && key !== undefined) {
+    const block = transport.fromContext({
+      name: meta.name,
+      // the docker CLI looks TLS files up by the name's hash, whatever directory meta.json is in
+      tlsDir: path.join(opts.dir, 'contexts', 'tls', contextId(meta.name), 'docker'),
+      skipTlsVerify: meta.skipTlsVerify,
+      given: opts.blocks?.[key],
+      homeDir: opts.homeDir,
+    });
+    if (!block.ok) return { context: meta.name, file: block.file, message: block.message };
+    if (block.block !== undefined) item[key] = block.block;
   }
   return { context: meta.name, file, item };
 }

@@ -31,8 +31,3 @@ export function readSection<F extends Fields>(raw: Record<string, unknown>, s: S
   const data = prepare(raw, s, issues);
   return resolve(s, data, flags, issues, contextFor(base));
 }
-
-/** A section without data: its defaults, and the flags' values over them (a default never fails its check). */
-export function defaultsOf<F extends Fields>(s: Section<F>, flags = NO_FLAGS): ValueOf<Section<F>> {
-  return readSection({}, s, Issues.root(), { env: {}, resolvePath: (p) => p }, flags);
-}

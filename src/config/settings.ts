@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { optionalFamilyNames } from '../metrics/families/index.ts';
 import { bool, duration, field, fieldsOf, flag, integer, kindOf, list, nonEmptyString, oneOf, optionalText, rebuilds, section, text, type Field, type FieldAt, type ValueOf } from '../schema/fields.ts';
+import { fixedRoutePaths, fixedRouteServing } from '../routes.ts';
 import { LOG_FORMATS } from '../util/logfmt.ts';
 import { DOCKER_CONTEXTS } from './contexts.ts';
 import { defaultPoolThreads } from './defaults.ts';
@@ -61,12 +62,10 @@ const SHARD = section({
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
-/** Paths http/server.ts serves besides the telemetry path, which cannot be one of them. */
-const SERVED_PATHS = ['/', '/probe', '/-/healthy', '/-/ready', '/healthz'];
-
+/** The telemetry path is a path of its own: not one the route table (routes.ts) serves already. */
 function telemetryPathCheck(text: string): string | undefined {
   if (!/^\/[^?#\s]*$/.test(text)) return `${JSON.stringify(text)} must be a path starting with "/" (no query, no spaces)`;
-  if (SERVED_PATHS.includes(text)) return `${JSON.stringify(text)} is served by the exporter already (${SERVED_PATHS.join(', ')})`;
+  if (fixedRouteServing(text)) return `${JSON.stringify(text)} is served by the exporter already (${fixedRoutePaths()})`;
   return undefined;
 }
 

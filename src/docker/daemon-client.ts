@@ -10,11 +10,13 @@ import { BODY_CAPS, EngineError, daemonMessage, jsonBody, wrap } from './engine-
  * `/info`, every few minutes) and the event stream (one request per connection). The hot path
  * (list, inspect, stats) stays on engine-client.ts, for the reason given there.
  *
- * Where dockerode cannot do what is needed, its modem is dialled directly: its `version()`,
- * `info()` and `getEvents()` accept only the status codes they list and read any other answer
- * whole, without a bound, to build the error (a daemon can send an endless error body), and
- * `version()`/`info()` buffer a 200 body without a bound too. Here every answer is read up to
- * a cap and the status is checked after.
+ * Its modem is dialled directly rather than through `version()`, `info()` and `getEvents()`:
+ * each of those accepts only the statuses it lists and reads any other answer whole, without a
+ * bound, to build its error (a daemon can send an endless error body), and `version()`/`info()`
+ * buffer and JSON.parse a 200 body without a bound too (the test beside this file shows both).
+ * So does every other call of its, the Swarm ones (`listNodes()`, `listTasks()`...) included:
+ * they belong here as one #getJson line each. Here every answer is read up to a cap and its
+ * status is checked after, which is why every status is "expected" to the modem.
  */
 
 /**

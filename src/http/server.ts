@@ -1,20 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Counter, Gauge } from 'prom-client';
 import type { Fleet } from '../fleet.ts';
 import type { Logger } from '../log.ts';
-import { CONTENT_TYPE, type MetricsRenderer } from '../metrics/renderer.ts';
-import { formatDuration } from '../util/duration.ts';
-import { errorMessage } from '../util/errors.ts';
+import type { MetricsRenderer } from '../metrics/renderer.ts';
 import type { ReloadResult } from '../reload/reloader.ts';
+import { routeTable } from '../routes.ts';
+import { errorMessage } from '../util/errors.ts';
 import type { LiveWebConfig } from '../web/live.ts';
-import { acceptsGzip, sendGzip } from './compression.ts';
+import { createHandlers } from './handlers.ts';
+import { RequestLimits } from './limits.ts';
 import { connectionTls } from './listeners.ts';
-import { isCrossOrigin } from './origin.ts';
-import { hostPage } from './status/host-page.ts';
-import { overviewPage } from './status/overview.ts';
 import { parseRequestTarget } from './request-target.ts';
-import { exporterAddress, SD_CONTENT_TYPE, serviceDiscoveryBody } from './service-discovery.ts';
-import { SharedBodies } from './shared-bodies.ts';
+import { Responder, TEXT } from './respond.ts';
+import { Router } from './router.ts';
+import { registerWebMetrics } from './self-metrics.ts';
 import { guard } from './web-guard.ts';
 
 /** Limits on what clients may hold; 0 switches one off. */
@@ -38,18 +36,6 @@ export interface WebLimits {
 export const REQUEST_TIMEOUT_MS = 10_000;
 const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
-const TEXT = 'text/plain; charset=utf-8';
-/** Answered without the web config's checks (never behind auth): a liveness probe must always work. */
-const HEALTHY = new Set(['/-/healthy', '/healthz']);
-const RELOAD = '/-/reload';
-const READ = ['GET', 'HEAD'];
-/** as Prometheus takes it */
-const RELOAD_METHODS = ['POST', 'PUT'];
-
-const HTML = 'text/html; charset=utf-8';
-/** /hosts/<name>: one host's status page (names are URL-safe: config/hosts.ts) */
-const HOST_PAGE = '/hosts/';
-
 export interface HttpServerDeps {
   fleet: Fleet;
   renderer: MetricsRenderer;
@@ -67,84 +53,19 @@ export interface HttpServerDeps {
 }
 
 /**
- * Routes: the telemetry path (all hosts), /probe?target= (one host), /sd (http_sd), /-/healthy
- * (and its old name /healthz), /-/ready, / and /hosts/<name> (status pages, from what scrapes
- * served: they never probe): GET and HEAD; POST|PUT /-/reload.
+ * Answers each request by its route in src/routes.ts: 404 for no route, 405 for a method it
+ * does not take, then the web config if the route is behind it, then --web.max-requests if it
+ * is counted, then its handler (handlers.ts).
  */
 export function createHttpServer(deps: HttpServerDeps): Server {
-  const { fleet, renderer, log, version, limits, telemetryPath, web } = deps;
-  const routes = new Set(['/', telemetryPath, '/probe', '/sd', '/-/ready', RELOAD, ...HEALTHY]);
-  const bodies = new SharedBodies();
-  /** requests collecting or rendering: what --web.max-requests bounds */
-  let inFlight = 0;
-  /**
-   * Responses being sent, oldest first. Not counted in inFlight: 40 clients that never read
-   * would otherwise hold every slot until --web.write-timeout and lock Prometheus out (seen:
-   * 503 to an ordinary scrape 33 s later). Bounded separately, as each pins the body it was given.
-   */
-  const sending = new Set<ServerResponse>();
-  const registers = [renderer.selfRegistry];
-  new Gauge({
-    name: 'docker_fleet_exporter_web_requests_in_flight',
-    help: '/metrics and /probe requests being answered (limited by --web.max-requests).',
-    registers,
-    collect() {
-      this.set(inFlight);
-    },
-  });
-  const rejected = new Counter({
-    name: 'docker_fleet_exporter_web_requests_rejected_total',
-    help: '/metrics and /probe requests answered 503 because --web.max-requests were in flight.',
-    registers,
-  });
-  const writeTimeouts = new Counter({
-    name: 'docker_fleet_exporter_web_write_timeouts_total',
-    help: 'Responses cut off because the client had not taken them within --web.write-timeout.',
-    registers,
-  });
-  const evicted = new Counter({
-    name: 'docker_fleet_exporter_web_slow_readers_evicted_total',
-    help: 'Responses cut off because --web.max-requests responses were being sent and this one had been sending longest.',
-    registers,
-  });
-
-  /** Makes room to send one more response: cuts off the longest-sending one at the limit. */
-  function startSending(req: IncomingMessage, res: ServerResponse): void {
-    if (limits.maxRequests > 0 && sending.size >= limits.maxRequests) {
-      const oldest = sending.values().next().value!;
-      sending.delete(oldest);
-      evicted.inc();
-      log.debug({ url: req.url }, `${limits.maxRequests} responses being sent (--web.max-requests); cut off the one sending longest`);
-      oldest.destroy();
-    }
-    sending.add(res);
-    res.once('close', () => sending.delete(res));
-  }
-
-  /** Cut the connection of a client that has not taken the whole response in time. */
-  function armWriteDeadline(req: IncomingMessage, res: ServerResponse): void {
-    if (limits.writeTimeoutMs <= 0) return;
-    const timer = setTimeout(() => {
-      writeTimeouts.inc();
-      log.debug({ url: req.url, remote: req.socket.remoteAddress }, `client did not take the response within ${formatDuration(limits.writeTimeoutMs)}; disconnected`);
-      res.destroy();
-    }, limits.writeTimeoutMs);
-    const clear = () => clearTimeout(timer);
-    res.once('finish', clear);
-    res.once('close', clear);
-  }
-
-  function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string | readonly Buffer[]): void {
-    if (res.destroyed) return; // the client left while we rendered
-    armWriteDeadline(req, res);
-    const chunks = typeof body === 'string' ? [Buffer.from(body)] : body;
-    let length = 0;
-    for (const chunk of chunks) length += chunk.length;
-    res.writeHead(status, { 'content-type': type, 'content-length': length });
-    // HEAD: the headers GET would get, no body
-    if (req.method !== 'HEAD') for (const chunk of chunks) res.write(chunk);
-    res.end();
-  }
+  const { log, limits: config, web } = deps;
+  const router = new Router(routeTable(deps.telemetryPath));
+  // read at each self-metrics scrape, by when `limits` exists
+  const webMetrics = registerWebMetrics(deps.renderer.selfRegistry, () => limits.inFlight);
+  const limits = new RequestLimits(config.maxRequests, webMetrics, log);
+  const respond = new Responder(config.writeTimeoutMs, webMetrics, log);
+  const handlers = createHandlers({ ...deps, respond, startSending: (req, res) => limits.startSending(req, res) });
+  const text = (req: IncomingMessage, res: ServerResponse, status: number, body: string) => respond.send(req, res, status, TEXT, body);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (web?.tlsEnabled && connectionTls(req.socket) !== web.tlsForConnection()) {
@@ -156,78 +77,28 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       return;
     }
     const target = parseRequestTarget(req.url ?? '');
-    if (target === undefined) return send(req, res, 400, TEXT, '400 bad request: invalid request target\n');
+    if (target === undefined) return text(req, res, 400, '400 bad request: invalid request target\n');
     const { path, query } = target;
-    if (!routes.has(path) && !path.startsWith(HOST_PAGE)) return send(req, res, 404, TEXT, `404 not found: ${path}\n`);
-    const methods = path === RELOAD ? RELOAD_METHODS : READ;
-    if (!methods.includes(req.method ?? '')) {
-      res.setHeader('allow', methods.join(', '));
-      return send(req, res, 405, TEXT, `405 method not allowed: ${req.method}\n`);
+    const matched = router.match(path);
+    if (matched === undefined) return text(req, res, 404, `404 not found: ${path}\n`);
+    const { name, route } = matched;
+    if (!(route.methods as readonly string[]).includes(req.method ?? '')) {
+      res.setHeader('allow', route.methods.join(', '));
+      return text(req, res, 405, `405 method not allowed: ${req.method}\n`);
     }
-    if (HEALTHY.has(path)) return send(req, res, 200, TEXT, 'ok\n');
-    if (web !== undefined) {
+    if (route.auth && web !== undefined) {
       const verdict = await guard(web, req, res);
-      if (!verdict.pass) return send(req, res, verdict.status, TEXT, verdict.body);
+      if (!verdict.pass) return text(req, res, verdict.status, verdict.body);
     }
-    if (path === '/-/ready') return deps.isReady() ? send(req, res, 200, TEXT, 'ready\n') : send(req, res, 503, TEXT, '503 service unavailable: not ready\n');
-    if (path === '/') return send(req, res, 200, HTML, overviewPage(version, fleet.lastServed(), Date.now() / 1000, telemetryPath));
-    if (path.startsWith(HOST_PAGE)) {
-      const name = path.slice(HOST_PAGE.length);
-      const row = fleet.lastServed().find((r) => r.name === name);
-      if (!row) return send(req, res, 404, TEXT, `404 not found: no host ${JSON.stringify(name)}\n`);
-      return send(req, res, 200, HTML, hostPage(version, row, Date.now() / 1000));
-    }
-    if (path === '/sd') {
-      const address = exporterAddress(req.headers.host, req.socket.localAddress, req.socket.localPort);
-      const hosts = fleet.hosts().map((h) => ({ name: h.name, url: h.url, labels: h.labels, source: h.context === undefined ? 'config' as const : 'docker_context' as const }));
-      return send(req, res, 200, SD_CONTENT_TYPE, serviceDiscoveryBody(hosts, address));
-    }
-    if (path === RELOAD) {
-      req.resume(); // a body, if any, says nothing
-      if (isCrossOrigin(req.headers, web?.tlsEnabled === true)) return send(req, res, 403, TEXT, '403 forbidden: the request\'s Origin is not this server: a reload from another site\'s page is refused\n');
-      const result = await deps.reload('HTTP');
-      return result.ok ? send(req, res, 200, TEXT, 'configuration reloaded\n') : send(req, res, 400, TEXT, `configuration not reloaded:\n${result.errors.map((e) => `  - ${e}\n`).join('')}`);
-    }
-
-    let host: string | undefined;
-    if (path === '/probe') {
-      host = query.get('target') ?? undefined;
-      if (!host) return send(req, res, 400, TEXT, 'missing ?target=<host name>\n');
-      if (!fleet.has(host)) {
-        const shard = fleet.shardServing(host);
-        if (shard !== undefined) {
-          return send(req, res, 400, TEXT, `target ${JSON.stringify(host)} is in shard ${shard.index} of ${shard.count}: another replica serves it (this one is shard ${fleet.shard.index})\n`);
-        }
-        return send(req, res, 400, TEXT, `unknown target ${JSON.stringify(host)}; configured hosts: ${fleet.names().join(', ')}\n`);
+    let release = NO_SLOT;
+    if (route.counted) {
+      const slot = limits.admit(req, res);
+      if (slot === undefined) {
+        return text(req, res, 503, `503 service unavailable: ${limits.max} requests to /metrics and /probe are in flight already (--web.max-requests); try again later\n`);
       }
+      release = slot;
     }
-    if (limits.maxRequests > 0 && inFlight >= limits.maxRequests) {
-      rejected.inc();
-      log.debug({ url: req.url, inFlight }, 'too many requests in flight; answered 503');
-      return send(req, res, 503, TEXT, `503 service unavailable: ${limits.maxRequests} requests to /metrics and /probe are in flight already (--web.max-requests); try again later\n`);
-    }
-    inFlight++;
-    let collecting = true;
-    const done = (): void => {
-      if (collecting) inFlight--;
-      collecting = false;
-    };
-    res.once('close', done);
-    const snapshots = await fleet.scrape(host);
-    if (res.destroyed) return; // the client left while its scrape ran: nothing to render for it
-    const lease = host === undefined
-      ? bodies.acquire('/metrics', snapshots, () => renderer.renderBody(snapshots, true))
-      : bodies.acquire(`/probe?target=${host}`, snapshots, () => renderer.renderBody(snapshots, false));
-    res.once('close', lease.release);
-    const body = await lease.body;
-    done();
-    if (res.destroyed) return;
-    startSending(req, res);
-    res.setHeader('vary', 'Accept-Encoding');
-    if (!acceptsGzip(req.headers['accept-encoding'])) return send(req, res, 200, CONTENT_TYPE, body);
-    armWriteDeadline(req, res);
-    res.setHeader('content-type', CONTENT_TYPE);
-    await sendGzip(res, body, req.method === 'HEAD');
+    await handlers[name]({ req, res, path, query, release });
   }
 
   const server = createServer(
@@ -237,7 +108,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       handle(req, res).catch((err: unknown) => {
         // a bug of ours, never something a client sent: those are answered above
         log.error({ err: errorMessage(err), url: req.url }, 'request failed');
-        if (!res.headersSent) send(req, res, 500, TEXT, 'internal error\n');
+        if (!res.headersSent) text(req, res, 500, 'internal error\n');
         else res.destroy();
       });
     },
@@ -246,3 +117,5 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   server.on('connection', (socket) => socket.setTimeout(server.requestTimeout));
   return server;
 }
+
+const NO_SLOT = (): void => {};

@@ -72,6 +72,12 @@ export function resolve<F extends Fields>(s: Section<F>, data: Record<string, un
   return out as ValueOf<Section<F>>;
 }
 
+/** A section without data: its defaults, and the flags' values over them (a default never fails its check). */
+export function defaultsOf<F extends Fields>(s: Section<F>, flags: FlagValues = new Map()): ValueOf<Section<F>> {
+  const context: ContextFor = (issues, key) => ({ env: {}, resolvePath: (p) => p, warn: (message) => issues.warn(key, message), at: issues.at(key) });
+  return resolve(s, {}, flags, Issues.root(), context);
+}
+
 /** Every key given in `raw` passed its check (a failed one is absent from `value`). */
 export function allGivenPassed(raw: Record<string, unknown>, s: Section, value: Record<string, unknown>): boolean {
   return [...entriesByFileKey(s)].every(([key, { name }]) => raw[key] === undefined || raw[key] === null || value[name] !== undefined);

@@ -1,10 +1,24 @@
 // tcp://host[:port]: a remote daemon on TCP, plain or with mutual TLS (its `tls` block).
+import fs from 'node:fs';
 import { Agent as HttpAgent, type AgentOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import path from 'node:path';
 import { checkPassphrase, given, type ValueOf } from '../schema/fields.ts';
+import { unprotected, unreadable } from '../schema/files.ts';
 import { allGivenPassed, compact } from '../schema/walk.ts';
+import { errorCode } from '../util/errors.ts';
 import { loadTlsContext, TLS, type TlsFiles } from './tls-material.ts';
-import { keepAliveOptions, sideAgents, type Transport, type TransportBlock, type TransportDescriptor } from './types.ts';
+import {
+  keepAliveOptions,
+  sideAgents,
+  type ContextBlock,
+  type DockerContextInput,
+  type DockerEnvContext,
+  type DockerEnvResult,
+  type Transport,
+  type TransportBlock,
+  type TransportDescriptor,
+} from './types.ts';
 import { parseAuthority } from './url.ts';
 
 /** Port defaults as in the docker CLI. */
@@ -49,6 +63,8 @@ export const tcpTransport: TransportDescriptor<TcpEndpoint> = {
     const r = parseAuthority('tcp', rest, { user: 'none', defaultPort: tls ? TCP_TLS_PORT : TCP_PORT, pathError: 'tcp:// URLs take no path' });
     return r.ok ? { ok: true, value: { kind: 'tcp', host: r.value.host, port: r.value.port } } : r;
   },
+  fromDockerEnv: tcpFromDockerEnv,
+  fromContext: tcpFromContext,
   // the secure context is made once (createTcpTransport)
   loadedFiles: ({ tls }) => (tls === undefined ? [] : [tls.ca, tls.cert, tls.key, tls.passphraseFile].filter((f): f is string => f !== undefined)),
   create(name, endpoint, { log, maxInFlight, env }) {
@@ -56,6 +72,60 @@ export const tcpTransport: TransportDescriptor<TcpEndpoint> = {
     return createTcpTransport(endpoint.host, endpoint.port, endpoint.tls, maxInFlight, env);
   },
 };
+
+const TLS_FILES = ['ca', 'cert', 'key'] as const;
+
+/**
+ * DOCKER_HOST=tcp://...: plain TCP; with DOCKER_TLS_VERIFY non-empty (as the docker CLI reads
+ * it), mutual TLS with ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH (default ~/.docker).
+ */
+function tcpFromDockerEnv(url: TcpEndpoint, { env, home }: DockerEnvContext): DockerEnvResult<TcpEndpoint> {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const tlsVerify = env['DOCKER_TLS_VERIFY'];
+  if (tlsVerify === undefined || tlsVerify === '') {
+    warnings.push('DOCKER_HOST: tcp:// without DOCKER_TLS_VERIFY: the Docker API is reachable unauthenticated and unencrypted');
+    return { endpoint: { ...url }, errors, warnings };
+  }
+  const certPath = env['DOCKER_CERT_PATH'];
+  const given = certPath !== undefined && certPath !== '';
+  const dir = given ? certPath : path.join(home, '.docker');
+  const source = given ? 'DOCKER_CERT_PATH' : 'DOCKER_TLS_VERIFY (certificates from ~/.docker; set DOCKER_CERT_PATH)';
+  const need = (file: string): string => {
+    const problem = unreadable(file);
+    if (problem !== undefined) errors.push(`${source}: ${problem}`);
+    return file;
+  };
+  const tls = { ca: need(path.join(dir, 'ca.pem')), cert: need(path.join(dir, 'cert.pem')), key: need(path.join(dir, 'key.pem')), insecureSkipVerify: false };
+  if (errors.length === 0) {
+    const loaded = loadTlsContext(tls, env);
+    if (!loaded.ok) for (const p of loaded.problems) errors.push(`${source}: ${p.message}`);
+    const warning = unprotected(tls.key, 'private key');
+    if (warning !== undefined) warnings.push(`${source}: ${warning}`);
+  }
+  return { endpoint: { ...url, tls }, errors, warnings };
+}
+
+/**
+ * A tcp:// context: TLS when the store holds TLS files or SkipTLSVerify is set, as the docker
+ * CLI decides (cli/context/docker/load.go tlsConfig); SkipTLSVerify is insecure_skip_verify; no
+ * files and no SkipTLSVerify is plain TCP.
+ */
+function tcpFromContext({ name, tlsDir, skipTlsVerify }: DockerContextInput): ContextBlock {
+  const tls: Record<string, unknown> = {};
+  for (const f of TLS_FILES) {
+    const pem = path.join(tlsDir, `${f}.pem`);
+    try {
+      fs.accessSync(pem);
+      tls[f] = pem;
+    } catch (err) {
+      const code = errorCode(err, 'error');
+      if (code !== 'ENOENT') return { ok: false, file: pem, message: `context "${name}": cannot read ${pem} (${code})` };
+    }
+  }
+  if (skipTlsVerify) tls['insecure_skip_verify'] = true;
+  return Object.keys(tls).length > 0 ? { ok: true, block: tls } : { ok: true };
+}
 
 /**
  * The TLS material lives in the agent, loaded once into one secure context, so every request of

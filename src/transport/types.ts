@@ -1,6 +1,6 @@
 import type { Agent, AgentOptions } from 'node:http';
 import type { Logger } from '../log.ts';
-import type { ConnectionStats } from '../model.ts';
+import type { ConnectionMetricNames, ConnectionStats } from '../model.ts';
 import type { FieldContext, Fields, Section, ValueOf } from '../schema/fields.ts';
 import type { Issues } from '../schema/issues.ts';
 
@@ -97,7 +97,42 @@ export interface TransportDescriptor<E extends { kind: string } = { kind: string
    * contents change (files read at each connection, as ssh's, need not be named).
    */
   loadedFiles?(endpoint: E): string[];
+  /**
+   * The default host, when DOCKER_HOST names this scheme: its block from the variables the docker
+   * CLI reads beside it (DOCKER_CERT_PATH, SSH_AUTH_SOCK...). Absent: DOCKER_HOST may not name it.
+   */
+  fromDockerEnv?(url: U, ctx: DockerEnvContext): DockerEnvResult<E>;
+  /**
+   * A context of the docker CLI's store with this scheme: its hosts[] block (config file
+   * spelling; none: plain), or the file that could not be read. Absent: it never has a block.
+   */
+  fromContext?(ctx: DockerContextInput): ContextBlock;
+  /** Transports that keep a connection (their Transport has stats()): the names of its metrics. */
+  readonly connectionMetrics?: ConnectionMetricNames;
   /** The endpoint without its block from what follows "scheme://"; `blockGiven` may change defaults (tcp's port). */
   parseUrl(rest: string, blockGiven: boolean): UrlResult<U>;
   create(name: string, endpoint: E, deps: TransportDeps): Transport;
+}
+
+export interface DockerEnvContext {
+  env: NodeJS.ProcessEnv;
+  /** $HOME, else the user's home */
+  home: string;
+}
+
+/** Errors and warnings name the variable they come from. */
+export type DockerEnvResult<E> = { endpoint: E; errors: string[]; warnings: string[] };
+
+export type ContextBlock = { ok: true; block?: Record<string, unknown> } | { ok: false; file: string; message: string };
+
+export interface DockerContextInput {
+  /** the context's name */
+  name: string;
+  /** where the store keeps the context's TLS files: <store>/contexts/tls/<sha256 of the name>/docker */
+  tlsDir: string;
+  /** Endpoints.docker.SkipTLSVerify */
+  skipTlsVerify: boolean;
+  /** this transport's block as docker_contexts gives it for every context of its scheme */
+  given?: Record<string, unknown>;
+  homeDir: string;
 }

@@ -13,6 +13,7 @@ export const unixTransport: TransportDescriptor<UnixEndpoint> = {
     if (!rest.startsWith('/') || rest === '/') return { ok: false, error: 'unix:// needs an absolute socket path, e.g. unix:///var/run/docker.sock' };
     return { ok: true, value: { kind: 'unix', socketPath: rest } };
   },
+  fromDockerEnv: (endpoint) => ({ endpoint, errors: [], warnings: [] }),
   create: (_name, endpoint, { maxInFlight }) => createUnixTransport(endpoint.socketPath, maxInFlight),
 };
 

@@ -119,6 +119,21 @@ describe('DaemonClient (dockerode)', () => {
     }
   });
 
+  test('dockerode\'s own info() and getEvents() take a body of any size whole (why DaemonClient dials its modem)', async () => {
+    const docker = createDockerode({ protocol: 'http:', socketPath: unix.socketPath! }, new Agent({ keepAlive: false }));
+    const big = JSON.stringify({ message: 'x'.repeat(2 * 1024 * 1024) });
+    const remove = [unix.addFault({ kind: 'info', body: big }), unix.addFault({ kind: 'events', status: 403, body: big })];
+    try {
+      // a 200 body: buffered and JSON.parsed, past any cap
+      const info = (await docker.info()) as { message: string };
+      assert.equal(info.message.length, 2 * 1024 * 1024);
+      // a status it does not list: the error body is read whole to build the message
+      await assert.rejects(docker.getEvents({}), (err: Error) => err.message.length > 2 * 1024 * 1024);
+    } finally {
+      for (const r of remove) r();
+    }
+  });
+
   test('close() aborts what is in flight, as shutdown does', async () => {
     const agent = new Agent({ keepAlive: true });
     const client = new DaemonClient(createDockerode({ protocol: 'http:', socketPath: unix.socketPath! }, agent));

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import type { SshOptions } from '../../src/transport/ssh/options.ts';
-import type { SshEndpoint } from '../../src/transport/ssh/options.ts';
+import { SSH_METRICS, type SshEndpoint } from '../../src/transport/ssh/options.ts';
 import { createSshTransport } from '../../src/transport/ssh/tunnel.ts';
 import type { Transport } from '../../src/transport/types.ts';
 import { startFakeEngine, type FakeEngine } from '../support/fake-engine.ts';
@@ -121,7 +121,7 @@ describe('ssh transport (real sshd)', () => {
     assert.equal(t.stats!().connected, false, 'lazy: no connection before the first request');
     const res = await get(t, '/_ping');
     assert.deepEqual(res, { status: 200, body: 'OK' });
-    assert.deepEqual(t.stats!(), { connected: true, connects: 1, reconnects: 0, failures: 0, lastError: undefined });
+    assert.deepEqual(t.stats!(), { names: SSH_METRICS, connected: true, connects: 1, reconnects: 0, failures: 0, lastError: undefined });
   });
 
   test('a 50-container probe uses ONE ssh connection; the next probe reuses the channels', T, async () => {

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { createExporter } from '../../src/app.ts';
+import { defaultHost } from '../../src/config/defaults.ts';
+import { contextId, readDockerContexts } from '../../src/config/docker-contexts.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { registerTransport } from '../../src/transport/index.ts';
 import { startFakeEngine } from '../support/fake-engine.ts';
@@ -52,9 +54,31 @@ test('the exporter reaches a daemon through it', async () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assert.match(text, /^docker_host_up\{host="f"\} 1$/m);
     assert.match(text, /^docker_container_running_state\{host="f",name="web"\} 1$/m);
+    // its connection's series under its own names, never as docker_ssh_*
+    assert.match(text, /^# HELP docker_fake_connected Whether the fake link to the host is connected \(fake:\/\/ hosts only\)\.$/m);
+    assert.match(text, /^docker_fake_connects_total\{host="f"\} 7$/m);
+    assert.doesNotMatch(text, /^docker_ssh_/m);
     assert.deepEqual(created.map((c) => c.name), ['f']);
   } finally {
     await exporter.close();
     await engine.close();
   }
+});
+
+test('DOCKER_HOST may name it: the default host is read by its descriptor, not taken for ssh://', () => {
+  const r = defaultHost({ DOCKER_HOST: 'fake:///run/d.sock', FAKE_GREETING: 'hey', HOME: tmp });
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual(r.host.endpoint, { kind: 'fake', socketPath: '/run/d.sock', fake: { greeting: 'hey' } });
+});
+
+test('a docker context of its scheme gets its block from the descriptor', () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'store-'));
+  for (const name of ['lab', 'lab2']) {
+    const meta = path.join(dir, 'contexts', 'meta', contextId(name));
+    fs.mkdirSync(meta, { recursive: true });
+    fs.writeFileSync(path.join(meta, 'meta.json'), JSON.stringify({ Name: name, Endpoints: { docker: { Host: 'fake:///run/lab.sock' } } }));
+  }
+  const read = (blocks?: Record<string, Record<string, unknown>>) => readDockerContexts({ dir, include: ['lab'], exclude: [], homeDir: tmp, ...(blocks ? { blocks } : {}) });
+  assert.deepEqual(read().hosts.map((h) => h.item), [{ name: 'lab', url: 'fake:///run/lab.sock', fake: { greeting: 'lab' } }]);
+  assert.deepEqual(read({ fake: { greeting: 'hi' } }).hosts.map((h) => h.item), [{ name: 'lab', url: 'fake:///run/lab.sock', fake: { greeting: 'hi' } }]);
 });

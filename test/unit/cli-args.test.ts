@@ -115,7 +115,7 @@ describe('parseCliArgs', () => {
     assert.match(errorOf(['--web.listen-address=:1', '--web.listen-address=nope']), /^--web\.listen-address: "nope"/);
     assert.match(errorOf([], { DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: ':1,9417' }), /^DOCKER_FLEET_EXPORTER_WEB_LISTEN_ADDRESS: "9417"/);
     assert.equal(errorOf(['--web.telemetry-path=metrics']), '--web.telemetry-path: "metrics" must be a path starting with "/" (no query, no spaces)');
-    assert.equal(errorOf(['--web.telemetry-path=/probe']), '--web.telemetry-path: "/probe" is served by the exporter already (/, /probe, /-/healthy, /-/ready, /healthz)');
+    assert.equal(errorOf(['--web.telemetry-path=/probe']), '--web.telemetry-path: "/probe" is served by the exporter already (/probe, /sd, /-/healthy, /healthz, /-/ready, /-/reload, /, /hosts/<name>)');
     assert.equal(errorOf(['--log.format=text']), '--log.format: "text" is not one of logfmt, json');
     assert.equal(errorOf([], { DOCKER_FLEET_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: 'yes' }), 'DOCKER_FLEET_EXPORTER_WEB_DISABLE_EXPORTER_METRICS: "yes" is not true or false');
     assert.equal(errorOf(['--web.config.file=']), '--web.config.file: must not be empty');

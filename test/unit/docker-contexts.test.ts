@@ -76,12 +76,12 @@ describe('Docker context store', () => {
 
   test('ssh contexts take the block\'s ssh settings; its own host key setting replaces the default known_hosts', () => {
     const dir = store([{ name: 'a', host: 'ssh://u@a' }, { name: 'b', host: 'unix:///b.sock' }]);
-    const withKey = read(dir, { ssh: { identity_file: '/keys/id', known_hosts: '/etc/kh' }, labels: { dc: 'eu' } });
+    const withKey = read(dir, { blocks: { ssh: { identity_file: '/keys/id', known_hosts: '/etc/kh' } }, labels: { dc: 'eu' } });
     assert.deepEqual(withKey.hosts.map((h) => h.item), [
       { name: 'a', url: 'ssh://u@a', labels: { dc: 'eu' }, ssh: { identity_file: '/keys/id', known_hosts: '/etc/kh' } },
       { name: 'b', url: 'unix:///b.sock', labels: { dc: 'eu' } }, // no ssh block on a unix host
     ]);
-    const fingerprint = read(dir, { ssh: { host_key_fingerprint: 'SHA256:x' } });
+    const fingerprint = read(dir, { blocks: { ssh: { host_key_fingerprint: 'SHA256:x' } } });
     assert.deepEqual(fingerprint.hosts[0]!.item['ssh'], { host_key_fingerprint: 'SHA256:x' });
   });
 

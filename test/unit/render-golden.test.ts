@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { MetricsRenderer } from '../../src/metrics/renderer.ts';
 import type { ContainerDisk, ContainerSnapshot, ContainerState, DiskSnapshot, HostSnapshot } from '../../src/model.ts';
+import { SSH_METRICS } from '../../src/transport/ssh/options.ts';
 import { newHistogram, observe } from '../../src/util/histogram.ts';
 import { F, FIELD_COUNT } from '../../src/stats/layout.ts';
 
@@ -112,7 +113,7 @@ function host(h: number): HostSnapshot {
     host: h % 3 ? `host-${h}` : `hôst-${h}.example:2376`,
     labels: h % 2 ? { dc: 'eu-1', team: 'ops "core"' } : {},
     up: h !== 5, info, containers, snapshotAgeSeconds: containers ? h * 1.5 : NaN, containerCount: containers?.length ?? 0, lastSuccess: h === 5 ? NaN : 1.8e9, lastDurationSeconds: 0.5, counters,
-    ...(h % 4 === 1 ? { transport: { connected: h % 8 === 1, connects: 3, reconnects: 2, failures: 1 } } : {}),
+    ...(h % 4 === 1 ? { transport: { names: SSH_METRICS, connected: h % 8 === 1, connects: 3, reconnects: 2, failures: 1 } } : {}),
     ...(disk(h, containers) ? { disk: disk(h, containers)! } : {}),
   };
 }

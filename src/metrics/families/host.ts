@@ -1,11 +1,11 @@
 // Per-host and probe metrics: always on. The seed's probe metrics, each now labelled by host.
-import { DISK_DROPPED, DISK_TYPES, type DiskTotals, type Histogram, type HostSnapshot } from '../../model.ts';
+import { DISK_DROPPED, DISK_TYPES, type ConnectionMetricNames, type ConnectionStats, type DiskTotals, type Histogram, type HostSnapshot } from '../../model.ts';
 import { MAX_INTERFACES } from '../../stats/layout.ts';
 import { escapeLabelValue, formatValue, labelText, type Exposition } from '../exposition.ts';
 import { writePerHost, type FamilyDescriptor, type PerHostMetric } from '../family.ts';
 import { hostLabels } from '../label-cache.ts';
 
-const METRICS: readonly PerHostMetric<HostSnapshot>[] = [
+const PROBE_METRICS: readonly PerHostMetric<HostSnapshot>[] = [
   { name: 'docker_host_up', type: 'gauge', help: 'Whether the probe of the Docker daemon serving this scrape succeeded (1) or not (0); 0 while a late host is served its last snapshot.', value: (h) => (h.up ? 1 : 0) },
   { name: 'docker_host_snapshot_age_seconds', type: 'gauge', help: 'Age of the container data served for the host: about 0 from a fresh probe, more while a late host is served its last snapshot; absent when none is served.', value: (h) => h.snapshotAgeSeconds },
   { name: 'machine_cpu_cores', type: 'gauge', help: 'Number of CPU cores of the Docker host, as the daemon reports (NCPU).', value: (h) => h.info?.ncpu ?? NaN },
@@ -16,11 +16,32 @@ const METRICS: readonly PerHostMetric<HostSnapshot>[] = [
   { name: 'docker_probe_late_completions_total', type: 'counter', help: 'Probes that finished in the background after their scrape had been served without them.', value: (h) => h.counters.lateProbes },
   { name: 'docker_probe_dropped_interfaces_total', type: 'counter', help: `Network interfaces left out of container stats beyond the cap of ${MAX_INTERFACES} per container, summed over probes.`, value: (h) => h.counters.droppedInterfaces },
   { name: 'docker_probe_successfully_completed_time', type: 'gauge', help: 'When the last Docker probe was successfully completed, unix seconds.', value: (h) => h.lastSuccess },
-  { name: 'docker_ssh_connected', type: 'gauge', help: 'Whether the SSH tunnel to the host is connected (ssh:// hosts only).', value: (h) => (h.transport ? (h.transport.connected ? 1 : 0) : NaN) },
-  { name: 'docker_ssh_connects_total', type: 'counter', help: 'SSH connections established to the host (ssh:// hosts only).', value: (h) => h.transport?.connects ?? NaN },
-  { name: 'docker_ssh_reconnects_total', type: 'counter', help: 'SSH reconnections after a dropped connection (ssh:// hosts only).', value: (h) => h.transport?.reconnects ?? NaN },
-  { name: 'docker_ssh_failures_total', type: 'counter', help: 'Failed SSH connection attempts (ssh:// hosts only).', value: (h) => h.transport?.failures ?? NaN },
-  // From the host's last GET /system/df, run in the background every collection.disk_interval.
+];
+
+/**
+ * Each transport that keeps a connection (ssh) names its own series (ConnectionMetricNames);
+ * a host has them under its transport's names only.
+ */
+function connectionMetrics(n: ConnectionMetricNames): readonly PerHostMetric<ConnectionStats | undefined>[] {
+  let metrics = CONNECTION_METRICS.get(n);
+  if (metrics === undefined) CONNECTION_METRICS.set(n, (metrics = connectionMetricsOf(n)));
+  return metrics;
+}
+
+/** made once per transport's names (a constant of its descriptor), not at every render */
+const CONNECTION_METRICS = new WeakMap<ConnectionMetricNames, readonly PerHostMetric<ConnectionStats | undefined>[]>();
+
+function connectionMetricsOf(n: ConnectionMetricNames): readonly PerHostMetric<ConnectionStats | undefined>[] {
+  return [
+    { name: `${n.prefix}_connected`, type: 'gauge', help: `Whether the ${n.connection} to the host is connected (${n.hosts}).`, value: (c) => (c ? (c.connected ? 1 : 0) : NaN) },
+    { name: `${n.prefix}_connects_total`, type: 'counter', help: `${n.what} connections established to the host (${n.hosts}).`, value: (c) => c?.connects ?? NaN },
+    { name: `${n.prefix}_reconnects_total`, type: 'counter', help: `${n.what} reconnections after a dropped connection (${n.hosts}).`, value: (c) => c?.reconnects ?? NaN },
+    { name: `${n.prefix}_failures_total`, type: 'counter', help: `Failed ${n.what} connection attempts (${n.hosts}).`, value: (c) => c?.failures ?? NaN },
+  ];
+}
+
+// From the host's last GET /system/df, run in the background every collection.disk_interval.
+const DISK_METRICS: readonly PerHostMetric<HostSnapshot>[] = [
   { name: 'docker_host_images', type: 'gauge', help: 'Images on the host (docker system df TOTAL), from its last disk usage walk.', value: (h) => h.disk?.usage?.totals.images.count ?? NaN },
   { name: 'docker_host_dangling_images', type: 'gauge', help: 'Images with no tag and no digest (<none>:<none>), from the host\'s last disk usage walk.', value: (h) => h.disk?.usage?.danglingImages ?? NaN },
   { name: 'docker_host_volumes', type: 'gauge', help: 'Volumes on the host (docker system df TOTAL), from its last disk usage walk.', value: (h) => h.disk?.usage?.totals.volumes.count ?? NaN },
@@ -63,7 +84,14 @@ export const hostFamily: FamilyDescriptor = {
 
 function collect(hosts: readonly HostSnapshot[], out: Exposition): void {
   const labels = hosts.map(hostLabels);
-  writePerHost(out, METRICS, hosts, labels);
+  writePerHost(out, PROBE_METRICS, hosts, labels);
+  const transports = new Map<string, ConnectionMetricNames>();
+  for (const h of hosts) if (h.transport && !transports.has(h.transport.names.prefix)) transports.set(h.transport.names.prefix, h.transport.names);
+  for (const names of transports.values()) {
+    const stats = hosts.map((h) => (h.transport?.names.prefix === names.prefix ? h.transport : undefined));
+    writePerHost(out, connectionMetrics(names), stats, labels);
+  }
+  writePerHost(out, DISK_METRICS, hosts, labels);
   out.family('docker_host_info', 'gauge', 'Docker daemon facts; the value is always 1.');
   hosts.forEach((h, i) => {
     const info = h.info;

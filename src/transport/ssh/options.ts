@@ -1,6 +1,7 @@
 // An ssh:// host's `ssh` block: its keys declared once, and the rules between them.
 import { bool, checkPassphrase, duration, file, given, optionalText, passphraseFields, section, text, type ValueOf } from '../../schema/fields.ts';
 import { compact } from '../../schema/walk.ts';
+import type { ConnectionMetricNames } from '../../model.ts';
 import type { TransportBlock } from '../types.ts';
 
 /** OpenSSH's `ssh-keygen -lf` form: 32 bytes of SHA-256 as unpadded base64 (43 chars; the last
@@ -25,6 +26,9 @@ export const SSH = section({
 
 /** The `ssh` block as the transport uses it. */
 export type SshOptions = ValueOf<typeof SSH>;
+
+/** The SSH connection's series keep the names dashboards know: docker_ssh_connected... */
+export const SSH_METRICS: ConnectionMetricNames = { prefix: 'docker_ssh', what: 'SSH', connection: 'SSH tunnel', hosts: 'ssh:// hosts only' };
 
 export type SshEndpoint = { kind: 'ssh'; user: string; host: string; port: number; ssh: SshOptions };
 

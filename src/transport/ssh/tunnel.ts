@@ -10,7 +10,7 @@ import { keepAliveOptions, sideAgents, type Transport } from '../types.ts';
 import { loadSshAuth, type IdentityCache, type SshAuth } from './auth.ts';
 import { ChannelSocket } from './channel-socket.ts';
 import { loadHostKeyPolicy, type HostKeyPolicy } from './host-key.ts';
-import type { SshEndpoint } from './options.ts';
+import { SSH_METRICS, type SshEndpoint } from './options.ts';
 import { Slots } from './slots.ts';
 
 const { Client } = ssh2;
@@ -112,7 +112,7 @@ class SshTunnel {
    * as `connected` false, then as a reconnect or as failures).
    */
   stats(): ConnectionStats {
-    return { connected: this.state.kind === 'up', ...this.counters, lastError: this.lastError };
+    return { names: SSH_METRICS, connected: this.state.kind === 'up', ...this.counters, lastError: this.lastError };
   }
 
   private makeAgent(maxInFlight: number): Agent {
