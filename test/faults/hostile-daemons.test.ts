@@ -22,8 +22,10 @@ function mountsBody(host: string, n: number): string {
   return `${JSON.stringify({ LayersSize: 1, Images: [], Containers: [{ Id: containerId(`${host}-a`), State: 'running', SizeRw: 1, Mounts: mounts }], Volumes: [], BuildCache: [] })}\n`;
 }
 
-// Walks every second: the df faults are read several times while the faults are on.
+// Walks every second: the df faults are read several times while the faults are on. The
+// warm-up outlasts the first interval, so the good host's disk series are in the reference.
 const DF = { disk_interval: '1s' };
+const DF_WARM_MS = 1500;
 // Longer than the other scenarios: an event stream is cut and reopened under them (backoff
 // from 1 s), and a df body at the cap takes a walk ~5 s to arrive from the fake.
 const EVENT_MS = 5000;
@@ -51,6 +53,7 @@ faultScenarios([
   {
     title: '/system/df with 60,000 mounts in one container',
     collection: DF,
+    warmMs: DF_WARM_MS,
     faultMs: EVENT_MS,
     bad: [host('mounts', [{ kind: 'df', body: mountsBody('mounts', 60_000) }])],
     defects: { healthz: 'disk usage: names.includes() per mount is quadratic' },
@@ -58,6 +61,7 @@ faultScenarios([
   {
     title: '/system/df at the body cap, of empty items',
     collection: DF,
+    warmMs: DF_WARM_MS,
     faultMs: DF_CAP_MS,
     bad: [host('df-cap', [{ kind: 'df', repeatBody: { head: '{"Containers":[', unit: '{},', tail: '{}]}\n', bytes: BODY_CAPS.df } }])],
     defects: { rss: 'disk usage: the body is held and JSON.parsed whole', healthz: 'disk usage: the body is JSON.parsed whole on the main thread' },

@@ -55,6 +55,12 @@ export interface FaultScenario {
   scrapes?: number;
   /** the faults stay on at least this long; default MIN_FAULT_MS */
   faultMs?: number;
+  /**
+   * The warm-up's last two scrapes (the reference and the RSS baseline) wait until this long
+   * after the exporter started: with a short disk_interval, the good host's first walk lands at
+   * a random point of its first interval, and its series belong in the reference.
+   */
+  warmMs?: number;
   /** per check, the defect a failure most likely is */
   defects?: Partial<Record<CheckName, string>>;
 }
@@ -196,8 +202,13 @@ async function runScenario(s: FaultScenario, dir: string, good: Daemons, badDaem
   let lastBody: string | undefined;
   try {
     // warm-up: every daemon healthy; the reference and the baseline come from the last scrapes
+    const started = performance.now();
     for (let i = 0; i < WARM_SCRAPES; i++) {
-      if (i === WARM_SCRAPES - 2) exp.resetPeak();
+      if (i === WARM_SCRAPES - 2) {
+        const wait = (s.warmMs ?? 0) - (performance.now() - started);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        exp.resetPeak();
+      }
       const out = await scrapeOnce(exp, state, undefined, []);
       // /healthz is timed from the end of the first scrape on: before it, the process is still
       // starting (worker threads, first connections, JIT) and answers in up to ~250 ms
