@@ -1,6 +1,6 @@
 // The dashboard's queries as Grafana runs them: every target of every panel (rows included),
 // with the template variables substituted. Used by the tests to check and evaluate them.
-import type { Dashboard, Panel } from './dashboard.ts';
+import type { Dashboard, Panel } from './panels.ts';
 
 export interface PanelQuery {
   /** "<panel title> [<refId>]": how a failing query is named. */
