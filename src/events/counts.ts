@@ -19,9 +19,9 @@ export const OOM_KILL_MAX_NS = 10_000_000_000n;
 /**
  * Containers counted per host at most: more than a host's list holds (BODY_CAPS.list is
  * 16,000+ containers). Beyond it the containers whose last events are the oldest are forgotten
- * (their series restart from 0). A slot of counts is 109 bytes of typed arrays allocated
- * once (2 MB per host at this cap, an eighth more for the batch between two evictions), plus
- * its id in the map (~0.1 KB): ~4 MB per host whether or not its list succeeds.
+ * (their series restart from 0). A container's slot (its id and counts) is 182 bytes of typed
+ * arrays allocated once: 3.6 MB per host at this cap (an eighth more for the batch between two
+ * evictions, and the hash buckets), whether or not its list succeeds.
  */
 export const MAX_TRACKED_CONTAINERS = 16_384;
 
@@ -35,21 +35,29 @@ const LAST_EXIT_CODE = N_EVENTS + 1;
 const ROW = N_EVENTS + 2;
 const EVENT_INDEX = Object.fromEntries(CONTAINER_EVENTS.map((e, i) => [e, i])) as Record<ContainerEvent, number>;
 
+/** The longest id counted per container, in one-byte characters: a container id is 64 hex digits. */
+const ID_CHARS = 64;
+
 /**
  * Counts a host's container events: per container while it exists, per host for ever.
  *
- * The per-container counts live in typed arrays indexed by a slot, not in an object per
- * container: under a daemon sending 200,000 new ids a stream, objects of ~0.4 KB each were
- * promoted to the old space and then evicted, ~50 MB of old-space garbage between two
- * mark-compacts; a slot is reused, and only the id string is left to the collector.
+ * The per-container counts and ids live in typed arrays indexed by a slot, found by a hash of
+ * the id, not in a map of objects: under a daemon sending 200,000 new ids a stream, entries of
+ * ~0.4 KB each (id string included) were promoted to the old space and then evicted, ~50 MB of
+ * old-space garbage between two mark-compacts, and kept the young generation at its largest.
  */
 export class HostEventCounts {
   readonly #host = zeroCounts();
   #hostOomKills = 0;
-  /** container id -> slot */
-  readonly #slots = new Map<string, number>();
   /** per slot ROW numbers: the events by EVENT_INDEX, then OOM_KILLS, LAST_EXIT_CODE (NaN before a `die` with one) */
   readonly #rows: Float64Array;
+  /** per slot its id's characters; #idLen 0 is a free slot */
+  readonly #ids: Uint8Array;
+  readonly #idLen: Uint8Array;
+  /** hash bucket -> first slot, and slot -> next in its bucket; -1 ends */
+  readonly #heads: Int32Array;
+  readonly #next: Int32Array;
+  readonly #bucketOf: Int32Array;
   /** Date.now() of the last event: a list that started before it may not show the container yet */
   readonly #touchedAt: Float64Array;
   /** timeNano of the first and the latest `oom` of the current kill, where #inKill */
@@ -59,7 +67,8 @@ export class HostEventCounts {
   /** slots not in use, a stack */
   readonly #free: Int32Array;
   #nFree: number;
-  /** the containers map handed out by the last snapshot, while nothing changed */
+  readonly #slots: number;
+  /** the containers handed out by the last snapshot, while nothing changed */
   #shared: ReadonlyMap<string, ContainerEventCounts> | undefined;
   readonly #cap: number;
   /** containers forgotten at the cap */
@@ -68,8 +77,13 @@ export class HostEventCounts {
   constructor(cap = MAX_TRACKED_CONTAINERS) {
     this.#cap = cap;
     // evicted in batches of an eighth of the cap, so the sort costs O(log n) per event
-    const slots = cap + (cap >> 3) + 1;
+    const slots = (this.#slots = cap + (cap >> 3) + 1);
     this.#rows = new Float64Array(slots * ROW);
+    this.#ids = new Uint8Array(slots * ID_CHARS);
+    this.#idLen = new Uint8Array(slots);
+    this.#heads = new Int32Array(2 ** Math.ceil(Math.log2(slots * 2))).fill(-1);
+    this.#next = new Int32Array(slots);
+    this.#bucketOf = new Int32Array(slots);
     this.#touchedAt = new Float64Array(slots);
     this.#killFirst = new BigUint64Array(slots);
     this.#killLast = new BigUint64Array(slots);
@@ -84,6 +98,10 @@ export class HostEventCounts {
     return this.#evicted;
   }
 
+  get #size(): number {
+    return this.#slots - this.#nFree;
+  }
+
   apply(ev: DockerEvent, now = Date.now()): void {
     const name = ev.event;
     if (name === undefined) return;
@@ -91,11 +109,13 @@ export class HostEventCounts {
     this.#host[name]++;
     if (name === 'destroy') {
       // Its series go with it; the host's counts keep what it did.
-      this.#forget(ev.id);
+      const slot = this.#find(ev.id);
+      if (slot >= 0) this.#forget(slot);
       return;
     }
-    let slot = this.#slots.get(ev.id);
-    if (slot === undefined) slot = this.#add(ev.id);
+    let slot = this.#find(ev.id);
+    if (slot < 0) slot = this.#add(ev.id);
+    if (slot < 0) return; // an id no container has: counted for the host only
     this.#rows[slot * ROW + EVENT_INDEX[name]]++;
     if (name === 'start' || name === 'die') this.#inKill[slot] = 0;
     if (name === 'die' && !Number.isNaN(ev.exitCode)) this.#rows[slot * ROW + LAST_EXIT_CODE] = ev.exitCode;
@@ -112,43 +132,63 @@ export class HostEventCounts {
       }
     }
     this.#touchedAt[slot] = now;
-    if (this.#slots.size > this.#cap + (this.#cap >> 3)) this.#evict();
+    if (this.#size > this.#cap + (this.#cap >> 3)) this.#evict();
+  }
+
+  #bucket(id: string): number {
+    // FNV-1a
+    let h = 0x811c9dc5;
+    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+    return (h >>> 0) & (this.#heads.length - 1);
+  }
+
+  #find(id: string): number {
+    if (id.length === 0 || id.length > ID_CHARS) return -1;
+    for (let s = this.#heads[this.#bucket(id)]!; s >= 0; s = this.#next[s]!) if (idIs(this.#ids, s, this.#idLen[s]!, id)) return s;
+    return -1;
   }
 
   #add(id: string): number {
+    if (id.length === 0 || id.length > ID_CHARS) return -1;
+    for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) > 0xff) return -1;
     const slot = this.#free[--this.#nFree]!;
+    for (let i = 0; i < id.length; i++) this.#ids[slot * ID_CHARS + i] = id.charCodeAt(i);
+    this.#idLen[slot] = id.length;
+    const b = this.#bucket(id);
+    this.#bucketOf[slot] = b;
+    this.#next[slot] = this.#heads[b]!;
+    this.#heads[b] = slot;
     this.#rows.fill(0, slot * ROW, (slot + 1) * ROW);
     this.#rows[slot * ROW + LAST_EXIT_CODE] = NaN;
     this.#inKill[slot] = 0;
-    this.#slots.set(id, slot);
     return slot;
   }
 
-  #forget(id: string): void {
-    const slot = this.#slots.get(id);
-    if (slot === undefined) return;
-    this.#slots.delete(id);
+  #forget(slot: number): void {
+    const b = this.#bucketOf[slot]!;
+    if (this.#heads[b] === slot) this.#heads[b] = this.#next[slot]!;
+    else for (let s = this.#heads[b]!; s >= 0; s = this.#next[s]!) if (this.#next[s] === slot) this.#next[s] = this.#next[slot]!;
+    this.#idLen[slot] = 0;
     this.#free[this.#nFree++] = slot;
   }
 
   /**
-   * Back to the cap, the containers with the oldest last events first (in the order they were
-   * first counted among equals). (Kept in last-event order instead, by delete and set, V8's
-   * map leaves holes at its front that every eviction walks again.)
+   * Back to the cap, the containers with the oldest last events first (by slot among equals).
    */
   #evict(): void {
-    const over = this.#slots.size - this.#cap;
-    const times = new Float64Array(this.#slots.size);
+    const over = this.#size - this.#cap;
+    const times = new Float64Array(this.#size);
     let i = 0;
-    for (const slot of this.#slots.values()) times[i++] = this.#touchedAt[slot]!;
+    for (let s = 0; s < this.#slots; s++) if (this.#idLen[s]! > 0) times[i++] = this.#touchedAt[s]!;
     // a numeric sort of a typed array: no [id, entry] pair per container
     const cutoff = times.sort()[over - 1]!;
     let ties = 0;
     for (let j = 0; j < over; j++) if (times[j] === cutoff) ties++;
-    for (const [id, slot] of this.#slots) {
-      const t = this.#touchedAt[slot]!;
+    for (let s = 0; s < this.#slots; s++) {
+      if (this.#idLen[s] === 0) continue;
+      const t = this.#touchedAt[s]!;
       if (t > cutoff || (t === cutoff && ties-- <= 0)) continue;
-      this.#forget(id);
+      this.#forget(s);
     }
     this.#evicted += over;
   }
@@ -158,46 +198,64 @@ export class HostEventCounts {
    * daemon's buffer), except those with an event since the list started: they may be newer.
    */
   retain(listed: ReadonlySet<string>, listStartedAt: number): void {
-    for (const [id, slot] of this.#slots) {
-      if (!listed.has(id) && this.#touchedAt[slot]! < listStartedAt) {
-        this.#forget(id);
-        this.#shared = undefined;
-      }
+    for (let s = 0; s < this.#slots; s++) {
+      if (this.#idLen[s] === 0 || this.#touchedAt[s]! >= listStartedAt || listed.has(idAt(this.#ids, s, this.#idLen[s]!))) continue;
+      this.#forget(s);
+      this.#shared = undefined;
     }
   }
 
   snapshot(status: Omit<EventsSnapshot, 'host' | 'hostOomKills' | 'containers'>): EventsSnapshot {
-    this.#shared ??= new CountsView(this.#slots, this.#rows);
+    this.#shared ??= new CountsView(this.#ids, this.#idLen, this.#rows);
     return { ...status, host: { ...this.#host }, hostOomKills: this.#hostOomKills, containers: this.#shared };
   }
 }
 
+function idIs(ids: Uint8Array, slot: number, len: number, id: string): boolean {
+  if (len !== id.length) return false;
+  for (let i = 0; i < len; i++) if (ids[slot * ID_CHARS + i] !== id.charCodeAt(i)) return false;
+  return true;
+}
+
+function idAt(ids: Uint8Array, slot: number, len: number): string {
+  return String.fromCharCode(...ids.subarray(slot * ID_CHARS, slot * ID_CHARS + len));
+}
+
 /**
- * The per-container counts at one moment: a copy of the ids and their rows, each container's
- * counts made when asked for, the id lookup built at the first. A host whose list fails renders
+ * The per-container counts at one moment: a copy of the ids and their rows, the ids' strings,
+ * the lookup and each container's counts made when asked for. A host whose list fails renders
  * no container, so nothing but the copy is made. Building the map and objects of 16,384
  * counted containers at every snapshot kept ~13 MB more of the large-object space and 17 MB
  * more heap at the peak, under back-to-back scrapes of a daemon sending new ids.
  */
 class CountsView implements ReadonlyMap<string, ContainerEventCounts> {
-  readonly #ids: string[] = [];
+  readonly #ids: Uint8Array;
+  readonly #idLen: Uint8Array;
   readonly #rows: Float64Array;
   #rowOfCache: Map<string, number> | undefined;
 
-  constructor(slots: ReadonlyMap<string, number>, rows: Float64Array) {
-    this.#rows = new Float64Array(slots.size * ROW);
-    for (const [id, slot] of slots) {
-      this.#rows.set(rows.subarray(slot * ROW, (slot + 1) * ROW), this.#ids.length * ROW);
-      this.#ids.push(id);
+  constructor(ids: Uint8Array, idLen: Uint8Array, rows: Float64Array) {
+    let n = 0;
+    for (let s = 0; s < idLen.length; s++) if (idLen[s]! > 0) n++;
+    this.#ids = new Uint8Array(n * ID_CHARS);
+    this.#idLen = new Uint8Array(n);
+    this.#rows = new Float64Array(n * ROW);
+    let row = 0;
+    for (let s = 0; s < idLen.length; s++) {
+      if (idLen[s] === 0) continue;
+      this.#ids.set(ids.subarray(s * ID_CHARS, (s + 1) * ID_CHARS), row * ID_CHARS);
+      this.#idLen[row] = idLen[s]!;
+      this.#rows.set(rows.subarray(s * ROW, (s + 1) * ROW), row * ROW);
+      row++;
     }
   }
 
   get #rowOf(): Map<string, number> {
-    return (this.#rowOfCache ??= new Map(this.#ids.map((id, row) => [id, row])));
+    return (this.#rowOfCache ??= new Map(Array.from(this.#idLen, (len, row) => [idAt(this.#ids, row, len), row])));
   }
 
   get size(): number {
-    return this.#ids.length;
+    return this.#idLen.length;
   }
 
   has(id: string): boolean {
@@ -216,16 +274,16 @@ class CountsView implements ReadonlyMap<string, ContainerEventCounts> {
     return { events, oomKills: this.#rows[at + OOM_KILLS]!, lastExitCode: this.#rows[at + LAST_EXIT_CODE]! };
   }
 
-  keys(): MapIterator<string> {
-    return this.#ids.values();
+  *keys(): MapIterator<string> {
+    for (let row = 0; row < this.#idLen.length; row++) yield idAt(this.#ids, row, this.#idLen[row]!);
   }
 
   *entries(): MapIterator<[string, ContainerEventCounts]> {
-    for (let row = 0; row < this.#ids.length; row++) yield [this.#ids[row]!, this.#countsAt(row)];
+    for (let row = 0; row < this.#idLen.length; row++) yield [idAt(this.#ids, row, this.#idLen[row]!), this.#countsAt(row)];
   }
 
   *values(): MapIterator<ContainerEventCounts> {
-    for (let row = 0; row < this.#ids.length; row++) yield this.#countsAt(row);
+    for (let row = 0; row < this.#idLen.length; row++) yield this.#countsAt(row);
   }
 
   [Symbol.iterator](): MapIterator<[string, ContainerEventCounts]> {
