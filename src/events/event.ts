@@ -30,6 +30,36 @@ const TIME_NANO = /"timeNano"\s*:\s*(\d{1,20})\s*[,}]/;
  * id of a megabyte would otherwise be kept in the seen keys and the counts.
  */
 const CONTAINER_ID = /^[0-9a-f]{64}$/;
+const NOT_A_CONTAINER_ID = 'Actor.ID is not a container id (64 hex digits)';
+/** A line longer than this has its Actor.ID looked at in its bytes before it is decoded (a real event is 0.3-3 KB). */
+export const LONG_EVENT_LINE_BYTES = 64 * 1024;
+const ID_KEY = Buffer.from('"ID"');
+const QUOTE = 0x22;
+const COLON = 0x3a;
+
+/**
+ * Why a long line cannot be a container event, read from its bytes: the first "ID" key (Actor.ID
+ * in the daemon's field order) holds something else than 64 characters. Decoding a line of a
+ * 1 MB id made two 1 MB strings (the line and the id) only to refuse it.
+ */
+export function refuseLongLine(bytes: Buffer): string | undefined {
+  if (bytes.length <= LONG_EVENT_LINE_BYTES) return undefined;
+  const key = bytes.indexOf(ID_KEY);
+  if (key < 0) return undefined;
+  const colon = skipSpace(bytes, key + ID_KEY.length);
+  if (bytes[colon] !== COLON) return undefined;
+  const open = skipSpace(bytes, colon + 1);
+  if (bytes[open] !== QUOTE) return undefined;
+  // a container id has no escapes: the next quote ends it
+  const close = bytes.indexOf(QUOTE, open + 1);
+  return close - open - 1 === 64 ? undefined : NOT_A_CONTAINER_ID;
+}
+
+function skipSpace(bytes: Buffer, i: number): number {
+  while (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0d) i++;
+  return i;
+}
+
 /** An action outside the counted ones ("exec_start: <command line>") is kept in its key this long at most. */
 const MAX_KEY_ACTION = 128;
 
@@ -50,7 +80,7 @@ export function decodeEvent(line: string): DockerEvent | string {
   if (!id || !action) return 'no Actor.ID or Action';
   const type = str(o.Type);
   if (type !== '' && type !== 'container') return 'not a container event (Type)';
-  if (!CONTAINER_ID.test(id)) return 'Actor.ID is not a container id (64 hex digits)';
+  if (!CONTAINER_ID.test(id)) return NOT_A_CONTAINER_ID;
 
   const timeNano = eventTime(line, o);
   if (timeNano === undefined) return 'no timeNano or time';

@@ -3,7 +3,7 @@ import type { Logger } from '../log.ts';
 import { Backoff } from '../util/backoff.ts';
 import { roundDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
-import { decodeEvent, type DockerEvent } from './event.ts';
+import { decodeEvent, refuseLongLine, type DockerEvent } from './event.ts';
 import { LineSplitter, nestsDeeperThan, type LineCap } from './lines.ts';
 import { pacePerTurn, TURN_BUDGET_BYTES } from '../util/pace.ts';
 import { SeenEvents } from './seen-events.ts';
@@ -164,6 +164,8 @@ export class EventFollower {
         cut = 'line_depth';
         return;
       }
+      const refused = refuseLongLine(bytes);
+      if (refused !== undefined) return this.#skipped(refused, bytes.subarray(0, 200).toString('utf8'));
       // split on the '\n' byte, which is never inside a UTF-8 sequence: the line decodes alone
       const line = bytes.toString('utf8').trim();
       if (line.length === 0) return;

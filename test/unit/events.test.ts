@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { HostEventCounts, OOM_KILL_GAP_NS, OOM_KILL_MAX_NS } from '../../src/events/counts.ts';
-import { decodeEvent, type DockerEvent } from '../../src/events/event.ts';
+import { decodeEvent, LONG_EVENT_LINE_BYTES, refuseLongLine, type DockerEvent } from '../../src/events/event.ts';
 import { SeenEvents } from '../../src/events/seen-events.ts';
 
 const FIXTURE = new URL('../fixtures/events-dockerd-20.10.ndjson', import.meta.url);
@@ -92,6 +92,17 @@ describe('decodeEvent', () => {
   });
 });
 
+describe('refuseLongLine', () => {
+  const line = (id: string, pad = 0) => Buffer.from(`{"Type":"container","Action":"start","Actor":{"ID" : "${id}","Attributes":{"name":"c","big":"${'x'.repeat(pad)}"}},"timeNano":1}`);
+  test('a long line whose Actor.ID is not 64 characters is refused from its bytes; a long one with a real id, or a short one, is left to decodeEvent', () => {
+    assert.equal(refuseLongLine(line('a'.repeat(1_000_000))), 'Actor.ID is not a container id (64 hex digits)');
+    assert.equal(refuseLongLine(line('ab', LONG_EVENT_LINE_BYTES)), 'Actor.ID is not a container id (64 hex digits)');
+    assert.equal(refuseLongLine(line(HEX_ID, LONG_EVENT_LINE_BYTES)), undefined);
+    assert.ok(typeof decodeEvent(line(HEX_ID, LONG_EVENT_LINE_BYTES).toString()) !== 'string', 'a long line with a real id is an event');
+    assert.equal(refuseLongLine(line('ab')), undefined);
+  });
+});
+
 describe('SeenEvents', () => {
   test('a key is new once; the oldest keys leave beyond the capacity', () => {
     const s = new SeenEvents(3);
@@ -103,6 +114,17 @@ describe('SeenEvents', () => {
     assert.equal(s.size, 3);
     assert.equal(s.add('b'), false);
     assert.equal(s.add('a'), true);
+  });
+
+  test('exactly the last `capacity` keys are remembered, across many times the capacity', () => {
+    const s = new SeenEvents(4);
+    for (let i = 0; i < 1000; i++) {
+      assert.equal(s.add(`k${i}`), true);
+      if (i >= 3) assert.equal(s.add(`k${i - 3}`), false, `k${i - 3} is one of the last 4 after k${i}`);
+    }
+    for (const i of [996, 997, 998, 999]) assert.equal(s.add(`k${i}`), false);
+    assert.equal(s.add('k995'), true, 'older than the last 4');
+    assert.equal(s.size, 4);
   });
 });
 
@@ -137,6 +159,22 @@ describe('HostEventCounts', () => {
     const big = new HostEventCounts(1024);
     for (let i = 0; i < 200_000; i++) big.apply(ev(`y${i}`, 'start', s(i)), i);
     assert.ok(snap(big).containers.size <= 1024 + 128, `${snap(big).containers.size} counted`);
+  });
+
+  test('a container counted again after it was forgotten starts from nothing', () => {
+    const c = new HostEventCounts(1);
+    c.apply(ev('a', 'die', s(0), { exitCode: '3' }), 0);
+    c.apply(ev('a', 'oom', s(1)), 0);
+    c.apply(ev('b', 'start', s(2)), 1);
+    c.apply(ev('c', 'start', s(3)), 2); // a and b forgotten
+    c.apply(ev('a', 'oom', s(1.5)), 3); // within a's old kill, had it been kept
+    const a = snap(c).containers.get('a')!;
+    assert.deepEqual(a.events, { start: 0, die: 0, oom: 1, kill: 0, restart: 0, health_status_unhealthy: 0, health_status_healthy: 0, destroy: 0 });
+    assert.equal(a.oomKills, 1);
+    assert.ok(Number.isNaN(a.lastExitCode));
+    c.apply(ev('a', 'destroy', s(4)), 4);
+    c.apply(ev('d', 'start', s(5)), 5);
+    assert.deepEqual(snap(c).containers.get('d')!.events.start, 1);
   });
 
   test('the last exit code survives the restart that follows it', () => {
