@@ -20,8 +20,10 @@ export const OOM_KILL_MAX_NS = 10_000_000_000n;
  * Containers counted per host at most: more than a host's list holds (BODY_CAPS.list is
  * 16,000+ containers). Beyond it the containers whose last events are the oldest are forgotten
  * (their series restart from 0). A container's slot (its id and counts) is 182 bytes of typed
- * arrays allocated once: 3.6 MB per host at this cap (an eighth more for the batch between two
- * evictions, and the hash buckets), whether or not its list succeeds.
+ * arrays, grown by doubling as containers are counted: 3.6 MB per host at this cap (an eighth
+ * more for the batch between two evictions, and the hash buckets), whether or not its list
+ * succeeds, and a few KB for a host of a few dozen containers (allocated at the cap from the
+ * start, 25 hosts took 90 MB more at the benchmark's M).
  */
 export const MAX_TRACKED_CONTAINERS = 16_384;
 
@@ -37,6 +39,8 @@ const EVENT_INDEX = Object.fromEntries(CONTAINER_EVENTS.map((e, i) => [e, i])) a
 
 /** The longest id counted per container, in one-byte characters: a container id is 64 hex digits. */
 const ID_CHARS = 64;
+/** Slots a host starts with; they double as needed, up to the cap and its eviction batch. */
+const FIRST_SLOTS = 64;
 
 /**
  * Counts a host's container events: per container while it exists, per host for ever.
@@ -50,38 +54,41 @@ export class HostEventCounts {
   readonly #host = zeroCounts();
   #hostOomKills = 0;
   /** per slot ROW numbers: the events by EVENT_INDEX, then OOM_KILLS, LAST_EXIT_CODE (NaN before a `die` with one) */
-  readonly #rows: Float64Array;
+  #rows: Float64Array;
   /** per slot its id's characters; #idLen 0 is a free slot */
-  readonly #ids: Uint8Array;
-  readonly #idLen: Uint8Array;
+  #ids: Uint8Array;
+  #idLen: Uint8Array;
   /** hash bucket -> first slot, and slot -> next in its bucket; -1 ends */
-  readonly #heads: Int32Array;
-  readonly #next: Int32Array;
-  readonly #bucketOf: Int32Array;
+  #heads: Int32Array;
+  #next: Int32Array;
+  #bucketOf: Int32Array;
   /** Date.now() of the last event: a list that started before it may not show the container yet */
-  readonly #touchedAt: Float64Array;
+  #touchedAt: Float64Array;
   /** timeNano of the first and the latest `oom` of the current kill, where #inKill */
-  readonly #killFirst: BigUint64Array;
-  readonly #killLast: BigUint64Array;
-  readonly #inKill: Uint8Array;
+  #killFirst: BigUint64Array;
+  #killLast: BigUint64Array;
+  #inKill: Uint8Array;
   /** slots not in use, a stack */
-  readonly #free: Int32Array;
+  #free: Int32Array;
   #nFree: number;
-  readonly #slots: number;
+  #slots: number;
   /** the containers handed out by the last snapshot, while nothing changed */
   #shared: ReadonlyMap<string, ContainerEventCounts> | undefined;
   readonly #cap: number;
+  /** the most slots: the cap and one eviction batch beyond it */
+  readonly #maxSlots: number;
   /** containers forgotten at the cap */
   #evicted = 0;
 
   constructor(cap = MAX_TRACKED_CONTAINERS) {
     this.#cap = cap;
     // evicted in batches of an eighth of the cap, so the sort costs O(log n) per event
-    const slots = (this.#slots = cap + (cap >> 3) + 1);
+    this.#maxSlots = cap + (cap >> 3) + 1;
+    const slots = (this.#slots = Math.min(FIRST_SLOTS, this.#maxSlots));
     this.#rows = new Float64Array(slots * ROW);
     this.#ids = new Uint8Array(slots * ID_CHARS);
     this.#idLen = new Uint8Array(slots);
-    this.#heads = new Int32Array(2 ** Math.ceil(Math.log2(slots * 2))).fill(-1);
+    this.#heads = new Int32Array(bucketsFor(slots)).fill(-1);
     this.#next = new Int32Array(slots);
     this.#bucketOf = new Int32Array(slots);
     this.#touchedAt = new Float64Array(slots);
@@ -91,6 +98,37 @@ export class HostEventCounts {
     this.#free = new Int32Array(slots);
     for (let i = 0; i < slots; i++) this.#free[i] = slots - 1 - i;
     this.#nFree = slots;
+  }
+
+  /** Twice the slots (at most #maxSlots), each in use kept at its index, the buckets made again. */
+  #grow(): void {
+    const old = this.#slots;
+    const slots = (this.#slots = Math.min(this.#maxSlots, old * 2));
+    const f64 = (a: Float64Array, per = 1): Float64Array => copyInto(new Float64Array(slots * per), a);
+    const u8 = (a: Uint8Array, per = 1): Uint8Array => copyInto(new Uint8Array(slots * per), a);
+    const u64 = (a: BigUint64Array): BigUint64Array => copyInto(new BigUint64Array(slots), a);
+    this.#rows = f64(this.#rows, ROW);
+    this.#ids = u8(this.#ids, ID_CHARS);
+    this.#idLen = u8(this.#idLen);
+    this.#touchedAt = f64(this.#touchedAt);
+    this.#killFirst = u64(this.#killFirst);
+    this.#killLast = u64(this.#killLast);
+    this.#inKill = u8(this.#inKill);
+    this.#next = new Int32Array(slots);
+    this.#bucketOf = new Int32Array(slots);
+    this.#heads = new Int32Array(bucketsFor(slots)).fill(-1);
+    for (let slot = 0; slot < old; slot++) {
+      const len = this.#idLen[slot]!;
+      if (len === 0) continue;
+      const b = this.#bucketOfBytes(slot, len);
+      this.#bucketOf[slot] = b;
+      this.#next[slot] = this.#heads[b]!;
+      this.#heads[b] = slot;
+    }
+    const free = new Int32Array(slots);
+    free.set(this.#free.subarray(0, this.#nFree));
+    for (let i = slots - 1; i >= old; i--) free[this.#nFree++] = i;
+    this.#free = free;
   }
 
   /** Containers forgotten because more than the cap were counted at once. */
@@ -135,10 +173,16 @@ export class HostEventCounts {
     if (this.#size > this.#cap + (this.#cap >> 3)) this.#evict();
   }
 
+  // FNV-1a over the id's one-byte characters: from its string, or from its slot's bytes
   #bucket(id: string): number {
-    // FNV-1a
     let h = 0x811c9dc5;
     for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+    return (h >>> 0) & (this.#heads.length - 1);
+  }
+
+  #bucketOfBytes(slot: number, len: number): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < len; i++) h = Math.imul(h ^ this.#ids[slot * ID_CHARS + i]!, 0x01000193);
     return (h >>> 0) & (this.#heads.length - 1);
   }
 
@@ -151,6 +195,7 @@ export class HostEventCounts {
   #add(id: string): number {
     if (id.length === 0 || id.length > ID_CHARS) return -1;
     for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) > 0xff) return -1;
+    if (this.#nFree === 0) this.#grow();
     const slot = this.#free[--this.#nFree]!;
     for (let i = 0; i < id.length; i++) this.#ids[slot * ID_CHARS + i] = id.charCodeAt(i);
     this.#idLen[slot] = id.length;
@@ -209,6 +254,16 @@ export class HostEventCounts {
     this.#shared ??= new CountsView(this.#ids, this.#idLen, this.#rows);
     return { ...status, host: { ...this.#host }, hostOomKills: this.#hostOomKills, containers: this.#shared };
   }
+}
+
+function copyInto<T extends { set(from: T): void }>(to: T, from: T): T {
+  to.set(from);
+  return to;
+}
+
+/** Hash buckets for this many slots: a power of two, at least twice as many. */
+function bucketsFor(slots: number): number {
+  return 2 ** Math.ceil(Math.log2(slots * 2));
 }
 
 function idIs(ids: Uint8Array, slot: number, len: number, id: string): boolean {

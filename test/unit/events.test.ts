@@ -161,6 +161,31 @@ describe('HostEventCounts', () => {
     assert.ok(snap(big).containers.size <= 1024 + 128, `${snap(big).containers.size} counted`);
   });
 
+  test('slots grow as containers are counted: a host of a few dozen holds KBs, not the cap\'s MBs, and growing loses no count', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const hosts = Array.from({ length: 50 }, () => {
+      const c = new HostEventCounts();
+      for (let i = 0; i < 40; i++) c.apply(ev(`c${i}`, 'start', s(i)), i);
+      return c;
+    });
+    const grew = process.memoryUsage().arrayBuffers - before;
+    assert.ok(grew < 10 * 1024 * 1024, `50 hosts of 40 containers took ${(grew / 1048576).toFixed(1)} MB of typed arrays`);
+    for (const c of hosts) assert.equal(snap(c).containers.size, 40);
+    const c = new HostEventCounts();
+    for (let i = 0; i < 5000; i++) c.apply(ev(`g${i}`, 'start', s(i)), i);
+    for (let i = 0; i < 5000; i += 7) c.apply(ev(`g${i}`, 'die', s(5000 + i), { exitCode: String(i % 256) }), 5000 + i);
+    const x = snap(c);
+    assert.equal(x.containers.size, 5000);
+    for (let i = 0; i < 5000; i++) {
+      const counts = x.containers.get(`g${i}`);
+      assert.ok(counts, `g${i} counted`);
+      assert.equal(counts.events.start, 1);
+      assert.equal(counts.events.die, i % 7 === 0 ? 1 : 0);
+    }
+    c.apply(ev('g7', 'destroy', s(20_000)), 20_000);
+    assert.equal(snap(c).containers.has('g7'), false, 'found through the buckets made again');
+  });
+
   test('a container counted again after it was forgotten starts from nothing', () => {
     const c = new HostEventCounts(1);
     c.apply(ev('a', 'die', s(0), { exitCode: '3' }), 0);
