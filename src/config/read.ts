@@ -7,9 +7,9 @@
 // "ssh://me:s3cr3tpw@box"}]` (the whole list, password included, and no item index or host
 // name), a repeated `--web.listen-address` reaches its `arg` as one string ":1,:2", and it reads
 // process.argv and process.env unless told not to. docs/configuration.md says more.
-import type { FieldContext, Fields, Section, ValueOf } from '../schema/fields.ts';
+import type { Fields, Section, ValueOf } from '../schema/fields.ts';
 import { Issues } from '../schema/issues.ts';
-import { prepare, resolve, type ContextFor, type FlagValues } from '../schema/walk.ts';
+import { contextFor, prepare, resolve, type FlagValues } from '../schema/walk.ts';
 
 export interface ReadContext {
   env: NodeJS.ProcessEnv;
@@ -17,10 +17,6 @@ export interface ReadContext {
 }
 
 const NO_FLAGS: FlagValues = new Map();
-
-export function contextFor(base: ReadContext): ContextFor {
-  return (issues, key): FieldContext => ({ env: base.env, resolvePath: base.resolvePath, warn: (message) => issues.warn(key, message), at: issues.at(key) });
-}
 
 /**
  * `raw` read against `s`, every problem added to `issues` (at its own path); `flags` (set on the

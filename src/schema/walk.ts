@@ -8,6 +8,11 @@ import { Issues } from './issues.ts';
 /** A FieldContext for the key `key` of the place `issues` is at. */
 export type ContextFor = (issues: Issues, key: string) => FieldContext;
 
+/** Checks' contexts over one environment and one way to resolve relative paths. */
+export function contextFor(base: Pick<FieldContext, 'env' | 'resolvePath'>): ContextFor {
+  return (issues, key) => ({ env: base.env, resolvePath: base.resolvePath, warn: (message) => issues.warn(key, message), at: issues.at(key) });
+}
+
 /**
  * The data with what cannot be checked key by key taken out, each reported: a section that is
  * not a mapping (null is one left out), an undeclared key (named at its first unknown part; a
@@ -74,8 +79,7 @@ export function resolve<F extends Fields>(s: Section<F>, data: Record<string, un
 
 /** A section without data: its defaults, and the flags' values over them (a default never fails its check). */
 export function defaultsOf<F extends Fields>(s: Section<F>, flags: FlagValues = new Map()): ValueOf<Section<F>> {
-  const context: ContextFor = (issues, key) => ({ env: {}, resolvePath: (p) => p, warn: (message) => issues.warn(key, message), at: issues.at(key) });
-  return resolve(s, {}, flags, Issues.root(), context);
+  return resolve(s, {}, flags, Issues.root(), contextFor({ env: {}, resolvePath: (p) => p }));
 }
 
 /** Every key given in `raw` passed its check (a failed one is absent from `value`). */
