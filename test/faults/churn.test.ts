@@ -86,7 +86,7 @@ describe(`container churn for ${SCRAPES} scrapes (${REPLACED} replaced, ${RENAME
       if (n > 0) await bad!.mutate(HOST, churnOps(n, steadyIds));
       const out = await scrapeOnce(exp, state, reference, []);
       // timed from the end of the first scrape on, as in every test (lib/scenario.ts says why)
-      sampler ??= await sampleHealthz(exp.url, exp.pid);
+      sampler ??= await sampleHealthz(exp);
       scrapes.push(out.rec);
       state = out.state ?? state;
       if (!out.e) {

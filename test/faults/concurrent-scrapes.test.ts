@@ -41,7 +41,7 @@ describe(`${CLIENTS} concurrent scrapes of 1 host x 1000 containers`, () => {
     exp = await startExporter({ tag: 'concurrent', dir: big.dir, hosts: [{ name: BIG_HOST, url: big.url() }], collection: { timeout: `${LOAD_DEADLINE_MS}ms` }, flags: { 'web.max-requests': '200' } });
     await streamGet(`${exp.url}/metrics`, 60_000);
     single = await singleScrapePeak(exp);
-    const sampler = await sampleHealthz(exp.url, exp.pid);
+    const sampler = await sampleHealthz(exp);
     exp.resetPeak();
     answers = await fire(exp);
     peak = exp.memory().peakRss;

@@ -74,7 +74,7 @@ describe(`slowloris: ${DRIBBLERS} clients dribbling headers a byte every ${BYTE_
     let first = await scrapeOnce(exp, undefined, undefined, []);
     const reference = first.e ? hostKeys(first.e, GOOD_HOST) : undefined;
     let state: GoodHostState | undefined = first.state;
-    const sampler = await sampleHealthz(exp.url, exp.pid);
+    const sampler = await sampleHealthz(exp);
     const t0 = performance.now();
     for (let i = 0; i < DRIBBLERS + IDLE; i++) clients.push(await loris(exp.port, i < DRIBBLERS));
     // until every loris is dropped, or past the bound

@@ -64,7 +64,7 @@ describe(`${CLIENTS} clients that send GET /metrics and never read`, () => {
     await streamGet(`${exp.url}/metrics`, 60_000);
     single = await singleScrapePeak(exp);
     baseConns = establishedTo(exp.port);
-    const sampler = await sampleHealthz(exp.url, exp.pid);
+    const sampler = await sampleHealthz(exp);
     exp.resetPeak();
     const t0 = performance.now();
     sockets.push(...(await Promise.all(Array.from({ length: CLIENTS }, () => stalledClient(exp.port)))));

@@ -51,6 +51,8 @@ export interface RunningExporter {
   exitStatus(): string;
   memory(): { rss: number; peakRss: number };
   resetPeak(): void;
+  /** the longest turn since the last call (the first call starts the window) */
+  turns(): Promise<TurnReport>;
   get(path: string, timeoutMs?: number): Promise<HttpAnswer>;
   /** SIGTERM; SIGKILL after 10 s; resolves with the exit code (null when killed). */
   stop(): Promise<number | null>;
@@ -58,6 +60,24 @@ export interface RunningExporter {
 }
 
 let helpText: string | undefined;
+
+/** DOCKER_* of the test's environment must not reach an exporter that builds its clients from the config. */
+function exporterEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', DFE_BENCH_ELD: 'always' };
+}
+
+/**
+ * The turn probe (bench/bench-hooks.ts, built with the exporter), then FAULTS_NODE_ARGS: node
+ * flags for the exporter, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p` to see what a long turn ran.
+ */
+const NODE_ARGS = ['--import', join(REPO_DIR, 'dist', 'bench', 'bench-hooks.js'), ...(process.env.FAULTS_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
+
+/** The main thread's longest turn since the last call, as the turn probe saw it. */
+export interface TurnReport {
+  maxMs: number;
+  /** the longest the process spent on a CPU (not waiting for a core) */
+  busyMaxMs: number;
+}
 
 /** Whether this build's --help names `--flag`. */
 export function hasFlag(flag: string): boolean {
@@ -101,9 +121,8 @@ export async function startExporter(o: ExporterOptions): Promise<RunningExporter
   const out = openSync(logFile, 'a');
   const child: ChildProcess = spawn(
     process.execPath,
-    [CLI, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=info', ...flags],
-    // DOCKER_* of the test's environment must not reach an exporter that builds its clients from the config
-    { cwd: REPO_DIR, stdio: ['ignore', out, out], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' } },
+    [...NODE_ARGS, CLI, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=info', ...flags],
+    { cwd: REPO_DIR, stdio: ['ignore', out, out], env: exporterEnv() },
   );
   closeSync(out);
   raisePriority(child.pid);
@@ -145,6 +164,7 @@ export async function startExporter(o: ExporterOptions): Promise<RunningExporter
     exitStatus,
     memory: () => memory(pid),
     resetPeak: () => resetPeakRss(pid),
+    turns: () => turnReport(child, logFile),
     get: (path, timeoutMs = 30_000) => httpGet(`${url}${path}`, timeoutMs),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
@@ -157,4 +177,19 @@ export async function startExporter(o: ExporterOptions): Promise<RunningExporter
     },
     logTail,
   };
+}
+
+/** SIGUSR2 makes the turn probe write one `DFE_BENCH {...}` line to the log; the newest one. */
+async function turnReport(child: ChildProcess, logFile: string): Promise<TurnReport> {
+  const reports = (): string[] => readFileSync(logFile, 'utf8').split('\n').filter((l) => l.startsWith('DFE_BENCH '));
+  const before = reports().length;
+  child.kill('SIGUSR2');
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+    const all = reports();
+    if (all.length > before) {
+      const { eld } = JSON.parse(all.at(-1)!.slice('DFE_BENCH '.length)) as { eld: TurnReport };
+      return { maxMs: eld.maxMs, busyMaxMs: eld.busyMaxMs };
+    }
+  }
+  throw new Error(`no turn report in ${logFile} within 5 s of SIGUSR2`);
 }

@@ -10,6 +10,7 @@
 import { fork } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { Rpc } from '../../support/ipc.ts';
+import type { RunningExporter, TurnReport } from './exporter.ts';
 import type { HealthSample } from './healthz-child.ts';
 
 /** The target: /healthz answers in under 100 ms throughout. */
@@ -43,14 +44,18 @@ export interface HealthReport {
   bad: HealthSample[];
   /** slow while the exporter's main thread mostly waited for a core: the machine's */
   excused: HealthSample[];
+  /** the exporter's longest turn meanwhile */
+  turn: TurnReport;
 }
 
 export interface HealthSampler {
   stop(): Promise<HealthReport>;
 }
 
-/** Samples the /healthz of the exporter at `url`, whose process is `pid`, until stop(). */
-export async function sampleHealthz(url: string, pid: number): Promise<HealthSampler> {
+/** Samples the /healthz of the exporter, and its longest turn, until stop(). */
+export async function sampleHealthz(exp: Pick<RunningExporter, 'url' | 'pid' | 'turns'>): Promise<HealthSampler> {
+  const { url, pid } = exp;
+  await exp.turns();
   const child = fork(new URL('./healthz-child.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   raisePriority(child.pid);
   const rpc = await Rpc.ready(child, 'healthz sampler');
@@ -60,14 +65,14 @@ export async function sampleHealthz(url: string, pid: number): Promise<HealthSam
     stop() {
       stopped ??= rpc
         .call<HealthSample[]>('stop')
-        .then(report)
+        .then(async (samples) => report(samples, await exp.turns()))
         .finally(() => child.kill());
       return stopped;
     },
   };
 }
 
-function report(samples: HealthSample[]): HealthReport {
+function report(samples: HealthSample[], turn: TurnReport): HealthReport {
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
   const at = (q: number): number => (ms.length ? ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]! : NaN);
   const slow = samples.filter((s) => s.error !== undefined || s.ms >= HEALTHZ_LIMIT_MS);
@@ -79,6 +84,7 @@ function report(samples: HealthSample[]): HealthReport {
     p99Ms: at(0.99),
     bad: slow.filter(busy),
     excused: slow.filter((s) => !busy(s)),
+    turn,
   };
 }
 
@@ -87,12 +93,18 @@ const show = (s: HealthSample): string => `${Math.round(s.ms)} ms at +${(s.at / 
 /** For progress notes: the distribution, and the slow samples the machine was blamed for. */
 export function healthSummary(r: HealthReport): string {
   const excused = [...r.excused].sort((a, b) => b.ms - a.ms).slice(0, 3).map(show).join(', ');
-  return `/healthz p50 ${r.p50Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms${excused ? `; slow while the machine was busy: ${excused}` : ''}`;
+  return `/healthz p50 ${r.p50Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms; longest turn ${turnText(r.turn)}${excused ? `; slow while the machine was busy: ${excused}` : ''}`;
 }
 
-/** Undefined when /healthz was prompt throughout; else what was wrong, with the worst samples. */
+const turnText = (t: TurnReport): string => `${t.maxMs.toFixed(0)} ms (${t.busyMaxMs.toFixed(0)} ms of it on a CPU)`;
+
+/**
+ * Undefined when /healthz was prompt throughout and no turn of the exporter's main thread spent
+ * the limit on a CPU (a sample arriving then would have waited for it); else what was wrong.
+ */
 export function healthProblem(r: HealthReport, minSamples: number): string | undefined {
-  const stats = `p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms; ${r.excused.length} slow while the machine was busy`;
+  const stats = `p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms; ${r.excused.length} slow while the machine was busy; longest turn ${turnText(r.turn)}`;
+  if (r.turn.busyMaxMs >= HEALTHZ_LIMIT_MS) return `a turn of the exporter's main thread took ${turnText(r.turn)}, past ${HEALTHZ_LIMIT_MS} ms (${stats})`;
   if (r.bad.length > 0) {
     const worst = [...r.bad].sort((a, b) => b.ms - a.ms).slice(0, 5);
     return `${r.bad.length} of ${r.samples} /healthz samples took >= ${HEALTHZ_LIMIT_MS} ms or failed while the exporter's event loop was busy (${stats}); worst: ${worst.map(show).join(', ')}`;

@@ -212,7 +212,7 @@ async function runScenario(s: FaultScenario, dir: string, good: Daemons, badDaem
       const out = await scrapeOnce(exp, state, undefined, []);
       // /healthz is timed from the end of the first scrape on: before it, the process is still
       // starting (worker threads, first connections, JIT) and answers in up to ~250 ms
-      sampler ??= await sampleHealthz(exp.url, exp.pid);
+      sampler ??= await sampleHealthz(exp);
       warm.push(out.rec);
       state = out.state ?? state;
       if (out.e && out.rec.good.length === 0) reference = hostKeys(out.e, GOOD_HOST);
