@@ -5,6 +5,7 @@ import type { MetricsRenderer } from '../metrics/renderer.ts';
 import type { Responder } from './respond.ts';
 import type { RequestContext } from './router.ts';
 import { SharedBodies } from './shared-bodies.ts';
+import { workTurn } from '../util/turns.ts';
 
 export interface ScrapeDeps {
   fleet: Fleet;
@@ -27,6 +28,8 @@ export function scrapeHandler(deps: ScrapeDeps): (ctx: RequestContext, host: str
     res.once('close', lease.release);
     const body = await lease.body;
     release();
+    // every response sharing the body wakes here in the same microtask run: one turn would write them all
+    await workTurn();
     if (res.destroyed) return;
     deps.startSending(req, res);
     await respond.sendMetrics(req, res, body);

@@ -1,16 +1,11 @@
-import { setImmediate } from 'node:timers/promises';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HostSnapshot } from '../model.ts';
 import { Exposition } from './exposition.ts';
 import { familyNamed, registeredFamilies, type FamilyName } from './families/index.ts';
 import type { Collector, FamilyDescriptor } from './family.ts';
 import { LabelCache } from './label-cache.ts';
+import { TURN_MS, workTurn } from '../util/turns.ts';
 
-/**
- * Longest stretch of rendering without letting the event loop run. Measured at M (100k series):
- * rendered in one piece, a scrape blocked the loop for 200+ ms.
- */
-const RENDER_SLICE_MS = 10;
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -90,9 +85,11 @@ export class MetricsRenderer {
     for (const c of collectors) {
       const pauses = c.collect(hosts, out, labels);
       if (!pauses) continue;
+      // rendered in one piece, M (100k series) blocked the loop for 200+ ms
       for (const _ of pauses) {
-        if (performance.now() - sliceStart < RENDER_SLICE_MS) continue;
-        await setImmediate();
+        const spent = performance.now() - sliceStart;
+        if (spent < TURN_MS) continue;
+        await workTurn(spent);
         sliceStart = performance.now();
       }
     }

@@ -2,6 +2,7 @@
 // synchronous; it runs in a worker thread (workers/parse-stats.ts) or on the main thread.
 import { isRecord, jsonKind as kind } from '../util/json.ts';
 import { errorMessage } from '../util/errors.ts';
+import { TURN_MS, workTurn } from '../util/turns.ts';
 import { F, FIELD_COUNT, MAX_INTERFACES, type NetworkSample, type ParseResult, type ParseTask } from './layout.ts';
 
 type Json = Record<string, unknown>;
@@ -67,25 +68,55 @@ export function parseBatch(task: ParseTask, deadline = Infinity, budgetMs = HOST
       errors[i] = `not parsed: this host's stats took over ${budgetMs}ms to parse`;
       continue;
     }
-    const bytes = buf.subarray(start, end);
-    if (bytes.length > DEPTH_SCAN_BYTES && nestedDeeperThan(bytes, MAX_DEPTH)) {
-      errors[i] = `body nests deeper than ${MAX_DEPTH} levels`;
-      continue;
+    const parsed = parseRow(buf.subarray(start, end), values, i);
+    if (typeof parsed === 'string') errors[i] = parsed;
+    else networks[i] = parsed;
+  }
+  return { values, errors, networks };
+}
+
+/**
+ * The same on the main thread, in slices of about TURN_MS with the event loop running in
+ * between (1,000 bodies in one piece are 15-50 ms here). The host's budget counts its own
+ * slices only, not what ran between them.
+ */
+export async function parseSliced(bodies: readonly Uint8Array[], deadline = Infinity, budgetMs = HOST_PARSE_BUDGET_MS): Promise<ParseResult> {
+  const count = bodies.length;
+  const values = new Float64Array(count * FIELD_COUNT).fill(NaN);
+  const errors: (string | null)[] = new Array<string | null>(count).fill(null);
+  const networks: NetworkSample[][] = new Array<NetworkSample[]>(count);
+  let spentMs = 0;
+  let sliceStart = performance.now();
+  for (let i = 0; i < count; i++) {
+    networks[i] = [];
+    let now = performance.now();
+    if (now - sliceStart >= TURN_MS) {
+      spentMs += now - sliceStart;
+      await workTurn(now - sliceStart);
+      sliceStart = now = performance.now();
     }
-    const text = decode(bytes);
-    if (text === null) {
-      errors[i] = 'body is not valid UTF-8';
-      continue;
-    }
-    try {
-      networks[i] = parseBody(text, values, i * FIELD_COUNT);
-    } catch (err) {
-      values.fill(NaN, i * FIELD_COUNT, (i + 1) * FIELD_COUNT);
-      networks[i] = [];
-      errors[i] = reason(err);
+    if (Date.now() > deadline) errors[i] = DEADLINE_REASON;
+    else if (spentMs + now - sliceStart > budgetMs) errors[i] = `not parsed: this host's stats took over ${budgetMs}ms to parse`;
+    else {
+      const parsed = parseRow(bodies[i]!, values, i);
+      if (typeof parsed === 'string') errors[i] = parsed;
+      else networks[i] = parsed;
     }
   }
   return { values, errors, networks };
+}
+
+/** Fills row `row` of `values` from one body: its interfaces, or why it could not. */
+function parseRow(bytes: Uint8Array, values: Float64Array, row: number): NetworkSample[] | string {
+  if (bytes.length > DEPTH_SCAN_BYTES && nestedDeeperThan(bytes, MAX_DEPTH)) return `body nests deeper than ${MAX_DEPTH} levels`;
+  const text = decode(bytes);
+  if (text === null) return 'body is not valid UTF-8';
+  try {
+    return parseBody(text, values, row * FIELD_COUNT);
+  } catch (err) {
+    values.fill(NaN, row * FIELD_COUNT, (row + 1) * FIELD_COUNT);
+    return reason(err);
+  }
 }
 
 /** Bracket depth of JSON text, strings skipped; stops at the first level past `max`. */

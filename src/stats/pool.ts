@@ -2,8 +2,8 @@
 // threads, requests go through the batcher (several hosts' bodies per task) to the worker runner;
 // with threads = 0 they are parsed on the main thread.
 import { StatsBatcher } from './batcher.ts';
-import { pack, type ParseResult } from './layout.ts';
-import { DEADLINE_REASON, parseBatch } from './parse.ts';
+import type { ParseResult } from './layout.ts';
+import { DEADLINE_REASON, parseSliced } from './parse.ts';
 import { defaultWorkerUrl, WorkerRunner } from './runner.ts';
 
 export interface StatsPoolOptions {
@@ -70,7 +70,7 @@ export class StatsPool {
     const failure = this.workers?.runner.failure;
     if (failure) throw failure;
     if (bodies.length === 0) return { values: new Float64Array(0), errors: [], networks: [] };
-    if (this.workers === null) return parseBatch(pack(bodies), deadline);
+    if (this.workers === null) return parseSliced(bodies, deadline);
     const { batcher } = this.workers;
     if (deadline === Infinity) return batcher.submit(bodies);
     const ac = new AbortController();

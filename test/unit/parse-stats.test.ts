@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseBatch } from '../../src/stats/parse.ts';
+import { parseBatch, parseSliced } from '../../src/stats/parse.ts';
 import { F, FIELD_COUNT, type ParseResult } from '../../src/stats/layout.ts';
 import { pack } from '../../src/stats/layout.ts';
 
@@ -277,5 +277,42 @@ describe('parseBatch', () => {
     const c = structuredClone(r);
     assert.ok(c.values instanceof Float64Array);
     assert.deepEqual(c, r);
+  });
+});
+
+describe('parseSliced (the main thread)', () => {
+  it('gives the rows parseBatch gives, and lets the event loop run between its slices', async () => {
+    const bodies = Array.from({ length: 4000 }, (_, i) => enc.encode(i % 7 === 3 ? '{"cpu_stats": [' : modified(i % 2 ? 'v1' : 'v2', (b) => ((b as { read: string }).read = `2024-01-01T00:00:0${i % 10}Z`))));
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const sliced = await parseSliced(bodies);
+    ticking = false;
+    const whole = parseBatch(pack(bodies));
+    assert.deepEqual(sliced.errors, whole.errors);
+    assert.deepEqual(sliced.networks, whole.networks);
+    assert.deepEqual([...sliced.values].map(String), [...whole.values].map(String));
+    // 4,000 bodies are 60-200 ms here: in 5 ms slices that is a dozen turns or more
+    assert.ok(turns >= 5, `the loop ran ${turns} times meanwhile`);
+  });
+
+  it("counts its own slices against the host's budget, not the work between them", async () => {
+    const bodies = Array.from({ length: 2000 }, () => enc.encode(fixture('v2')));
+    // other work holds the loop 20 ms at every turn while the parse is sliced
+    let busy = true;
+    const hog = (): void => {
+      for (const end = performance.now() + 20; performance.now() < end; );
+      if (busy) setImmediate(hog);
+    };
+    setImmediate(hog);
+    const r = await parseSliced(bodies, Infinity, 200);
+    busy = false;
+    assert.deepEqual(r.errors.filter((e) => e !== null), [], 'every body parsed within 200 ms of its own parse time');
+    const tight = await parseSliced(bodies, Infinity, 0);
+    assert.ok(tight.errors.some((e) => e?.includes('took over 0ms')), 'a budget of 0 stops it');
   });
 });

@@ -1,7 +1,7 @@
-// util/turns.ts: a burst of requests spread over event-loop turns.
+// util/turns.ts: a burst of requests, or of work, spread over event-loop turns.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { requestTurn } from '../../src/util/turns.ts';
+import { requestTurn, workTurn } from '../../src/util/turns.ts';
 
 test('requestTurn lets at most 32 requests start per event-loop turn, first come first served', async () => {
   // let any turn left over from another test end first
@@ -26,4 +26,32 @@ test('requestTurn lets at most 32 requests start per event-loop turn, first come
   for (const [, t] of started) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
   assert.ok(Math.max(...perTurn.values()) <= 32, `at most 32 per turn: ${JSON.stringify([...perTurn])}`);
   assert.ok(perTurn.size >= 4, `100 requests took at least 4 turns: ${JSON.stringify([...perTurn])}`);
+});
+
+test('workTurn grants about 5 ms of synchronous work per turn, however few take it', async () => {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  let turn = 0;
+  let counting = true;
+  const tick = (): void => {
+    turn++;
+    if (counting) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const spin = (ms: number): void => {
+    for (const end = performance.now() + ms; performance.now() < end; );
+  };
+  const turns: number[] = [];
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      await workTurn();
+      turns.push(turn);
+      spin(2);
+    }),
+  );
+  counting = false;
+  const perTurn = new Map<number, number>();
+  for (const t of turns) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+  // 2 ms each: the third passes 5 ms, so a turn holds at most 3 (40 ms in all, never in one turn)
+  assert.ok(Math.max(...perTurn.values()) <= 3, `at most 3 of 2 ms per turn: ${JSON.stringify([...perTurn])}`);
+  assert.ok(perTurn.size >= 7, `20 took at least 7 turns: ${JSON.stringify([...perTurn])}`);
 });
