@@ -9,6 +9,7 @@
 //   DFE_BENCH {"eld":{...},"mem":{...}}   (one line on stderr; the histogram then restarts)
 import diagnostics from 'node:diagnostics_channel';
 import { createHistogram } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 
 /** Timer period of the delay probe. */
@@ -29,6 +30,8 @@ export interface BenchReport {
     resolutionMs: number;
   };
   mem: { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
+  /** V8's heap spaces, bytes committed (what RSS sees of each) */
+  spaces: Record<string, number>;
 }
 
 function install(always: boolean): void {
@@ -82,6 +85,7 @@ function install(always: boolean): void {
     const report: BenchReport = {
       eld: { samples: h.count, p50Ms: delay(h.percentile(50)), p99Ms: delay(h.percentile(99)), maxMs: delay(h.max), busyMaxMs: busyMax, resolutionMs: RESOLUTION_MS },
       mem: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers },
+      spaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.physical_space_size])),
     };
     h.reset();
     busyMax = 0;
