@@ -22,7 +22,7 @@ export interface BenchReport {
     p99Ms: number;
     maxMs: number;
     /**
-     * The latest tick whose lateness the process spent on a CPU (every thread's time, so with
+     * DFE_BENCH_ELD=always only (else 0): the latest tick whose lateness the process spent on a CPU (every thread's time, so with
      * worker threads this excuses less): a late tick the process spent waiting for a core is
      * the machine's, not a long turn.
      */
@@ -44,7 +44,9 @@ function install(always: boolean): void {
   let last = 0;
   let lastCpu = 0;
   let inFlight = 0;
+  // process.cpuUsage() costs ~50 us a call here: only the fault suite's mode pays for it
   const cpuMs = (): number => {
+    if (!always) return 0;
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
   };
@@ -54,7 +56,7 @@ function install(always: boolean): void {
     const lateMs = now - last - RESOLUTION_MS;
     h.record(Math.max(1, Math.round(lateMs * 1e6)));
     // the kernel counts CPU time in 4-10 ms ticks: a margin of one
-    if (lateMs > busyMax && cpu - lastCpu >= lateMs - RESOLUTION_MS) busyMax = lateMs;
+    if (always && lateMs > busyMax && cpu - lastCpu >= lateMs - RESOLUTION_MS) busyMax = lateMs;
     last = now;
     lastCpu = cpu;
   };

@@ -112,6 +112,8 @@ export class ExporterProcess {
     const args = [
       ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : []),
       ...(o.exposeGc ? ['--expose-gc'] : []),
+      // DFE_BENCH_NODE_ARGS: node flags for the exporters alone (NODE_OPTIONS would reach the fleet and the floor too)
+      ...(process.env.DFE_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
       '--import',
       join(ROOT, 'dist/bench/bench-hooks.js'),
       // DFE_BENCH_EXPORTER_ROOT: another checkout's build, e.g. an older commit for before/after
