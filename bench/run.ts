@@ -3,7 +3,7 @@
 // scraped in turns against the same simulated fleet; then memory under churn, and the TLS
 // handshake count. Results: bench/results/<name>.json and bench/results/results.md.
 //
-//   node --import tsx bench/run.ts [--only S,M,L,churn,tls] [--scrapes N] [--procs N]
+//   node --import tsx bench/run.ts [--only S,M,W,L,churn,tls] [--scrapes N] [--procs N]
 //                                  [--delay-ms N] [--churn-scrapes N] [--cpu-prof DIR] [--no-write]
 //                                  [--quick]
 // `--only none` measures nothing and rebuilds results.md from the JSON files.
@@ -21,12 +21,14 @@ import { renderResults } from './report.ts';
 import { mb, percentile, round } from './stats.ts';
 import { QUICK, checkQuick } from './quick.ts';
 import { defaultPoolThreads } from '../src/config/defaults.ts';
-import type { ChurnResult, TlsResult, VariantResult, WorkloadResult } from './types.ts';
+import type { ChurnResult, TlsResult, VariantRatios, VariantResult, WorkloadResult } from './types.ts';
 
 const WORKLOADS = {
   S: { hosts: 1, perHost: 50, scrapes: 200 },
   M: { hosts: 50, perHost: 40, scrapes: 30 },
   L: { hosts: 200, perHost: 50, scrapes: 20 },
+  /** one wide host: its bodies and its part of the exposition arrive as one piece of work */
+  W: { hosts: 1, perHost: 1000, scrapes: 30 },
 } as const;
 type WorkloadName = keyof typeof WORKLOADS;
 
@@ -37,11 +39,13 @@ type WorkloadName = keyof typeof WORKLOADS;
  */
 const CONCURRENCY = 64;
 const WARMUP = 3;
+/** CPU is also read at the end of each quarter of the measured rounds (VariantRatios.cpuBlocks). */
+const BLOCKS = 4;
 const RESULTS = join(ROOT, 'bench/results');
 
 const { values: args } = parseArgs({
   options: {
-    only: { type: 'string', default: 'S,M,L,churn,tls' },
+    only: { type: 'string', default: 'S,M,W,L,churn,tls' },
     scrapes: { type: 'string' },
     procs: { type: 'string' },
     'delay-ms': { type: 'string', default: '0' },
@@ -84,7 +88,7 @@ function checkComplete(label: string, bytes: Buffer, containers: number): void {
 }
 
 function workload(name: WorkloadName): { hosts: number; perHost: number; scrapes: number } {
-  return args.quick && name !== 'L' ? QUICK[name] : WORKLOADS[name];
+  return args.quick && (name === 'S' || name === 'M') ? QUICK[name] : WORKLOADS[name];
 }
 
 async function runWorkload(name: WorkloadName): Promise<WorkloadResult> {
@@ -130,12 +134,15 @@ async function measure(name: WorkloadName, scrapes: number, fleet: Fleet, pool: 
   checkComplete(main.label, bodies.main, fleet.containers);
 
   await Promise.all([pool.report(), main.report()]); // restart the event-loop histograms
-  const cpu0 = { pool: cpuMicros(pool.pid), main: cpuMicros(main.pid), floor: cpuMicros(floor.pid) };
+  const cpuNow = () => ({ pool: cpuMicros(pool.pid), main: cpuMicros(main.pid), floor: cpuMicros(floor.pid) });
+  const cpu0 = cpuNow();
+  const marks = [cpu0];
   for (let i = 0; i < scrapes; i++) {
     // rotate who goes first, so no one always follows the same neighbour
     for (let k = 0; k < 3; k++) await turn(order[(i + k) % 3]!, true);
+    if (Math.floor(((i + 1) * BLOCKS) / scrapes) > marks.length - 1) marks.push(cpuNow());
   }
-  const cpu1 = { pool: cpuMicros(pool.pid), main: cpuMicros(main.pid), floor: cpuMicros(floor.pid) };
+  const cpu1 = marks.at(-1)!;
   const [rPool, rMain] = await Promise.all([pool.report(), main.report()]);
   checkComplete(pool.label, bodies.pool, fleet.containers);
 
@@ -164,7 +171,12 @@ async function measure(name: WorkloadName, scrapes: number, fleet: Fleet, pool: 
   const defaultVariant = defaultPoolThreads(cores) === 0 ? 'mainThread' : 'pool';
   const poolRes = variant(pool, 'pool', rPool, `${cores}${defaultVariant === 'pool' ? ' (default)' : ''}`);
   const mainRes = variant(main, 'main', rMain, `0 (main thread)${defaultVariant === 'mainThread' ? ' (default)' : ''}`);
-  const ratios = (v: VariantResult) => ({ wall: round(v.wallP50Ms / floorRes.wallP50Ms, 2), cpu: round(v.cpuUsPerContainer / floorRes.cpuUsPerContainer, 2) });
+  const blockRatios = (key: 'pool' | 'main'): number[] => marks.slice(1).map((m, b) => (m[key] - marks[b]![key]) / Math.max(1, m.floor - marks[b]!.floor));
+  const ratios = (v: VariantResult, key: 'pool' | 'main'): VariantRatios => ({
+    wall: round(v.wallP50Ms / floorRes.wallP50Ms, 2),
+    cpu: round(v.cpuUsPerContainer / floorRes.cpuUsPerContainer, 2),
+    cpuBlocks: round(percentile(blockRatios(key), 50), 2),
+  });
   const counters = await fleet.counters();
   const result: WorkloadResult = {
     workload: name,
@@ -179,7 +191,7 @@ async function measure(name: WorkloadName, scrapes: number, fleet: Fleet, pool: 
     defaultVariant,
     exporter: { pool: poolRes, mainThread: mainRes },
     floor: floorRes,
-    ratios: { pool: ratios(poolRes), mainThread: ratios(mainRes) },
+    ratios: { pool: ratios(poolRes, 'pool'), mainThread: ratios(mainRes, 'main') },
     daemon: {
       connections: counters.reduce((a, c) => a + c.connections, 0),
       requests: counters.reduce((a, c) => a + c.requests, 0),
@@ -279,7 +291,7 @@ async function runTls(): Promise<TlsResult> {
 }
 
 const measured: WorkloadResult[] = [];
-for (const name of ['S', 'M', 'L'] as const) {
+for (const name of ['S', 'M', 'W', 'L'] as const) {
   if (!only.has(name)) continue;
   const r = await runWorkload(name);
   measured.push(r);

@@ -22,7 +22,7 @@ export interface FloorResult {
 }
 
 export interface WorkloadResult {
-  workload: 'S' | 'M' | 'L';
+  workload: 'S' | 'M' | 'W' | 'L';
   hosts: number;
   containersPerHost: number;
   containers: number;
@@ -36,7 +36,7 @@ export interface WorkloadResult {
   exporter: { pool: VariantResult; mainThread: VariantResult };
   floor: FloorResult;
   /** exporter / floor: scrape wall p50, and CPU per container-scrape */
-  ratios: { pool: { wall: number; cpu: number }; mainThread: { wall: number; cpu: number } };
+  ratios: { pool: VariantRatios; mainThread: VariantRatios };
   /** what the fake daemons saw (exporters and floor together): keep-alive shows as requests >> connections */
   daemon: { connections: number; requests: number };
 }
@@ -114,4 +114,15 @@ export interface EventsResult {
   trickle: { events: number; cpuMsPerWindow: number[]; usPerEvent: number };
   /** every stream cut at once: when the reconnects reached the daemons, ms after the cut */
   storm: { streamsCut: number; reconnects: number; firstMs: number; p50Ms: number; lastMs: number; peakPer100Ms: number; cpuMs: number };
+}
+
+export interface VariantRatios {
+  wall: number;
+  cpu: number;
+  /**
+   * The CPU ratio of each quarter of the run (its rounds, in turns with the floor), the median
+   * of the four: a neighbour's burst moves one quarter, a regression all of them. Older results
+   * lack it.
+   */
+  cpuBlocks?: number;
 }
