@@ -3,12 +3,15 @@
 // bare HTTP client (bench/floor.ts). Both wait for the daemon's 1 s sampling tick, so the
 // wall-time ratio shows what the exporter adds on top of the daemon itself (target <= 1.15).
 // CPU per container-scrape (all threads, /proc) of the exporter (pool default and
-// pool.threads=0) against the floor (target <= 1.5 x), measured in the same run
-// twice: scraped back to back, and spaced (each client every --spaced-ms, as Prometheus
-// scrapes; the clients take turns inside the period).
+// pool.threads=0) against the floor (target <= 1.5 x) and against the peer baseline
+// (bench/peer.ts: a cycle shaped like docker_stats_exporter, dockerode and prom-client),
+// measured in the same run twice: scraped back to back, and spaced (each client every
+// --spaced-ms, as Prometheus scrapes; the clients take turns inside the period).
+// --families sets the exporters' metrics.families (e.g. docker_exporter: the series that
+// exporter's users get, nearest to the peer's eight per container).
 //
 //   node --import tsx bench/engine.ts [--scrapes N] [--spaced-ms MS] [--only b2b,spaced]
-//                                     [--cpu-prof DIR] [--no-write]
+//                                     [--families a,b] [--cpu-prof DIR] [--no-write]
 //
 // Uses the daemon at $DFE_BENCH_DOCKER_SOCK if set (its running containers as they are);
 // otherwise starts its own dockerd (root, as /work/shared/docs/real-engine.md describes) with
@@ -20,8 +23,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { cpuMicros, memory } from '../test/support/proc.ts';
-import { ExporterProcess, ROOT } from './exporter.ts';
-import { startFloor } from './fleet.ts';
+import { BENCH_FAMILIES, ExporterProcess, ROOT } from './exporter.ts';
+import { startFloor, startPeer } from './fleet.ts';
 import { renderResults } from './report.ts';
 import { mb, percentile, round } from './stats.ts';
 import { threadAdd, threadCpu, threadDelta, type ThreadCpu } from './threads.ts';
@@ -33,6 +36,7 @@ const { values: args } = parseArgs({
     scrapes: { type: 'string', default: process.env.DFE_BENCH_ENGINE_SCRAPES ?? '20' }, // a multiple of 5
     'spaced-ms': { type: 'string', default: '3000' },
     only: { type: 'string', default: 'b2b,spaced' },
+    families: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
   },
@@ -41,6 +45,12 @@ const SCRAPES = Number(args.scrapes);
 const SPACED_MS = Number(args['spaced-ms']);
 const phases = new Set(args.only.split(',').map((s) => s.trim()));
 const cpuProf = args['cpu-prof'];
+const families = args.families === undefined ? BENCH_FAMILIES : args.families.split(',').map((s) => s.trim()).filter(Boolean);
+// every scrape is checked for one cpu series per running container
+const CPU_SERIES = families.includes('cadvisor') ? 'container_cpu_usage_seconds_total' : families.includes('docker_exporter') ? 'docker_container_cpu_used_total' : undefined;
+if (CPU_SERIES === undefined) throw new Error(`--families ${families.join(',')}: needs docker_exporter or cadvisor (a scrape is checked by its per-container cpu series)`);
+/** The peer's gauges per container. */
+const PEER_SERIES = 8;
 const WANT = Number(process.env.DFE_BENCH_CONTAINERS ?? 50);
 const IMAGE = 'dfe-bench-bb:latest';
 
@@ -134,8 +144,9 @@ async function startDaemon(count: number): Promise<OwnDaemon> {
   }
 }
 
-type Who = 'pool' | 'main' | 'floor';
-const WHO: readonly Who[] = ['pool', 'main', 'floor'];
+type Who = 'pool' | 'main' | 'floor' | 'peer';
+const WHO: readonly Who[] = ['pool', 'main', 'floor', 'peer'];
+const byWho = <T>(f: (who: Who) => T): Record<Who, T> => ({ pool: f('pool'), main: f('main'), floor: f('floor'), peer: f('peer') });
 
 const external = process.env.DFE_BENCH_DOCKER_SOCK;
 const own = external ? undefined : await startDaemon(WANT);
@@ -144,42 +155,51 @@ const dir = mkdtempSync('/tmp/dfe-bench-');
 let pool: ExporterProcess | undefined;
 let main: ExporterProcess | undefined;
 let floor: Awaited<ReturnType<typeof startFloor>> | undefined;
+let peer: Awaited<ReturnType<typeof startPeer>> | undefined;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 try {
   const version = (await apiGet(socketPath, '/version')) as { Version?: string };
   const list = (await apiGet(socketPath, '/containers/json')) as unknown[];
   const containers = list.length;
-  log(`dockerd ${version.Version} at ${socketPath}: ${containers} running containers; ${SCRAPES} scrapes per client and phase`);
+  log(`dockerd ${version.Version} at ${socketPath}: ${containers} running containers; ${SCRAPES} scrapes per client and phase; exporter families: ${families.join(', ')}`);
   const hosts = [{ name: 'engine', socketPath }];
   const prof = (label: string) => (cpuProf ? join(cpuProf, label) : undefined);
-  pool = await ExporterProcess.start({ label: 'engine-pool', dir, hosts, concurrency: 256, threads: os.availableParallelism(), eld: false, cpuProfDir: prof('engine-pool') });
-  main = await ExporterProcess.start({ label: 'engine-main-thread', dir, hosts, concurrency: 256, threads: 0, eld: false, cpuProfDir: prof('engine-main-thread') });
+  pool = await ExporterProcess.start({ label: 'engine-pool', dir, hosts, concurrency: 256, threads: os.availableParallelism(), eld: false, families, cpuProfDir: prof('engine-pool') });
+  main = await ExporterProcess.start({ label: 'engine-main-thread', dir, hosts, concurrency: 256, threads: 0, eld: false, families, cpuProfDir: prof('engine-main-thread') });
   floor = await startFloor(hosts, 256, prof('engine-floor'));
+  peer = await startPeer(socketPath, prof('engine-peer'));
   const exporters = { pool, main };
-  const pids = { pool: pool.pid, main: main.pid, floor: floor.pid };
+  const pids = { pool: pool.pid, main: main.pid, floor: floor.pid, peer: peer.pid };
   const scrape = async (who: Who): Promise<number> => {
     if (who === 'floor') {
       const r = await floor!.scrape();
       if (r.containers !== containers) throw new Error(`floor fetched ${r.containers} of ${containers}`);
       return r.wallMs;
     }
+    if (who === 'peer') {
+      const r = await peer!.scrape();
+      if (r.containers !== containers) throw new Error(`peer fetched ${r.containers} of ${containers}`);
+      const n = r.body.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+      if (n !== PEER_SERIES * containers) throw new Error(`peer: ${n} series for ${containers} containers, not ${PEER_SERIES} each`);
+      return r.wallMs;
+    }
     const s = await exporters[who].scrape();
-    const n = s.body.toString('utf8').split('\ncontainer_cpu_usage_seconds_total{').length - 1;
-    if (n !== containers) throw new Error(`${who}: scrape has cpu series for ${n} of ${containers} containers`);
+    const n = s.body.toString('utf8').split(`\n${CPU_SERIES}{`).length - 1;
+    if (n !== containers) throw new Error(`${who}: scrape has ${CPU_SERIES} for ${n} of ${containers} containers`);
     return s.wallMs;
   };
   // warm-up: negotiation, inspect, connections, JIT
   for (let i = 0; i < 3; i++) for (const who of WHO) await scrape(who);
 
-  const summary = (name: string, periodMs: number, cpuUs: Record<Who, number>, threads: EngineCpu['threads'], walls: Record<Who, number[]>): EngineCpu => {
-    const per = (who: Who) => round(cpuUs[who] / (SCRAPES * containers), 1);
-    const cpu = { pool: per('pool'), main: per('main'), floor: per('floor') };
-    const wall = (who: Who) => round(percentile(walls[who], 50));
+  const summary = (name: string, periodMs: number, cpuUs: Record<Who, number>, threads: EngineCpu['threads'], walls: Record<Who, number[]>, everyMs?: number): EngineCpu => {
+    const cpu = byWho((who) => round(cpuUs[who] / (SCRAPES * containers), 1));
     const r: EngineCpu = {
       periodMs,
+      ...(everyMs !== undefined ? { everyMs } : {}),
       cpuUsPerContainer: cpu,
       cpuRatio: { pool: round(cpu.pool / cpu.floor, 2), main: round(cpu.main / cpu.floor, 2) },
-      wallP50Ms: { pool: wall('pool'), main: wall('main'), floor: wall('floor') },
+      exporterToPeer: { pool: round(cpu.pool / cpu.peer, 2), main: round(cpu.main / cpu.peer, 2) },
+      wallP50Ms: byWho((who) => round(percentile(walls[who], 50))),
       threads,
     };
     log(`${name}: ${JSON.stringify(r)}`);
@@ -193,9 +213,9 @@ try {
    */
   const backToBackPhase = async (): Promise<EngineCpu> => {
     const BLOCK = 5;
-    const walls: Record<Who, number[]> = { pool: [], main: [], floor: [] };
-    const cpuUs: Record<Who, number> = { pool: 0, main: 0, floor: 0 };
-    const threads: Record<Who, ThreadCpu> = { pool: {}, main: {}, floor: {} };
+    const walls = byWho((): number[] => []);
+    const cpuUs = byWho(() => 0);
+    const threads = byWho((): ThreadCpu => ({}));
     for (let i = 0; i < SCRAPES / BLOCK; i++) {
       for (let k = 0; k < WHO.length; k++) {
         const who = WHO[(i + k) % WHO.length]!;
@@ -207,14 +227,14 @@ try {
       }
     }
     const per = SCRAPES * containers;
-    return summary('back to back', 0, cpuUs, { pool: threadDelta({}, threads.pool, per), main: threadDelta({}, threads.main, per), floor: threadDelta({}, threads.floor, per) }, walls);
+    return summary('back to back', 0, cpuUs, byWho((who) => threadDelta({}, threads[who], per)), walls);
   };
 
-  /** Spaced: each client every periodMs, the three a third of a period apart; CPU over the whole phase, idle time included. */
+  /** Spaced: each client every periodMs, the clients 1/WHO.length of a period apart; CPU over the whole phase, idle time included. */
   const spacedPhase = async (periodMs: number): Promise<EngineCpu> => {
-    const walls: Record<Who, number[]> = { pool: [], main: [], floor: [] };
-    const cpu0 = { pool: cpuMicros(pids.pool), main: cpuMicros(pids.main), floor: cpuMicros(pids.floor) };
-    const threads0 = { pool: threadCpu(pids.pool), main: threadCpu(pids.main), floor: threadCpu(pids.floor) };
+    const walls = byWho((): number[] => []);
+    const cpu0 = byWho((who) => cpuMicros(pids[who]));
+    const threads0 = byWho((who) => threadCpu(pids[who]));
     const t0 = performance.now();
     for (let i = 0; i < SCRAPES; i++) {
       for (let k = 0; k < WHO.length; k++) {
@@ -223,11 +243,14 @@ try {
         walls[who].push(await scrape(who));
       }
     }
+    // scrapes that together outlast the period push the slots back: each client then waits longer than periodMs
+    const everyMs = Math.round(Math.max(periodMs, (performance.now() - t0) / SCRAPES));
+    if (everyMs > periodMs) log(`spaced: the clients' scrapes together outlast ${periodMs} ms; each client was scraped about every ${everyMs} ms`);
     await sleep(Math.max(0, t0 + SCRAPES * periodMs - performance.now()));
-    const cpuUs = { pool: cpuMicros(pids.pool) - cpu0.pool, main: cpuMicros(pids.main) - cpu0.main, floor: cpuMicros(pids.floor) - cpu0.floor };
+    const cpuUs = byWho((who) => cpuMicros(pids[who]) - cpu0[who]);
     const per = SCRAPES * containers;
-    const threads = Object.fromEntries(WHO.map((who) => [who, threadDelta(threads0[who], threadCpu(pids[who]), per)])) as EngineCpu['threads'];
-    return summary(`spaced ${periodMs} ms`, periodMs, cpuUs, threads, walls);
+    const threads = byWho((who) => threadDelta(threads0[who], threadCpu(pids[who]), per));
+    return summary(`spaced ${periodMs} ms`, periodMs, cpuUs, threads, walls, everyMs);
   };
   const backToBack = phases.has('b2b') ? await backToBackPhase() : undefined;
   const spaced = phases.has('spaced') ? await spacedPhase(SPACED_MS) : undefined;
@@ -243,14 +266,16 @@ try {
     cpus: os.availableParallelism(),
     backToBack,
     spaced,
-    peakRssMb: { pool: mb(memory(pids.pool).peakRss), main: mb(memory(pids.main).peakRss), floor: mb(memory(pids.floor).peakRss) },
+    peakRssMb: byWho((who) => mb(memory(pids[who]).peakRss)),
+    families: [...families],
   };
   log(JSON.stringify(result));
   process.stdout.write(`exporter scrape p50 ${result.exporterWallP50Ms} ms / floor p50 ${result.floorWallP50Ms} ms = ratio ${result.ratio} (target <= 1.15)\n`);
   for (const [name, p] of [['back to back', backToBack], ['spaced', spaced]] as const) {
     if (!p) continue;
     const c = p.cpuUsPerContainer;
-    process.stdout.write(`${name}: CPU us / container-scrape: pool ${c.pool} (${p.cpuRatio.pool} x floor), threads=0 ${c.main} (${p.cpuRatio.main} x), floor ${c.floor} (target <= 1.5 x)\n`);
+    const vsPeer = p.exporterToPeer ? `; peer ${c.peer}: exporter / peer pool ${p.exporterToPeer.pool} x, threads=0 ${p.exporterToPeer.main} x` : '';
+    process.stdout.write(`${name}: CPU us / container-scrape: pool ${c.pool} (${p.cpuRatio.pool} x floor), threads=0 ${c.main} (${p.cpuRatio.main} x), floor ${c.floor} (target <= 1.5 x)${vsPeer}\n`);
   }
   if (!args['no-write']) {
     const results = join(ROOT, 'bench/results');
@@ -259,7 +284,7 @@ try {
     writeFileSync(join(results, 'results.md'), renderResults(results));
   }
 } finally {
-  await Promise.all([pool?.stop(), main?.stop(), floor?.close()]);
+  await Promise.all([pool?.stop(), main?.stop(), floor?.close(), peer?.close()]);
   await own?.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -18,6 +18,9 @@ export interface ExporterHost {
   tls?: { ca: string; cert: string; key: string };
 }
 
+/** The benches' metrics.families unless told otherwise (the host family is always on). */
+export const BENCH_FAMILIES: readonly string[] = ['docker_exporter', 'cadvisor', 'state'];
+
 export interface ExporterOptions {
   label: string;
   dir: string;
@@ -36,6 +39,8 @@ export interface ExporterOptions {
    * 1.1 s scrapes of 50 containers), so CPU comparisons that do not report ELD turn it off.
    */
   eld?: boolean;
+  /** metrics.families; default BENCH_FAMILIES */
+  families?: readonly string[];
 }
 
 export interface Scrape {
@@ -64,7 +69,7 @@ function configYaml(o: ExporterOptions): string {
     `  concurrency: ${o.concurrency}`,
     ...(o.events === false ? ['  events: false'] : []),
     'metrics:',
-    '  families: [docker_exporter, cadvisor, state]',
+    `  families: [${(o.families ?? BENCH_FAMILIES).join(', ')}]`,
     '  container_labels: [com.docker.compose.project, com.docker.compose.service]',
   ];
   if (o.threads !== undefined) lines.push('pool:', `  threads: ${o.threads}`);

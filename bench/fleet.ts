@@ -1,10 +1,12 @@
 // The simulated fleet, from the parent's side: daemon child processes (bench/fleet-daemon.ts)
-// sharing the hosts between them, and the floor client (bench/floor.ts).
+// sharing the hosts between them, the floor client (bench/floor.ts), and the peer baseline
+// (bench/peer.ts) that bench/engine.ts runs.
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import type { DaemonHostSpec, DaemonSpec, HostCounters } from './fleet-daemon.ts';
 import type { ExporterHost } from './exporter.ts';
 import type { FloorSpec } from './floor.ts';
+import type { PeerCycle, PeerSpec } from './peer.ts';
 import { Rpc } from '../test/support/ipc.ts';
 
 const HERE = new URL('.', import.meta.url);
@@ -94,6 +96,24 @@ export interface Floor {
 export async function startFloor(hosts: ExporterHost[], concurrency: number, cpuProfDir?: string): Promise<Floor> {
   const spec: FloorSpec = { hosts: hosts.map((h) => ({ socketPath: h.socketPath, port: h.port })), concurrency };
   const rpc = await forkChild('floor.ts', spec, 'floor', cpuProfDir);
+  return {
+    pid: rpc.child.pid!,
+    scrape: () => rpc.call('scrape'),
+    async close() {
+      await rpc.call('close').catch(() => undefined);
+    },
+  };
+}
+
+export interface Peer {
+  pid: number;
+  /** one cycle: list, every container's stats, gauges, registry rendered */
+  scrape(): Promise<PeerCycle>;
+  close(): Promise<void>;
+}
+
+export async function startPeer(socketPath: string, cpuProfDir?: string): Promise<Peer> {
+  const rpc = await forkChild('peer.ts', { socketPath } satisfies PeerSpec, 'peer', cpuProfDir);
   return {
     pid: rpc.child.pid!,
     scrape: () => rpc.call('scrape'),

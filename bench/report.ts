@@ -98,13 +98,27 @@ export function renderResults(dir: string): string {
         ` floor (all one-shot stats calls in parallel) ${engine.floorWallP50Ms} ms: ratio ${engine.ratio} (target <= 1.15: ${mark(engine.ratio <= 1.15)}).`,
       '',
     );
-    const phases = [['back to back', engine.backToBack], [`spaced (each client every ${(engine.spaced?.periodMs ?? 0) / 1000} s)`, engine.spaced]] as const;
+    // the default variant: threads=0 on 1-2 cores, else the pool
+    const mainDefault = engine.cpus !== undefined && engine.cpus <= 2;
+    // older runs: the families they were measured with
+    const families = engine.families ?? ['docker_exporter', 'cadvisor', 'state'];
+    const peer = engine.backToBack?.cpuUsPerContainer.peer !== undefined || engine.spaced?.cpuUsPerContainer.peer !== undefined;
+    out.push(
+      `CPU per container-scrape, all threads; the exporters with metrics.families [${families.join(', ')}] (and host, always on).` +
+        (peer ? ' The peer (bench/peer.ts) is a cycle shaped like docker_stats_exporter: dockerode list and stats (not one-shot) of every running container in parallel, eight prom-client gauges each, the registry rendered.' : ''),
+      '',
+      `| scraped | pool.threads=${engine.cpus ?? '?'}${mainDefault ? '' : ' (default)'} | pool.threads=0${mainDefault ? ' (default)' : ''} | floor | peer | exporter / peer (pool, threads=0) | default <= 1.5 x floor |`,
+      '|---|---|---|---|---|---|---|',
+    );
+    const sp = engine.spaced;
+    const reached = sp?.everyMs !== undefined && sp.everyMs > sp.periodMs * 1.05 ? ` (reached: every ${(sp.everyMs / 1000).toFixed(1)} s)` : '';
+    const phases = [['back to back', engine.backToBack], [`every ${(sp?.periodMs ?? 0) / 1000} s${reached}`, sp]] as const;
     for (const [name, p] of phases) {
       if (!p) continue;
       const c = p.cpuUsPerContainer;
+      const vsPeer = p.exporterToPeer ? `${p.exporterToPeer.pool} x, ${p.exporterToPeer.main} x` : '';
       out.push(
-        `- CPU per container-scrape, all threads, ${name}: pool.threads=${engine.cpus ?? '?'} ${c.pool} us (${p.cpuRatio.pool} x floor), pool.threads=0 ${c.main} us (${p.cpuRatio.main} x), floor ${c.floor} us` +
-          ` (target <= 1.5 x for the default, ${engine.cpus !== undefined && engine.cpus <= 2 ? 'threads=0' : 'the pool'} here: ${mark((engine.cpus !== undefined && engine.cpus <= 2 ? p.cpuRatio.main : p.cpuRatio.pool) <= 1.5)}).`,
+        `| ${name} | ${c.pool} us (${p.cpuRatio.pool} x floor) | ${c.main} us (${p.cpuRatio.main} x) | ${c.floor} us | ${c.peer === undefined ? '' : `${c.peer} us`} | ${vsPeer} | ${mark((mainDefault ? p.cpuRatio.main : p.cpuRatio.pool) <= 1.5)} |`,
       );
     }
     out.push('');

@@ -87,18 +87,25 @@ export interface EngineResult {
   backToBack?: EngineCpu;
   /** the same, each client scraped every periodMs */
   spaced?: EngineCpu;
-  peakRssMb?: { pool: number; main: number; floor: number };
+  peakRssMb?: { pool: number; main: number; floor: number; peer?: number };
+  /** the exporters' metrics.families (the always-on host family besides); absent in older runs: docker_exporter, cadvisor, state */
+  families?: string[];
 }
 
 export interface EngineCpu {
   /** 0: back to back */
   periodMs: number;
-  /** all threads, microseconds per container per scrape */
-  cpuUsPerContainer: { pool: number; main: number; floor: number };
+  /** spaced: the mean time between one client's scrapes, above periodMs when the clients' turns outlast it */
+  everyMs?: number;
+  /** all threads, microseconds per container per scrape; peer: bench/peer.ts, absent in older runs */
+  cpuUsPerContainer: { pool: number; main: number; floor: number; peer?: number };
+  /** exporter / floor */
   cpuRatio: { pool: number; main: number };
-  wallP50Ms: { pool: number; main: number; floor: number };
+  /** exporter / peer, CPU per container-scrape */
+  exporterToPeer?: { pool: number; main: number };
+  wallP50Ms: { pool: number; main: number; floor: number; peer?: number };
   /** us per container-scrape by thread name, user+system ("main" is the event loop) */
-  threads?: { pool: Record<string, string>; main: Record<string, string>; floor: Record<string, string> };
+  threads?: { pool: Record<string, string>; main: Record<string, string>; floor: Record<string, string>; peer?: Record<string, string> };
 }
 
 export interface EventsResult {
