@@ -17,7 +17,7 @@ export interface ScrapeDeps {
 
 export function scrapeHandler(deps: ScrapeDeps): (ctx: RequestContext, host: string | undefined) => Promise<void> {
   const { fleet, renderer, respond } = deps;
-  const bodies = new SharedBodies();
+  const bodies = new SharedBodies((body) => renderer.recycle(body));
   /** `host` undefined: every host, with the exporter's own metrics */
   return async ({ req, res, release }: RequestContext, host: string | undefined): Promise<void> => {
     const snapshots = await fleet.scrape(host);

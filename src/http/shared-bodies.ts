@@ -24,6 +24,9 @@ export interface BodyLease {
 export class SharedBodies {
   readonly #byRoute = new Map<string, Entry>();
 
+  /** `recycle`: gets each body once its last response is done with it (the renderer reuses its buffers) */
+  constructor(private readonly recycle: (body: Buffer[]) => void = () => {}) {}
+
   /** `route` names what `render` makes of the snapshots (e.g. "/metrics" with self metrics). */
   acquire(route: string, snapshots: readonly HostSnapshot[], render: () => Promise<Buffer[]>): BodyLease {
     let entry = this.#byRoute.get(route);
@@ -39,7 +42,9 @@ export class SharedBodies {
       release: () => {
         if (released) return;
         released = true;
-        if (--e.users === 0 && this.#byRoute.get(route) === e) this.#byRoute.delete(route);
+        if (--e.users > 0) return;
+        if (this.#byRoute.get(route) === e) this.#byRoute.delete(route);
+        e.body.then(this.recycle, () => {});
       },
     };
   }

@@ -14,7 +14,14 @@ interface FastBuffer extends Buffer {
 }
 
 /** Output is written into buffers of this size; a longer piece gets a buffer of its own. */
-const CHUNK_BYTES = 256 * 1024;
+export const CHUNK_BYTES = 256 * 1024;
+
+/** Where an exposition gets its output buffers (chunk-pool.ts keeps them between renders). */
+export interface ChunkSource {
+  take(): Buffer;
+}
+
+const FRESH: ChunkSource = { take: () => Buffer.allocUnsafe(CHUNK_BYTES) };
 
 /** Metric names as bytes: a copy is cheaper than encoding the name on every line. */
 const NAME_BYTES = new Map<string, Buffer>();
@@ -30,9 +37,15 @@ export class Exposition {
   // Bytes straight into buffers, not strings: measured at M (100k series), a string per line
   // joined at the end spent more CPU in flattening, encoding and GC than in everything else.
   #chunks: Buffer[] = [];
-  #buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  readonly #source: ChunkSource;
+  #buf: Buffer;
   #pos = 0;
   #names = new Set<string>();
+
+  constructor(source: ChunkSource = FRESH) {
+    this.#source = source;
+    this.#buf = source.take();
+  }
 
   /** HELP and TYPE lines; each name once per exposition, its samples right after. */
   family(name: string, type: MetricType, help: string): void {
@@ -109,7 +122,7 @@ export class Exposition {
   #room(bytes: number): void {
     if (this.#pos + bytes <= this.#buf.length) return;
     if (this.#pos > 0) this.#chunks.push(this.#buf.subarray(0, this.#pos));
-    this.#buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
+    this.#buf = bytes <= CHUNK_BYTES ? this.#source.take() : Buffer.allocUnsafe(bytes);
     this.#pos = 0;
   }
 

@@ -1,6 +1,7 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HostSnapshot } from '../model.ts';
-import { Exposition } from './exposition.ts';
+import { ChunkPool } from './chunk-pool.ts';
+import { CHUNK_BYTES, Exposition } from './exposition.ts';
 import { familyNamed, registeredFamilies, type FamilyName } from './families/index.ts';
 import type { Collector, FamilyDescriptor } from './family.ts';
 import { LabelCache } from './label-cache.ts';
@@ -27,6 +28,8 @@ export class MetricsRenderer {
   #collectors: Collector[] = [];
   #labels = new LabelCache();
   readonly #self = new Registry();
+  /** 512 x 256 KiB: a 128 MB body's worth, more than L (200 hosts x 50 containers) renders */
+  readonly #chunks = new ChunkPool(CHUNK_BYTES, 512);
 
   /**
    * The always-on families, then `families` in their order. `processMetrics`: prom-client's
@@ -71,6 +74,11 @@ export class MetricsRenderer {
     return this.#self;
   }
 
+  /** A body from renderBody() that nothing reads any more: its buffers serve the next render. */
+  recycle(body: readonly Buffer[]): void {
+    this.#chunks.give(body);
+  }
+
   /** `withSelf`: false for /probe, which serves one target's metrics alone (blackbox style). */
   async render(hosts: readonly HostSnapshot[], withSelf: boolean): Promise<string> {
     return Buffer.concat(await this.renderBody(hosts, withSelf)).toString('utf8');
@@ -78,7 +86,7 @@ export class MetricsRenderer {
 
   /** The same as UTF-8 bytes in pieces, what the HTTP server sends: no copy of a large body as one string or buffer. */
   async renderBody(hosts: readonly HostSnapshot[], withSelf: boolean): Promise<Buffer[]> {
-    const out = new Exposition();
+    const out = new Exposition(this.#chunks);
     const collectors = this.#collectors;
     const labels = this.#labels.begin();
     let sliceStart = performance.now();

@@ -8,6 +8,7 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { inspect } from 'node:util';
 import Docker from 'dockerode';
 import { createDockerode, DaemonClient } from '../../src/docker/daemon-client.ts';
 import { makeCerts, type Certs } from '../support/certs.ts';
@@ -147,4 +148,21 @@ describe('DaemonClient (dockerode)', () => {
       agent.destroy();
     }
   });
+});
+
+test("docker-modem's debug formatting of every dial does not walk the agent's sockets", async () => {
+  // docker-modem calls util.inspect(options, { showHidden: true, depth: null }) on every request
+  const sockDir = mkdtempSync(join(tmpdir(), 'dfe-inspect-'));
+  const engine = await startFakeEngine({ socketPath: join(sockDir, 'docker.sock') });
+  const agent = new Agent({ keepAlive: true });
+  try {
+    const docker = createDockerode({ protocol: 'http:', socketPath: join(sockDir, 'docker.sock') }, agent);
+    await docker.version();
+    const text = inspect({ path: '/version', agent }, { showHidden: true, depth: null });
+    assert.ok(text.length < 200, `${text.length} characters: ${text.slice(0, 120)}`);
+  } finally {
+    agent.destroy();
+    await engine.close();
+    rmSync(sockDir, { recursive: true, force: true });
+  }
 });

@@ -55,3 +55,23 @@ test('a failed render fails its sharers and is not kept', async () => {
   other.release();
   assert.equal(bodies.size, 0);
 });
+
+test('a body is recycled once, when its last response is done with it, replaced or not', async () => {
+  const recycled: Buffer[][] = [];
+  const bodies = new SharedBodies((b) => recycled.push(b));
+  const r = counting();
+  const a = snapshot('a');
+  const first = bodies.acquire('/metrics', [a], r.render);
+  const second = bodies.acquire('/metrics', [a], r.render);
+  const newer = bodies.acquire('/metrics', [snapshot('a')], r.render); // replaces it on the route
+  first.release();
+  first.release();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(recycled.length, 0, 'still sent by `second`');
+  second.release();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(recycled, [await first.body], 'the replaced body, once');
+  newer.release();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(recycled.length, 2);
+});
