@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import Docker from 'dockerode';
 import { roundDuration } from '../util/duration.ts';
+import { workTurn } from '../util/turns.ts';
 import { BODY_CAPS, EngineError, daemonMessage, jsonBody, wrap } from './engine-client.ts';
 
 /**
@@ -133,6 +134,8 @@ export class DaemonClient {
       throw wrap(path, err instanceof Error ? err : new Error(String(err)));
     }
     if (status < 200 || status >= 300) throw new EngineError(`GET ${path}: HTTP ${status}${daemonMessage(body)}`, status);
+    // a fleet's /info and Swarm answers land together: decoded a few per turn (engine-client.ts getJson)
+    await workTurn();
     return jsonBody(path, body);
   }
 
