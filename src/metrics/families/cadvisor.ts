@@ -80,6 +80,7 @@ export const cadvisorFamily: FamilyDescriptor = {
             const base = render.of(h, c, set);
             for (const n of c.stats.networks) rows.push([base, ifaceLabel(n.iface), n]);
           }
+          yield;
         }
         for (const m of NETWORK) {
           out.family(m.name, 'counter', m.help);
