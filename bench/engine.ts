@@ -6,11 +6,11 @@
 // pool.threads=0) against the floor (target <= 1.5 x) and against the peer baseline
 // (bench/peer.ts: a cycle shaped like docker_stats_exporter, dockerode and prom-client),
 // measured in the same run twice: scraped back to back, and spaced (each client every
-// --spaced-ms, as Prometheus scrapes; the clients take turns inside the period).
+// --spaced-ms, as Prometheus scrapes, for blocks of five periods, the clients taking turns).
 // --families sets the exporters' metrics.families (e.g. docker_exporter: the series that
 // exporter's users get, nearest to the peer's eight per container).
 //
-//   node --import tsx bench/engine.ts [--scrapes N] [--spaced-ms MS] [--only b2b,spaced]
+//   node --import tsx bench/engine.ts [--scrapes N] [--spaced-ms MS] [--spaced-scrapes N] [--only b2b,spaced]
 //                                     [--families a,b] [--cpu-prof DIR] [--no-write]
 //
 // Uses the daemon at $DFE_BENCH_DOCKER_SOCK if set (its running containers as they are);
@@ -35,6 +35,8 @@ const { values: args } = parseArgs({
   options: {
     scrapes: { type: 'string', default: process.env.DFE_BENCH_ENGINE_SCRAPES ?? '20' }, // a multiple of 5
     'spaced-ms': { type: 'string', default: '3000' },
+    // per client, in blocks of 5 periods: 4 clients x 10 x 3 s = 2 minutes
+    'spaced-scrapes': { type: 'string', default: '10' },
     only: { type: 'string', default: 'b2b,spaced' },
     families: { type: 'string' },
     'cpu-prof': { type: 'string' },
@@ -43,6 +45,7 @@ const { values: args } = parseArgs({
 });
 const SCRAPES = Number(args.scrapes);
 const SPACED_MS = Number(args['spaced-ms']);
+const SPACED_SCRAPES = Number(args['spaced-scrapes']);
 const phases = new Set(args.only.split(',').map((s) => s.trim()));
 const cpuProf = args['cpu-prof'];
 const families = args.families === undefined ? BENCH_FAMILIES : args.families.split(',').map((s) => s.trim()).filter(Boolean);
@@ -191,8 +194,8 @@ try {
   // warm-up: negotiation, inspect, connections, JIT
   for (let i = 0; i < 3; i++) for (const who of WHO) await scrape(who);
 
-  const summary = (name: string, periodMs: number, cpuUs: Record<Who, number>, threads: EngineCpu['threads'], walls: Record<Who, number[]>, everyMs?: number): EngineCpu => {
-    const cpu = byWho((who) => round(cpuUs[who] / (SCRAPES * containers), 1));
+  const summary = (name: string, periodMs: number, cpuUs: Record<Who, number>, threads: EngineCpu['threads'], walls: Record<Who, number[]>, everyMs?: number, scrapes = SCRAPES): EngineCpu => {
+    const cpu = byWho((who) => round(cpuUs[who] / (scrapes * containers), 1));
     const r: EngineCpu = {
       periodMs,
       ...(everyMs !== undefined ? { everyMs } : {}),
@@ -231,29 +234,37 @@ try {
   };
 
   /** Spaced: each client every periodMs, the clients 1/WHO.length of a period apart; CPU over the whole phase, idle time included. */
-  const spacedPhase = async (periodMs: number): Promise<EngineCpu> => {
+  /**
+   * Spaced: each client alone, scraped every periodMs (as Prometheus does) for BLOCK periods,
+   * the clients taking turns block by block; a client's CPU is counted over its own blocks,
+   * its idle time between scrapes included. Four clients in one period would not fit: a
+   * scrape of the real engine takes 1-2 s.
+   */
+  const spacedPhase = async (periodMs: number, scrapes: number): Promise<EngineCpu> => {
+    const BLOCK = 5;
     const walls = byWho((): number[] => []);
-    const cpu0 = byWho((who) => cpuMicros(pids[who]));
-    const threads0 = byWho((who) => threadCpu(pids[who]));
-    const t0 = performance.now();
-    for (let i = 0; i < SCRAPES; i++) {
+    const cpuUs = byWho(() => 0);
+    const threads = byWho((): ThreadCpu => ({}));
+    for (let i = 0; i < scrapes / BLOCK; i++) {
       for (let k = 0; k < WHO.length; k++) {
         const who = WHO[(i + k) % WHO.length]!;
-        await sleep(Math.max(0, t0 + i * periodMs + (k * periodMs) / WHO.length - performance.now()));
-        walls[who].push(await scrape(who));
+        const c0 = cpuMicros(pids[who]);
+        const t0 = threadCpu(pids[who]);
+        const start = performance.now();
+        for (let j = 0; j < BLOCK; j++) {
+          await sleep(Math.max(0, start + j * periodMs - performance.now()));
+          walls[who].push(await scrape(who));
+        }
+        await sleep(Math.max(0, start + BLOCK * periodMs - performance.now()));
+        cpuUs[who] += cpuMicros(pids[who]) - c0;
+        threads[who] = threadAdd(threads[who], t0, threadCpu(pids[who]));
       }
     }
-    // scrapes that together outlast the period push the slots back: each client then waits longer than periodMs
-    const everyMs = Math.round(Math.max(periodMs, (performance.now() - t0) / SCRAPES));
-    if (everyMs > periodMs) log(`spaced: the clients' scrapes together outlast ${periodMs} ms; each client was scraped about every ${everyMs} ms`);
-    await sleep(Math.max(0, t0 + SCRAPES * periodMs - performance.now()));
-    const cpuUs = byWho((who) => cpuMicros(pids[who]) - cpu0[who]);
-    const per = SCRAPES * containers;
-    const threads = byWho((who) => threadDelta(threads0[who], threadCpu(pids[who]), per));
-    return summary(`spaced ${periodMs} ms`, periodMs, cpuUs, threads, walls, everyMs);
+    const per = scrapes * containers;
+    return summary(`spaced ${periodMs} ms`, periodMs, cpuUs, byWho((who) => threadDelta({}, threads[who], per)), walls, periodMs, scrapes);
   };
   const backToBack = phases.has('b2b') ? await backToBackPhase() : undefined;
-  const spaced = phases.has('spaced') ? await spacedPhase(SPACED_MS) : undefined;
+  const spaced = phases.has('spaced') ? await spacedPhase(SPACED_MS, SPACED_SCRAPES) : undefined;
   const wallPhase = backToBack ?? spaced!;
   const result: EngineResult = {
     date: new Date().toISOString(),
