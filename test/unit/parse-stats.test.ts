@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { parseBatch, parseSliced } from '../../src/stats/parse.ts';
 import { F, FIELD_COUNT, type ParseResult } from '../../src/stats/layout.ts';
 import { pack } from '../../src/stats/layout.ts';
+import { countTurns } from '../support/turns.ts';
 
 const enc = new TextEncoder();
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/stats-${name}.json`, import.meta.url), 'utf8');
@@ -283,15 +284,9 @@ describe('parseBatch', () => {
 describe('parseSliced (the main thread)', () => {
   it('gives the rows parseBatch gives, and lets the event loop run between its slices', async () => {
     const bodies = Array.from({ length: 4000 }, (_, i) => enc.encode(i % 7 === 3 ? '{"cpu_stats": [' : modified(i % 2 ? 'v1' : 'v2', (b) => ((b as { read: string }).read = `2024-01-01T00:00:0${i % 10}Z`))));
-    let turns = 0;
-    let ticking = true;
-    const tick = (): void => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const counter = countTurns();
     const sliced = await parseSliced(bodies);
-    ticking = false;
+    const turns = counter.stop();
     const whole = parseBatch(pack(bodies));
     assert.deepEqual(sliced.errors, whole.errors);
     assert.deepEqual(sliced.networks, whole.networks);

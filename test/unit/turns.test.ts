@@ -2,25 +2,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { requestTurn, workTurn } from '../../src/util/turns.ts';
+import { countTurns } from '../support/turns.ts';
 
 test('requestTurn lets at most 32 requests start per event-loop turn, first come first served', async () => {
   // let any turn left over from another test end first
   for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
-  let turn = 0;
-  let counting = true;
-  const tick = (): void => {
-    turn++;
-    if (counting) setImmediate(tick);
-  };
-  setImmediate(tick);
+  const turns = countTurns();
   const started: [number, number][] = [];
   await Promise.all(
     Array.from({ length: 100 }, async (_, i) => {
       await requestTurn();
-      started.push([i, turn]);
+      started.push([i, turns.now]);
     }),
   );
-  counting = false;
+  turns.stop();
   assert.deepEqual(started.map(([i]) => i), Array.from({ length: 100 }, (_, i) => i), 'in order');
   const perTurn = new Map<number, number>();
   for (const [, t] of started) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
@@ -30,27 +25,21 @@ test('requestTurn lets at most 32 requests start per event-loop turn, first come
 
 test('workTurn grants about 5 ms of synchronous work per turn, however few take it', async () => {
   for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
-  let turn = 0;
-  let counting = true;
-  const tick = (): void => {
-    turn++;
-    if (counting) setImmediate(tick);
-  };
-  setImmediate(tick);
+  const turns = countTurns();
   const spin = (ms: number): void => {
     for (const end = performance.now() + ms; performance.now() < end; );
   };
-  const turns: number[] = [];
+  const seen: number[] = [];
   await Promise.all(
     Array.from({ length: 20 }, async () => {
       await workTurn();
-      turns.push(turn);
+      seen.push(turns.now);
       spin(2);
     }),
   );
-  counting = false;
+  turns.stop();
   const perTurn = new Map<number, number>();
-  for (const t of turns) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+  for (const t of seen) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
   // 2 ms each: the third passes 5 ms, so a turn holds at most 3 (40 ms in all, never in one turn)
   assert.ok(Math.max(...perTurn.values()) <= 3, `at most 3 of 2 ms per turn: ${JSON.stringify([...perTurn])}`);
   assert.ok(perTurn.size >= 7, `20 took at least 7 turns: ${JSON.stringify([...perTurn])}`);
