@@ -27,11 +27,7 @@ export class Responder {
     if (res.destroyed) return; // the client left while we rendered
     this.#armWriteDeadline(req, res);
     const chunks = typeof body === 'string' ? [Buffer.from(body)] : body;
-    let length = 0;
-    for (const chunk of chunks) length += chunk.length;
-    res.writeHead(status, { 'content-type': type, 'content-length': length });
-    // HEAD: the headers GET would get, no body
-    if (req.method !== 'HEAD') for (const chunk of chunks) res.write(chunk);
+    if (writeHead(req, res, status, type, chunks)) for (const chunk of chunks) res.write(chunk);
     res.end();
   }
 
@@ -46,10 +42,7 @@ export class Responder {
     res.setHeader('vary', 'Accept-Encoding');
     this.#armWriteDeadline(req, res);
     if (!acceptsGzip(req.headers['accept-encoding'])) {
-      let length = 0;
-      for (const chunk of body) length += chunk.length;
-      res.writeHead(200, { 'content-type': CONTENT_TYPE, 'content-length': length });
-      if (req.method !== 'HEAD') {
+      if (writeHead(req, res, 200, CONTENT_TYPE, body)) {
         for (const chunk of body) {
           if (res.destroyed) return;
           if (!res.write(chunk)) await drained(res);
@@ -74,6 +67,14 @@ export class Responder {
     res.once('finish', clear);
     res.once('close', clear);
   }
+}
+
+/** Status and headers with the body's Content-Length; false for HEAD (the headers GET would get, no body). */
+function writeHead(req: IncomingMessage, res: ServerResponse, status: number, type: string, chunks: readonly Buffer[]): boolean {
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  res.writeHead(status, { 'content-type': type, 'content-length': length });
+  return req.method !== 'HEAD';
 }
 
 /** Resolves once `res` wants more (or is gone), in a turn of its own among other responses' writes. */

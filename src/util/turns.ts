@@ -31,10 +31,7 @@ class TurnQueue {
    */
   take(inline: boolean, spentMs = 0): Promise<void> | undefined {
     // work done this turn before asking: the turn began that long ago
-    if (spentMs > 0 && this.#granted++ === 0) {
-      this.#turnStart = performance.now() - spentMs;
-      this.#schedule();
-    }
+    if (spentMs > 0) this.#grant(spentMs);
     if (inline && this.#head === this.#waiting.length && !this.#spent()) {
       this.#grant();
       return undefined;
@@ -50,8 +47,9 @@ class TurnQueue {
     return this.#granted >= this.perTurn || (this.#granted > 0 && performance.now() - this.#turnStart >= this.turnMs);
   }
 
-  #grant(): void {
-    if (this.#granted++ === 0) this.#turnStart = performance.now();
+  /** `spentMs`: the work granted ran before this call */
+  #grant(spentMs = 0): void {
+    if (this.#granted++ === 0) this.#turnStart = performance.now() - spentMs;
     this.#schedule();
   }
 
